@@ -36,33 +36,51 @@ def emit(data: Any, as_json: bool, text: str) -> None:
 
 
 class LazyGroup(click.Group):
-    """Commands defined in other packages, imported only when invoked."""
+    """A group whose commands live in other packages and are imported only when invoked."""
 
-    lazy = {
-        "bench": ("longtail.bench", "bench"),
-        "chat": ("assistant.cli", "chat"),
-        "serve": ("ui.cli", "serve"),
-        "eval": ("evaluation.cli", "eval_group"),
-        "gems": ("evaluation.cli", "gems"),
-        "finetune": ("finetune.cli", "finetune"),
-    }
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.lazy])
+        return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy:
             module, attr = self.lazy[name]
             try:
-                mod = __import__(module, fromlist=[attr])
-            except ImportError as exc:
-                raise click.ClickException(f"`longtail {name}` is unavailable: {exc}. "
-                                           f"Install everything with `make install`.") from exc
-            return getattr(mod, attr)
+                return getattr(__import__(module, fromlist=[attr]), attr)
+            except (ImportError, AttributeError) as exc:
+                reason = f"`{ctx.command_path} {name}` is unavailable ({exc}). Install everything with `make install`."
+
+                def unavailable() -> None:
+                    raise click.ClickException(reason)
+
+                return click.Command(name, callback=unavailable, help=f"(unavailable: {exc})")
         return super().get_command(ctx, name)
 
 
-@click.group(cls=LazyGroup)
+TOP_LEVEL = {
+    "chat": ("assistant.cli", "chat"),
+    "serve": ("ui.cli", "serve"),
+    "gems": ("evaluation.cli", "gems"),
+    "finetune": ("finetune.cli", "finetune"),
+}
+BENCH = {
+    "retrieval": ("retrieval.bench", "bench_retrieval"),
+    "assistant": ("assistant.cli", "bench_assistant"),
+    "ui": ("ui.cli", "bench_ui"),
+}
+EVAL = {
+    "amazon": ("evaluation.cli", "eval_amazon"),
+    "demo": ("evaluation.cli", "eval_demo"),
+    "wands": ("evaluation.cli", "eval_wands"),
+    "recs": ("evaluation.cli", "eval_recs"),
+    "assistant": ("assistant.cli", "eval_assistant"),
+}
+
+
+@click.group(cls=LazyGroup, lazy=TOP_LEVEL)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config file.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where stores, indexes and caches live.")
 @click.option("--store", help="Store (catalog) name; 'demo' is the bundled demo store.")
@@ -78,6 +96,16 @@ def cli(ctx: click.Context, config_path: str | None, **overrides: Any) -> None:
         ctx.obj = {"settings": load_settings(config_path, **overrides)}
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+@cli.group("bench", cls=LazyGroup, lazy=BENCH)
+def bench_group() -> None:
+    """Speed benchmarks (medians over several runs, ratios against a baseline from the same run)."""
+
+
+@cli.group("eval", cls=LazyGroup, lazy=EVAL)
+def eval_group() -> None:
+    """Offline evaluations: recommendations on real data, and the assistant's quality."""
 
 
 @cli.command("config")
