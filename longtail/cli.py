@@ -154,19 +154,19 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, ma
     out: dict[str, Any] = {"store": settings.store}
     try:
         if path:
-            report = store.import_catalog(path, _parse_mapping(mapping), fmt)
+            report = store.import_catalog(path, _parse_mapping(mapping), fmt, progress=not as_json)
             out["catalog"] = {"accepted": report.accepted, "rejected": len(report.rejects), "notes": report.notes}
             if not as_json:
                 click.echo(report.summary())
                 if report.rejects:
                     click.echo(f"rejects written to {settings.store_dir / 'rejects'}")
         if interactions:
-            report = store.import_interactions(interactions)
+            report = store.import_interactions(interactions, progress=not as_json)
             out["interactions"] = {"accepted": report.accepted, "rejected": len(report.rejects)}
             if not as_json:
                 click.echo(report.summary())
         if not path and settings.store == "demo":
-            ensure_demo_store(store)
+            ensure_demo_store(store, progress=not as_json)
         sync = store.sync_index(progress=not as_json)
     except (ImportFailed, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None

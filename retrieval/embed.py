@@ -43,7 +43,8 @@ class SentenceTransformerEmbedder:
         except OSError as exc:
             raise RuntimeError(f"Could not load embedding model {path!r}: {exc}. Give a local path or a "
                                f"Hugging Face id reachable from this machine (embedding_model).") from exc
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:

@@ -72,16 +72,14 @@ def xquad_rerank(cands: list[Candidate], k: int, lam: float, min_tail_share: flo
     # Guarantee the minimum share: swap the weakest head picks for the most relevant eligible tail items left.
     need = math.ceil(min_tail_share * min(k, len(chosen))) - n_tail
     spare_tail = [c for c in pool if c.long_tail]
-    for _ in range(max(need, 0)):
-        heads = [i for i, c in enumerate(chosen) if not c.long_tail]
-        if not heads or not spare_tail:
-            break
-        out = heads[-1]
-        incoming = spare_tail.pop(0)
-        incoming.score = chosen[out].score
-        pool.append(chosen[out])
+    heads = [i for i, c in enumerate(chosen) if not c.long_tail]
+    swaps = min(max(need, 0), len(heads), len(spare_tail))
+    # the weakest head slots, top to bottom, receive the most relevant spare tail items in order
+    for slot, incoming in zip(sorted(heads[len(heads) - swaps:]), spare_tail[:swaps]):
+        incoming.score = chosen[slot].score
+        pool.append(chosen[slot])
         pool.remove(incoming)
-        chosen[out] = incoming
+        chosen[slot] = incoming
     rest = sorted(pool, key=lambda c: (-c.relevance, c.id))
     for c in rest:
         c.score = (1 - lam) * c.relevance

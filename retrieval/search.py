@@ -182,14 +182,14 @@ class Searcher:
         if mask.all() or strategy == "chroma":
             ids, sims = self.index.query(q, n, where=filters.to_chroma_where())
             hits = [(self.row[i], float(s)) for i, s in zip(ids, sims) if i in self.row]
-            return [(r, s) for r, s in hits if mask[r]]
+            return [(r, s) for r, s in hits if mask[r] and s > 0]
         rows = np.flatnonzero(mask)
         if rows.size == 0:
             return []
         sims = self.vectors[rows] @ q
         top = np.argpartition(-sims, min(n, rows.size) - 1)[:n] if rows.size > n else np.arange(rows.size)
         top = top[np.argsort(-sims[top], kind="stable")]
-        return [(int(rows[t]), float(sims[t])) for t in top]
+        return [(int(rows[t]), float(sims[t])) for t in top if sims[t] > 0]  # orthogonal = unrelated
 
     def _lexical(self, query: str, mask: np.ndarray, n: int) -> list[tuple[int, float]]:
         scores = np.where(mask, self.lexical.scores(query), 0.0)

@@ -1,0 +1,132 @@
+"""The Chroma index (sync by content hash, crash-rerun), hybrid fusion and filters, on hand-checkable data."""
+
+import chromadb
+import numpy as np
+import pytest
+
+from longtail.config import Settings
+from retrieval import CatalogDB, Filters, HashEmbedder, Item, ItemIndex, Store
+
+ITEMS = [
+    Item("skillet-red", "Red cast iron skillet", "Heavy pan for searing.", ("Home", "Cookware"), "Forge", 30.0,
+         rating=4.7, rating_count=900),
+    Item("skillet-blue", "Blue cast iron skillet", "Enamelled pan.", ("Home", "Cookware"), "Ember", 55.0,
+         rating=4.2, rating_count=3, in_stock=False),
+    Item("boots", "Waterproof hiking boots", "Leather boots with grip.", ("Outdoors", "Footwear"), "Trail", 120.0,
+         rating=4.5, rating_count=40),
+    Item("tent", "Two person tent", "Light tent for hiking trips.", ("Outdoors", "Camping"), "Trail", 200.0),
+    Item("mug", "Ceramic coffee mug", "Holds 12 oz.", ("Home", "Kitchen"), "Forge", 9.5, rating=3.9,
+         rating_count=10),
+]
+
+
+def make_store(tmp_path, items=ITEMS, name="shop", client=None, embedder=None, db=None):
+    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store=name),
+                  client=client or chromadb.EphemeralClient(), embedder=embedder or HashEmbedder(), db=db or CatalogDB())
+    store.db.replace_items(items)
+    store.db.add_interactions([("u1", "skillet-red", "purchase", "1")] * 30 + [("u2", "boots", "purchase", "2")])
+    store.sync_index(progress=False)
+    return store
+
+
+def test_sync_embeds_only_changed_items_and_removes_deleted_ones(tmp_path):
+    store = make_store(tmp_path)
+    assert store.index.count() == 5
+    changed = [Item("mug", "Ceramic coffee mug XL", "Holds 20 oz.", ("Home", "Kitchen"), "Forge", 11.0)]
+    store.db.replace_items([i for i in ITEMS if i.id not in ("mug", "tent")] + changed)
+    report = store.sync_index(progress=False)
+    assert (report.embedded, report.unchanged, report.deleted) == (1, 3, 1)
+    assert sorted(store.index.stored_hashes()) == ["boots", "mug", "skillet-blue", "skillet-red"]
+    again = store.sync_index(progress=False)
+    assert (again.embedded, again.deleted) == (0, 0)
+
+
+def test_interrupted_index_run_rerun_ends_with_the_same_store(tmp_path):
+    items = [Item(f"i{n:03}", f"Item number {n} widget", f"widget {n} text") for n in range(50)]
+    client = chromadb.EphemeralClient()
+    index = ItemIndex(client, HashEmbedder(), "crash", 1000)
+
+    def crash(batch_number):
+        if batch_number == 2:
+            raise KeyboardInterrupt("power cut")
+
+    with pytest.raises(KeyboardInterrupt):
+        index.sync(items, batch_size=8, progress=False, on_batch=crash)
+    partial = index.count()
+    assert 0 < partial < 50  # a partial store
+    report = index.sync(items, batch_size=8, progress=False)
+    assert (report.unchanged, report.embedded) == (partial, 50 - partial)  # only the missing ones embedded
+    ids, vectors = index.embeddings()
+    assert sorted(ids) == [i.id for i in items] and len(ids) == len(set(ids))
+    clean = ItemIndex(client, HashEmbedder(), "clean", 1000)
+    clean.sync(items, batch_size=8, progress=False)
+    clean_ids, clean_vectors = clean.embeddings()
+    order = np.argsort(ids)
+    np.testing.assert_allclose(vectors[order], clean_vectors[np.argsort(clean_ids)], atol=1e-6)
+
+
+def test_index_refuses_a_collection_built_with_another_embedder(tmp_path):
+    client = chromadb.EphemeralClient()
+    ItemIndex(client, HashEmbedder(256), "mixed", 1000)
+    with pytest.raises(RuntimeError, match="--rebuild"):
+        ItemIndex(client, HashEmbedder(128), "mixed", 1000)
+
+
+def test_hybrid_fusion_ranks_items_found_by_both_sides_first(tmp_path):
+    store = make_store(tmp_path)
+    hits = store.search("cast iron skillet", reranker="none", k=3)
+    # both skillets match all three words on both sides; the red one is listed first in the catalog and
+    # ties are broken by id -> compare the fused RRF scores directly
+    top = {h.item.id: h.trace for h in hits[:2]}
+    assert set(top) == {"skillet-red", "skillet-blue"}
+    for trace in top.values():
+        assert trace.dense_rank in (1, 2) and trace.bm25_rank in (1, 2)
+        assert trace.fused == pytest.approx(0.5 / (60 + trace.dense_rank) + 0.5 / (60 + trace.bm25_rank))
+    assert hits[0].trace.relevance == 1.0
+
+
+def test_exposure_reranker_promotes_the_tail_skillet_and_traces_why(tmp_path):
+    store = make_store(tmp_path)
+    plain = store.search("red blue cast iron skillet", reranker="none", k=2)
+    ranked = store.search("red blue cast iron skillet", reranker="exposure", lam=1.0, floor=0.5, k=2)
+    assert [h.item.id for h in plain][0] in ("skillet-red", "skillet-blue")
+    head = next(h for h in ranked if h.item.id == "skillet-red").trace
+    tail = next(h for h in ranked if h.item.id == "skillet-blue").trace
+    assert head.bucket == "head" and tail.long_tail
+    assert tail.final_score == pytest.approx(tail.relevance - 1.0 * tail.penalty)
+    assert head.final_score == pytest.approx(head.relevance - 1.0 * head.penalty)
+    assert ranked[0].item.id == "skillet-blue"
+    assert tail.rank_after == 1
+
+
+def test_filters_apply_to_both_dense_and_bm25(tmp_path):
+    store = make_store(tmp_path)
+    assert [h.item.id for h in store.search("skillet", Filters(max_price=40))] == ["skillet-red"]
+    assert [h.item.id for h in store.search("skillet", Filters(in_stock=True))] == ["skillet-red"]
+    got = {h.item.id for h in store.search("hiking", Filters(category="outdoors"), reranker="none")}
+    assert got == {"boots", "tent"}
+    assert {h.item.id for h in store.search("hiking", Filters(min_rating=4.0, category="Outdoors"))} == {"boots"}
+    assert all(h.item.brand != "Forge" for h in store.search("skillet mug", Filters(exclude_brands=("forge",))))
+    assert store.search("skillet", Filters(min_price=1000)) == []
+    # Chroma's own `where` filtering gives the same set as the in-memory mask
+    chroma = store.search("skillet", Filters(max_price=40), dense_filter="chroma")
+    assert [h.item.id for h in chroma] == ["skillet-red"]
+
+
+def test_exclude_and_personalisation(tmp_path):
+    store = make_store(tmp_path)
+    assert "skillet-red" not in {h.item.id for h in store.search("skillet", exclude=["skillet-red"])}
+    store.db.add_interactions([("hiker", "tent", "purchase", "3")])
+    plain = store.search("light", reranker="none", k=5)
+    personal = store.search("light", reranker="none", k=5, user_id="hiker", personalization=0.6)
+    assert personal[0].item.id == "tent"
+    assert [h.item.id for h in plain] != [h.item.id for h in personal] or plain[0].item.id == "tent"
+
+
+def test_impressions_feed_exposure_into_the_penalty(tmp_path):
+    store = make_store(tmp_path)
+    before = {h.item.id: h.trace.penalty for h in store.search("two person tent", k=5)}
+    store.log_impressions("s1", store.search("tent", k=1) * 5, "tent")
+    after = {h.item.id: h.trace for h in store.search("two person tent", k=5)}
+    assert after["tent"].exposure == 5
+    assert after["tent"].penalty > before["tent"]
