@@ -1,0 +1,229 @@
+"""The shopper chat, without any web framework: one turn of the conversation as a stream of UI updates.
+
+:class:`ChatService` wraps an ``assistant.Assistant`` for the front ends. ``respond`` turns the assistant's
+events into Gradio-style message lists and product cards (the Gradio callback only forwards them), ``events``
+turns them into JSON-safe dicts (the HTTP API streams them), and ``feedback`` / ``more_like_this`` handle the
+buttons on the cards. Every path applies the abuse limits and turns any failure into a friendly sentence
+(the traceback goes to the server log, never to the shopper).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from retrieval import Filters
+
+from .cards import FEEDBACK_KINDS, card_from_hit, cards_from_products
+from .limits import RateLimiter, check_message
+from .tracelog import TraceLog
+
+log = logging.getLogger(__name__)
+
+FRIENDLY_ERROR = ("Sorry, something went wrong on our side and I couldn't finish that answer. "
+                  "Please try again in a moment, or ask for a human agent.")
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Interaction logged for each kind of card feedback (user = the session); "down" is kept as feedback only,
+# because the interaction log counts popularity and a thumbs-down must not make an item more popular.
+FEEDBACK_EVENTS = {"up": "like", "more_like_this": "view"}
+
+
+def new_session_id(prefix: str = "web") -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def valid_session_id(session_id: str) -> bool:
+    return bool(SESSION_ID.match(session_id or ""))
+
+
+def make_filters(min_price: float | None = None, max_price: float | None = None, category: str | None = None,
+                 in_stock: bool | None = None) -> Filters | None:
+    """Filters from the shopper's controls (blank controls mean "no filter"); None when nothing is set."""
+    def number(value: Any) -> float | None:
+        return None if value in (None, "") or (isinstance(value, float) and value != value) else float(value)
+
+    lo, hi = number(min_price), number(max_price)
+    if lo is not None and hi is not None and lo > hi:
+        lo, hi = hi, lo
+    filters = Filters(min_price=lo, max_price=hi, category=category or None, in_stock=True if in_stock else None)
+    return None if filters.is_empty() else filters
+
+
+@dataclass
+class Update:
+    """The state of the chat screen after one step of a turn."""
+    history: list[dict[str, Any]]
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    cards_changed: bool = False
+    heading: str = ""
+    ticket_id: str = ""
+    done: bool = False
+
+
+def event_to_dict(event: Any) -> dict[str, Any]:
+    """A JSON-safe dict for one ``assistant.events`` event (the HTTP API's wire format)."""
+    kind = type(event).__name__
+    if kind == "ToolCall":
+        return {"type": "tool_call", "name": event.name, "arguments": event.arguments, "error": event.error,
+                "fallback": event.fallback}
+    if kind == "Products":
+        return {"type": "products", "query": event.query, "cards": cards_from_products(event)}
+    if kind == "Policy":
+        return {"type": "policy", "passages": list(event.passages)}
+    if kind == "TextDelta":
+        return {"type": "text", "text": event.text}
+    if kind == "Escalated":
+        return {"type": "escalated", "ticket_id": event.ticket_id, "summary": event.summary}
+    if kind == "Error":
+        return {"type": "error", "message": event.message}
+    if kind == "Done":
+        return {"type": "done", "text": event.text, "message_id": event.message_id}
+    return {"type": "unknown", "repr": repr(event)[:200]}
+
+
+def agent_bubble(message: dict[str, Any]) -> dict[str, Any]:
+    name = message.get("agent") or "Support"
+    return {"role": "assistant", "content": f"**{name} (support agent):** {message['content']}"}
+
+
+class ChatService:
+    def __init__(self, assistant: Any, max_message_chars: int = 2000, limiter: RateLimiter | None = None,
+                 traces: TraceLog | None = None, log_impressions: bool = False):
+        """``log_impressions``: log shown cards to the store's impression log here (only when the assistant
+        does not already do it, so nothing is counted twice)."""
+        self.assistant = assistant
+        self.store = assistant.store
+        self.conversations = assistant.conversations
+        self.max_message_chars = max_message_chars
+        self.limiter = limiter or RateLimiter()
+        self.traces = traces or TraceLog()
+        self.log_impressions = log_impressions
+
+    # -- limits ------------------------------------------------------------------------------------------
+    def refusal(self, session_id: str, message: str) -> str | None:
+        """Why this message is not accepted (size, then rate), or None."""
+        return check_message(message, self.max_message_chars) or self.limiter.check(session_id)
+
+    # -- one turn for the API -----------------------------------------------------------------------------
+    def events(self, session_id: str, message: str, filters: Filters | None = None) -> Iterator[dict[str, Any]]:
+        """The turn's events as JSON-safe dicts. Limits must be checked by the caller (the API answers them
+        with a status code); failures become an ``error`` event then ``done``."""
+        try:
+            for event in self.assistant.respond(session_id, message, filters):
+                data = event_to_dict(event)
+                if data["type"] == "products":
+                    self._shown(session_id, event.query, data["cards"], event.hits, "chat")
+                yield data
+        except Exception:  # noqa: BLE001 - the shopper gets a sentence, the log gets the traceback
+            log.exception("assistant failed for session %s", session_id)
+            yield {"type": "error", "message": FRIENDLY_ERROR}
+            yield {"type": "done", "text": FRIENDLY_ERROR, "message_id": ""}
+
+    # -- one turn for the chat screen ---------------------------------------------------------------------
+    def respond(self, session_id: str, message: str, history: list[dict[str, Any]] | None,
+                filters: Filters | None = None) -> Iterator[Update]:
+        """Stream one turn as screen updates: the user's bubble at once, cards the moment retrieval returns,
+        then the reply growing as text arrives. Refusals and failures are bubbles in the chat."""
+        history = [dict(m) for m in (history or [])]
+        history.append({"role": "user", "content": message})
+        refusal = self.refusal(session_id, message)
+        if refusal:
+            history.append({"role": "assistant", "content": refusal})
+            yield Update(history, done=True)
+            return
+        yield Update(list(history))
+        reply: dict[str, Any] | None = None
+        update = Update(history)
+        for data in self.events(session_id, message, filters):
+            kind = data["type"]
+            update = Update(history)
+            if kind == "products":
+                update.cards, update.cards_changed = data["cards"], True
+                update.heading = f"Picks for “{data['query']}”" if data["query"] else "Picks for you"
+            elif kind == "policy":
+                for p in data["passages"]:
+                    title = " › ".join(x for x in (p.get("source", ""), p.get("section", "")) if x)
+                    history.append({"role": "assistant", "content": p.get("text", ""),
+                                    "metadata": {"title": f"📄 Store policy: {title}", "status": "done"}})
+                reply = None
+            elif kind == "text":
+                if reply is None:
+                    reply = {"role": "assistant", "content": ""}
+                    history.append(reply)
+                reply["content"] += data["text"]
+            elif kind == "escalated":
+                update.ticket_id = data["ticket_id"]
+                history.append({"role": "assistant", "content": (
+                    f"I've passed this to a human support agent (ticket **{data['ticket_id']}**). "
+                    f"They will reply right here in this chat.")})
+                reply = None
+            elif kind == "error":
+                history.append({"role": "assistant", "content": data["message"]})
+                reply = None
+            elif kind == "done":
+                if reply is None and data["text"] and not any(
+                        m["role"] == "assistant" and m.get("content") == data["text"] for m in history[-3:]):
+                    history.append({"role": "assistant", "content": data["text"]})
+                update.done = True
+            else:
+                continue
+            update.history = list(history)
+            yield update
+        if not update.done:
+            yield Update(list(history), done=True)
+
+    def _shown(self, session_id: str, query: str, cards: list[dict[str, Any]], hits: list[Any],
+               source: str) -> None:
+        try:
+            self.traces.log(session_id, query, cards, source)
+            if self.log_impressions and hits:
+                self.store.log_impressions(session_id, hits, query)
+        except Exception:  # noqa: BLE001 - logging must never break the shopper's answer
+            log.exception("could not log recommendations for session %s", session_id)
+
+    # -- the buttons on the cards -------------------------------------------------------------------------
+    def feedback(self, session_id: str, item_id: str, kind: str) -> str:
+        """Record thumbs up/down or "more like this" (feedback table + interaction log); the confirmation."""
+        if kind not in FEEDBACK_KINDS:
+            raise ValueError(f"Unknown feedback kind {kind!r}: use one of {', '.join(FEEDBACK_KINDS)}.")
+        item = self.store.db.get(item_id)
+        if item is None:
+            raise KeyError(f"No product {item_id!r} in this store.")
+        self.conversations.add_feedback(session_id, item_id, kind)
+        event = FEEDBACK_EVENTS.get(kind)
+        if event:
+            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            self.store.db.add_interactions([(session_id, item_id, event, stamp)])
+        return {"up": f"Thanks! Noted that you like “{item.title}”.",
+                "down": f"Got it, fewer picks like “{item.title}”.",
+                "more_like_this": f"More like “{item.title}”:"}[kind]
+
+    def more_like_this(self, session_id: str, item_id: str, filters: Filters | None = None,
+                       shown: tuple[str, ...] = (), k: int = 4) -> list[dict[str, Any]]:
+        """Cards for items similar to ``item_id`` (its title and category as the query), impressions logged."""
+        item = self.store.db.get(item_id)
+        if item is None:
+            raise KeyError(f"No product {item_id!r} in this store.")
+        query = f"{item.title} {item.category[-1] if item.category else ''}".strip()
+        hits = self.store.search(query, filters, exclude=(item_id, *shown), k=k)
+        cards = []
+        for hit in hits:
+            why = f"Similar to “{item.title}”"
+            if hit.item.category and hit.item.category == item.category:
+                why += f", also in {hit.item.category[-1]}"
+            if hit.trace.long_tail:
+                why += "; few shoppers have found this one yet"
+            cards.append(card_from_hit(hit, why + "."))
+        self.traces.log(session_id, query, cards, "more_like_this")
+        if hits:
+            self.store.log_impressions(session_id, hits, query)  # this search is ours: always log it
+        return cards
+
+    # -- a human agent's replies reach the shopper ------------------------------------------------------------
+    def agent_messages(self, session_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.conversations.messages(session_id) if m["role"] == "agent"]
+

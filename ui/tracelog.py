@@ -1,0 +1,76 @@
+"""The recommendation trace log: every card a shopper was shown, with its full retrieval trace.
+
+The support console reads it to show, per recommendation, the score components before and after the
+long-tail re-ranking, the popularity bucket, the exposure count and the hidden-gem score. One SQLite file per
+store (``settings.store_dir / "ui_traces.sqlite"``; ``":memory:"`` in tests), thread-safe.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS recommendations (
+    ts REAL NOT NULL,
+    session_id TEXT NOT NULL,
+    query TEXT NOT NULL,
+    source TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    explanation TEXT NOT NULL,
+    trace TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS recommendations_session ON recommendations(session_id, ts);
+"""
+
+# Columns of the console's trace table, in order (trace fields come from retrieval.Trace).
+TRACE_COLUMNS = ("time", "query", "source", "rank_after", "rank_before", "item_id", "title", "bucket",
+                 "long_tail", "relevance", "popularity", "exposure", "penalty", "gem_score", "boost",
+                 "final_score", "dense_rank", "bm25_rank", "reranker", "lam")
+
+
+class TraceLog:
+    def __init__(self, path: str | Path = ":memory:"):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._lock = threading.Lock()
+        with self._lock:
+            if self.path != ":memory:":
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.executescript(SCHEMA)
+
+    def log(self, session_id: str, query: str, cards: Sequence[Mapping[str, Any]], source: str = "chat") -> None:
+        now = time.time()
+        rows = [(now, session_id, query, source, str(c["id"]), str(c.get("title", "")),
+                 str(c.get("explanation", "")), json.dumps(c.get("trace") or {}, default=str)) for c in cards]
+        with self._lock, self._conn:
+            self._conn.executemany("INSERT INTO recommendations VALUES (?,?,?,?,?,?,?,?)", rows)
+
+    def rows(self, session_id: str) -> list[dict[str, Any]]:
+        """The session's recommendations, oldest first, flattened for the console's table."""
+        with self._lock:
+            got = self._conn.execute(
+                "SELECT ts, query, source, item_id, title, explanation, trace FROM recommendations "
+                "WHERE session_id=? ORDER BY ts, rowid", (session_id,)).fetchall()
+        out = []
+        for ts, query, source, item_id, title, explanation, trace in got:
+            t = json.loads(trace)
+            row = {"time": time.strftime("%H:%M:%S", time.localtime(ts)), "query": query, "source": source,
+                   "item_id": item_id, "title": title, "explanation": explanation}
+            for key in TRACE_COLUMNS:
+                if key not in row:
+                    value = t.get(key)
+                    row[key] = round(value, 4) if isinstance(value, float) else value
+            out.append(row)
+        return out
+
+    def count(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM recommendations").fetchone()[0]
