@@ -1,0 +1,218 @@
+"""Why each item is suggested, and the fact checker for anything the model writes.
+
+:func:`template_explanation` writes one or two sentences from the item's own fields and its retrieval trace:
+what in the request it matches (words in its title / attributes / category), how its price relates to the
+shopper's limit, its rating; and for long-tail picks, why it is worth a look although few people bought it.
+Every sentence is built from facts, so it is true by construction (the checker confirms it in tests).
+
+:class:`FactChecker` extracts factual claims from free text (prices, ratings, other numbers, brands, colours
+and materials, item ids) and checks each against the facts it is given (the items shown, the tool result, the
+shopper's own words). Unsupported claims make a sentence unsupported; the dialogue then drops or replaces it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+from retrieval import Item, SearchHit
+
+WORD = re.compile(r"[a-z0-9]+")
+MONEY = re.compile(r"(?:\$|usd\s*)\s*(\d+(?:,\d{3})*(?:\.\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s*(?:dollars|usd)\b", re.I)
+RATING = re.compile(r"(\d(?:\.\d)?)\s*(?:/\s*5|out of 5|stars?|★)", re.I)
+NUMBER = re.compile(r"(?<![\w.-])(\d+(?:\.\d+)?)(?![\w-])")
+ITEM_ID = re.compile(r"\bLT-\d{5}\b", re.I)
+STOP = frozenset("a an and or the for with of in on to from by at this that it its is are be your you our my "
+                 "i we me it's".split())
+
+
+def fmt_price(item: Item) -> str:
+    return f"${item.price:,.2f}" if item.currency == "USD" else f"{item.price:,.2f} {item.currency}"
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in WORD.findall(text.lower()) if w not in STOP and len(w) > 1}
+
+
+def matched_terms(query: str, item: Item) -> list[str]:
+    """Query words found in the item's title, brand, category or attribute values (in query order)."""
+    fields = _words(" ".join([item.title, item.brand, " ".join(item.category), " ".join(item.attributes.values())]))
+    out = []
+    for w in WORD.findall(query.lower()):
+        if w in fields and w not in STOP and len(w) > 2 and w not in out:
+            out.append(w)
+        elif w.endswith("s") and w[:-1] in fields and w[:-1] not in out:
+            out.append(w[:-1])
+    return out
+
+
+def template_explanation(hit: SearchHit, query: str = "", max_price: float | None = None,
+                         min_price: float | None = None) -> str:
+    """One or two true sentences on why ``hit`` fits ``query`` (and why a long-tail pick is worth a look)."""
+    item, trace = hit.item, hit.trace
+    leaf = item.category[-1] if item.category else "product"
+    terms = matched_terms(query, item)
+    parts = []
+    if terms:
+        parts.append(f"Matches \"{' '.join(terms[:4])}\"")
+    else:
+        parts.append(f"A close match for your request in {leaf}")
+    if item.price is not None:
+        if max_price is not None and item.price <= max_price:
+            parts.append(f"at {fmt_price(item)} it is within your ${max_price:g} limit")
+        elif min_price is not None and item.price >= min_price:
+            parts.append(f"at {fmt_price(item)} it is above ${min_price:g} as asked")
+        else:
+            parts.append(f"priced at {fmt_price(item)}")
+    first = ", ".join(parts[:1]) + ("; " + parts[1] if len(parts) > 1 else "") + "."
+    if trace.long_tail:
+        if item.rating is not None and item.rating_count > 0:
+            why = f"it is rated {item.rating:.1f}/5 by the {item.rating_count} who reviewed it"
+        elif item.attributes:
+            k, v = next(iter(item.attributes.items()))
+            why = f"it fits what you asked for ({k.replace('_', ' ')}: {v})"
+        else:
+            why = f"it fits what you asked for in {leaf}"
+        second = f"Few shoppers have found it yet, but {why}."
+    elif item.rating is not None and item.rating_count > 0:
+        second = f"Rated {item.rating:.1f}/5 by {item.rating_count} shoppers."
+    else:
+        second = ""
+    return (first + " " + second).strip()
+
+
+# --------------------------------------------------------------------------------------------- fact checking
+@dataclass
+class Check:
+    claims: int = 0
+    supported: int = 0
+    unsupported: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unsupported
+
+    def __iadd__(self, other: "Check") -> "Check":
+        self.claims += other.claims
+        self.supported += other.supported
+        self.unsupported += other.unsupported
+        return self
+
+
+@dataclass
+class Facts:
+    """What a text may claim: numbers, words and ids from the items, the tool result and the shopper's words."""
+    numbers: set[float] = field(default_factory=set)
+    ratings: set[float] = field(default_factory=set)
+    prices: set[float] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
+    ids: set[str] = field(default_factory=set)
+
+    def add_text(self, text: str) -> None:
+        self.words |= _words(text)
+        for m in NUMBER.finditer(text.replace(",", "")):
+            self.numbers.add(round(float(m.group(1)), 2))
+        self.ids |= {m.upper() for m in ITEM_ID.findall(text)}
+
+    def add_item(self, item: Item) -> None:
+        self.ids.add(item.id.upper())
+        if item.price is not None:
+            self.prices.add(round(item.price, 2))
+            self.numbers.add(round(item.price, 2))
+        if item.rating is not None:
+            self.ratings.add(round(item.rating, 1))
+            self.numbers.add(round(item.rating, 1))
+        self.numbers.add(float(item.rating_count))
+        self.add_text(" ".join([item.title, item.brand, " ".join(item.category), item.description,
+                                " ".join(f"{k} {v}" for k, v in item.attributes.items())]))
+
+
+def facts_for(items: Iterable[Item] = (), texts: Iterable[str] = ()) -> Facts:
+    facts = Facts()
+    for item in items:
+        facts.add_item(item)
+    for text in texts:
+        facts.add_text(text)
+    return facts
+
+
+class FactChecker:
+    """Checks the factual claims of a text against :class:`Facts`; vocabularies come from the catalog."""
+
+    def __init__(self, items: Mapping[str, Item]):
+        self.brands = {i.brand.lower() for i in items.values() if i.brand}
+        vocab: set[str] = set()
+        for item in items.values():
+            for key in ("color", "material"):
+                value = item.attributes.get(key, "")
+                if value and len(value) < 30:
+                    vocab.add(value.lower())
+        self.attributes = vocab
+
+    def claims(self, text: str) -> list[tuple[str, str]]:
+        """(kind, value) pairs: money, rating, number, brand, attribute, id."""
+        out: list[tuple[str, str]] = []
+        rest = text
+        for m in MONEY.finditer(text):
+            out.append(("money", (m.group(1) or m.group(2)).replace(",", "")))
+        rest = MONEY.sub(" ", rest)
+        for m in RATING.finditer(rest):
+            out.append(("rating", m.group(1)))
+        rest = RATING.sub(" ", rest)
+        for m in ITEM_ID.finditer(rest):
+            out.append(("id", m.group(0).upper()))
+        rest = ITEM_ID.sub(" ", rest)
+        for m in NUMBER.finditer(rest):
+            out.append(("number", m.group(1)))
+        low = text.lower()
+        for brand in self.brands:
+            if re.search(r"(?<!\w)" + re.escape(brand) + r"(?!\w)", low):
+                out.append(("brand", brand))
+        for value in self.attributes:
+            if re.search(r"(?<!\w)" + re.escape(value) + r"(?!\w)", low):
+                out.append(("attribute", value))
+        return out
+
+    def check(self, text: str, facts: Facts) -> Check:
+        result = Check()
+        for kind, value in self.claims(text):
+            result.claims += 1
+            if self._supported(kind, value, facts):
+                result.supported += 1
+            else:
+                result.unsupported.append(f"{kind}:{value}")
+        return result
+
+    @staticmethod
+    def _supported(kind: str, value: str, facts: Facts) -> bool:
+        if kind == "money":
+            v = round(float(value), 2)
+            return any(abs(v - p) < 0.011 for p in facts.prices | facts.numbers)
+        if kind == "rating":
+            return round(float(value), 1) in facts.ratings or round(float(value), 1) in facts.numbers
+        if kind == "number":
+            return round(float(value), 2) in facts.numbers
+        if kind == "id":
+            return value in facts.ids
+        return _words(value) <= facts.words
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+
+
+def check_explanations(checker: FactChecker, explanations: Mapping[str, str], hits: Sequence[SearchHit],
+                       query: str = "") -> Check:
+    """Check each item's explanation against that item alone (plus the query)."""
+    total = Check()
+    by_id = {h.item.id: h.item for h in hits}
+    for item_id, text in explanations.items():
+        if item_id in by_id:
+            total += checker.check(text, facts_for([by_id[item_id]], [query]))
+    return total
+
+
+def describe_facts(hits: Sequence[SearchHit]) -> list[dict[str, Any]]:
+    return [{"id": h.item.id, "title": h.item.title, "price": h.item.price, "rating": h.item.rating}
+            for h in hits]

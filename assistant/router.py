@@ -1,0 +1,295 @@
+"""The deterministic router: picks the tool and its arguments from the shopper's words and the session state.
+
+It is the safety net under the language model (a 135M model is not reliable at choosing tools): when the
+model's tool call is missing or invalid after one repair, the router's plan runs instead. It also carries the
+multi-turn refinement logic: "cheaper", "in blue", "more like the second one", "not that brand", "show more".
+
+Session state (a JSON dict kept in the conversation store): ``query``, ``args`` (the last search arguments),
+``shown`` (ids of the last results, in order), ``seen`` (every id shown in this session).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from retrieval import Item
+
+from .orders import EMAIL, ORDER_ID
+
+ITEM_ID = re.compile(r"\bLT-\d{5}\b", re.IGNORECASE)
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+            "fifth": 4, "5th": 4, "last": -1}
+ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b|(?:#|number |no\. ?)(\d)\b",
+                     re.IGNORECASE)
+
+ESCALATE = re.compile(r"\b(human|real person|agent|representative|someone (real|from support)|speak to|talk to|"
+                      r"call me|manager|supervisor|complain|complaint)\b", re.IGNORECASE)
+ORDER_WORDS = re.compile(r"\b(my order|my package|my parcel|order status|where is|where's|tracking|track|"
+                         r"shipped yet|arrive|delivery status|status of)\b", re.IGNORECASE)
+RETURN_WORDS = re.compile(r"\b(return|send (it|this) back|refund)\b", re.IGNORECASE)
+START_RETURN = re.compile(r"\b(start|begin|open|initiate|make|want|like|need|would like) (a |to )?(return|refund)|"
+                          r"\breturn (the|this|item|my)\b|\bsend (it|this|the \w+) back\b", re.IGNORECASE)
+POLICY_WORDS = re.compile(
+    r"\b(return|returns|refund|refunds|exchange|shipping|ship|deliver|delivery|express|free shipping|warranty|"
+    r"guarantee|payment|pay|paypal|credit card|gift card|klarna|installments?|cancel|cancellation|change my order|"
+    r"modify|address|international|tax|taxes|damaged|defective|broken|policy|policies|how long|how much does "
+    r"shipping|restocking|receipt|invoice|price match)\b", re.IGNORECASE)
+QUESTION = re.compile(r"\?|^(how|what|when|can|do|does|is|are|will|where|which|who|why)\b", re.IGNORECASE)
+COMPARE = re.compile(r"\b(compare|comparison|difference between|versus|vs\.?)\b", re.IGNORECASE)
+DETAILS = re.compile(r"\b(tell me (more )?about|more (details|info|information)|details (of|on|about|for)|"
+                     r"specs?|specifications|what about the|describe)\b", re.IGNORECASE)
+CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget|too expensive|too pricey)\b",
+                     re.IGNORECASE)
+PRICIER = re.compile(r"\b(more expensive|higher end|premium|fancier|better quality)\b", re.IGNORECASE)
+MORE_LIKE = re.compile(r"\b(more like|similar to|something like|like the|others like)\b", re.IGNORECASE)
+NOT_BRAND = re.compile(r"\b(not|no|other than|without|exclude|hate|don'?t like|avoid)\b.{0,20}\b(that|this|the)?\s*"
+                       r"brand\b|\bdifferent brand\b|\banother brand\b", re.IGNORECASE)
+SHOW_MORE = re.compile(r"\b(show (me )?more|more options|other options|anything else|something else|"
+                       r"more results|next ones?|different ones?)\b", re.IGNORECASE)
+AGAIN = re.compile(r"\b(again|show (me )?(those|them|these)|previous results)\b", re.IGNORECASE)
+IN_STOCK = re.compile(r"\b(in stock|available now|ships? now)\b", re.IGNORECASE)
+GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|thanks|thank you|thx|ok|okay|great|"
+                      r"cool|bye|goodbye)\b[\s!.,]*(there|so much|a lot)?[\s!.]*$", re.IGNORECASE)
+
+UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|max(?:imum)?|at most|up to|no more than|within)\s*"
+                   r"(?:a budget of\s*)?\$?\s*(\d+(?:\.\d+)?)\s*(?:dollars|usd|bucks)?", re.IGNORECASE)
+OVER = re.compile(r"\b(?:over|above|more than|at least|min(?:imum)?|from)\s*\$?\s*(\d+(?:\.\d+)?)\s*"
+                  r"(?:dollars|usd|bucks)?", re.IGNORECASE)
+BETWEEN = re.compile(r"\bbetween\s*\$?\s*(\d+(?:\.\d+)?)\s*(?:and|-|to)\s*\$?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+RATING = re.compile(r"\b(\d(?:\.\d)?)\s*(?:\+|stars?|star and up|or more stars|and up)\b|\b(?:rated|rating)\s*"
+                    r"(?:at least|over|above)?\s*(\d(?:\.\d)?)", re.IGNORECASE)
+FILLER = re.compile(
+    r"\b(i'?m|i am|i'?d|i would|would|like|looking|look|for|to|buy|find|show|me|some|any|a|an|the|please|can|"
+    r"could|you|help|need|want|get|recommend|suggest|search|do|have|got|is|are|there|something|anything|good|"
+    r"nice|great|options?|ideas?|what|which|one|ones|with|of|that|it|in stock|also|just|hey|hi|hello|and|my|"
+    r"i|we|our|under|below|less than|over|above|between|dollars?|usd|bucks|max|budget)\b", re.IGNORECASE)
+PRICE_PHRASE = re.compile(r"(under|below|less than|cheaper than|max(imum)?|at most|up to|no more than|within|over|"
+                          r"above|more than|at least|min(imum)?|between)\s*(a budget of\s*)?\$?\s*\d+(\.\d+)?"
+                          r"(\s*(and|-|to)\s*\$?\s*\d+(\.\d+)?)?\s*(dollars|usd|bucks)?|\$\s*\d+(\.\d+)?",
+                          re.IGNORECASE)
+
+
+@dataclass
+class Plan:
+    kind: str  # "tool" | "clarify" | "chat"
+    tool: str = ""
+    arguments: dict[str, Any] = field(default_factory=dict)
+    reply: str = ""  # for clarify/chat
+    refinement: str = ""  # which refinement produced the search, if any
+    show_again: bool = False
+
+
+def ordinal(message: str) -> int | None:
+    m = ORDINAL.search(message)
+    if not m:
+        return None
+    if m.group(2):
+        return int(m.group(2)) - 1
+    return ORDINALS[m.group(1).lower()]
+
+
+class Router:
+    """Deterministic intent + argument extraction over one catalog (brands and colours come from it)."""
+
+    def __init__(self, items: Mapping[str, Item]):
+        self.items = items
+        self.brands = sorted({i.brand for i in items.values() if i.brand}, key=len, reverse=True)
+        colors: set[str] = set()
+        for item in items.values():
+            value = item.attributes.get("color", "")
+            if value and len(value) < 25:
+                colors.add(value.lower())
+                colors.update(w for w in value.lower().split() if len(w) > 2)
+        colors.update({"blue", "red", "green", "black", "white", "gray", "grey", "pink", "purple", "yellow",
+                       "orange", "brown", "silver", "gold", "beige"})
+        self.colors = sorted(colors, key=len, reverse=True)
+
+    # -- helpers -----------------------------------------------------------------------------------------------
+    def find_brand(self, text: str) -> str | None:
+        low = text.lower()
+        for brand in self.brands:
+            if re.search(r"(?<!\w)" + re.escape(brand.lower()) + r"(?!\w)", low):
+                return brand
+        return None
+
+    def find_color(self, text: str) -> str | None:
+        low = text.lower()
+        for color in self.colors:
+            if re.search(r"\b(in|color|colour|a)?\s*" + re.escape(color) + r"\b", low):
+                return color
+        return None
+
+    def referenced(self, message: str, state: Mapping[str, Any]) -> str | None:
+        """The item a message points at: an explicit id, an ordinal over the last results, or None."""
+        m = ITEM_ID.search(message)
+        if m:
+            return m.group(0).upper()
+        shown = state.get("shown") or []
+        n = ordinal(message)
+        if n is not None and shown and -len(shown) <= n < len(shown):
+            return shown[n]
+        return None
+
+    @staticmethod
+    def price_args(message: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        m = BETWEEN.search(message)
+        if m:
+            lo, hi = sorted((float(m.group(1)), float(m.group(2))))
+            return {"min_price": lo, "max_price": hi}
+        m = UNDER.search(message)
+        if m:
+            out["max_price"] = float(m.group(1))
+        m = OVER.search(message)
+        if m and "max_price" not in out:
+            out["min_price"] = float(m.group(1))
+        return out
+
+    def search_args(self, message: str) -> dict[str, Any]:
+        args: dict[str, Any] = {"query": self.query_text(message)}
+        args.update(self.price_args(message))
+        m = RATING.search(message)
+        if m:
+            value = float(m.group(1) or m.group(2))
+            if 0 < value <= 5:
+                args["min_rating"] = value
+        if IN_STOCK.search(message):
+            args["in_stock"] = True
+        brand = self.find_brand(message)
+        if brand:
+            args["brand"] = brand
+        return args
+
+    @staticmethod
+    def query_text(message: str) -> str:
+        text = PRICE_PHRASE.sub(" ", message)
+        text = RATING.sub(" ", text)
+        words = [w for w in re.findall(r"[\w'&-]+", text) if not FILLER.fullmatch(w)]
+        return " ".join(words) or message.strip()
+
+    # -- the plan ----------------------------------------------------------------------------------------------
+    def plan(self, message: str, state: Mapping[str, Any] | None = None) -> Plan:
+        state = state or {}
+        order_id = ORDER_ID.search(message)
+        email = EMAIL.search(message)
+        if GREETING.match(message.strip()):
+            return Plan("chat", reply="Hello! Tell me what you are looking for, or ask about an order, returns, "
+                                      "shipping, payment or warranty." if not re.match(
+                                          r"(?i)(thanks|thank you|thx|bye|goodbye)", message.strip())
+                        else "You're welcome! Anything else I can help you find?")
+        if ESCALATE.search(message) and not ORDER_WORDS.search(message) or re.search(
+                r"(?i)\b(escalate|human agent|live agent)\b", message):
+            return Plan("tool", "escalate_to_human", {"summary": message[:300]})
+        if order_id or (ORDER_WORDS.search(message) and not POLICY_WORDS.search(message)) or (
+                RETURN_WORDS.search(message) and START_RETURN.search(message) and (order_id or email)):
+            return self._order_plan(message, state, order_id.group(0).upper() if order_id else None,
+                                    email.group(0) if email else state.get("email"))
+        if POLICY_WORDS.search(message) and (QUESTION.search(message) or not self._looks_like_shopping(message)):
+            return Plan("tool", "policy_lookup", {"question": message})
+        shown = state.get("shown") or []
+        if COMPARE.search(message) and shown:
+            ids = [m.upper() for m in ITEM_ID.findall(message)]
+            if not ids:
+                picks = [ORDINALS.get(w.lower()) for w in re.findall(r"\b\w+\b", message) if w.lower() in ORDINALS]
+                picks += [int(d) - 1 for d in re.findall(r"(?:#|number )(\d)", message)]
+                if re.search(r"(?i)\b(first|top) (two|2)\b|\bthose two\b|\bthe two\b", message) or not picks:
+                    picks = [0, 1] if not re.search(r"(?i)\b(three|3|all)\b", message) else [0, 1, 2]
+                ids = [shown[p] for p in picks if p is not None and -len(shown) <= p < len(shown)]
+            ids = list(dict.fromkeys(ids))[:4]
+            if len(ids) >= 2:
+                return Plan("tool", "compare_products", {"item_ids": ids})
+        ref = self.referenced(message, state)
+        if ref and (DETAILS.search(message) or ITEM_ID.fullmatch(message.strip())
+                    or not (MORE_LIKE.search(message) or NOT_BRAND.search(message))):
+            if DETAILS.search(message) or ITEM_ID.search(message) or re.search(r"(?i)\b(tell|details|about)\b",
+                                                                                 message):
+                return Plan("tool", "product_details", {"item_id": ref})
+        if state.get("query"):
+            refined = self._refine(message, state, ref)
+            if refined is not None:
+                return refined
+        if not self._looks_like_shopping(message) and len(message.split()) <= 2 and not self.find_brand(message):
+            if not re.search(r"[a-z]{3,}", message.lower()):
+                return Plan("chat", reply="Could you tell me a bit more about what you are looking for?")
+        return Plan("tool", "search_products", self.search_args(message),
+                    show_again=bool(AGAIN.search(message)))
+
+    @staticmethod
+    def _looks_like_shopping(message: str) -> bool:
+        return bool(re.search(r"(?i)\b(looking for|need|want|buy|show me|find|recommend|suggest|gift|under \$?\d|"
+                              r"any|best)\b", message))
+
+    def _order_plan(self, message: str, state: Mapping[str, Any], order_id: str | None, email: str | None) -> Plan:
+        if not order_id or not email:
+            missing = " and ".join(x for x, have in (("your order number (it starts with ORD-)", order_id),
+                                                    ("the email address you ordered with", email)) if not have)
+            return Plan("clarify", reply=f"I can help with that. Please give me {missing}, so I can look the "
+                                         f"order up securely.")
+        if RETURN_WORDS.search(message) and START_RETURN.search(message):
+            item = ITEM_ID.search(message)
+            if item:
+                reason = re.sub(r"(?i)^.*\b(because|since|reason:?|as)\b\s*", "", message).strip()
+                reason = reason if reason and reason != message else "not specified"
+                return Plan("tool", "start_return", {"order_id": order_id, "email": email,
+                                                     "item_id": item.group(0).upper(), "reason": reason[:200]})
+        return Plan("tool", "order_status", {"order_id": order_id, "email": email})
+
+    def _refine(self, message: str, state: Mapping[str, Any], ref: str | None) -> Plan | None:
+        last = dict(state.get("args") or {"query": state["query"]})
+        shown = [self.items[i] for i in state.get("shown") or [] if i in self.items]
+        args = dict(last)
+        kind = ""
+        if CHEAPER.search(message) or (UNDER.search(message) and len(message.split()) <= 6):
+            prices = [i.price for i in shown if i.price is not None]
+            explicit = self.price_args(message).get("max_price")
+            if explicit is not None:
+                args["max_price"] = explicit
+            elif prices:
+                args["max_price"] = round(min(prices) - 0.01, 2)
+            kind = "cheaper"
+        elif PRICIER.search(message) and shown:
+            prices = [i.price for i in shown if i.price is not None]
+            if prices:
+                args["min_price"] = round(statistics.median(prices), 2)
+                args.pop("max_price", None)
+            kind = "pricier"
+        elif NOT_BRAND.search(message) or (re.search(r"(?i)\b(no|not|without)\b", message)
+                                           and self.find_brand(message)):
+            brand = self.find_brand(message)
+            if not brand:
+                target = self.items.get(ref) if ref else (shown[0] if shown else None)
+                brand = target.brand if target else None
+            if brand:
+                args["exclude_brands"] = sorted(set(args.get("exclude_brands", [])) | {brand})
+                if args.get("brand") == brand:
+                    args.pop("brand")
+            kind = "not_brand"
+        elif MORE_LIKE.search(message) and (ref or shown):
+            target = self.items.get(ref) if ref else shown[0]
+            if target is not None:
+                leaf = target.category[-1] if target.category else ""
+                color = target.attributes.get("color", "")
+                args = {k: v for k, v in last.items() if k not in ("query", "brand")}
+                args["query"] = " ".join(x for x in (color, leaf, target.title) if x)
+            kind = "more_like"
+        elif SHOW_MORE.search(message):
+            kind = "more"
+        elif IN_STOCK.search(message) and len(message.split()) <= 6:
+            args["in_stock"] = True
+            kind = "in_stock"
+        else:
+            color = self.find_color(message)
+            words = message.split()
+            if color and len(words) <= 5 and re.search(r"(?i)^(in|any|how about|what about|maybe|do you have|"
+                                                         r"something|only|the same|same)?\b", message):
+                args["query"] = f"{last.get('query', '')} {color}".strip()
+                kind = "color"
+            elif len(words) <= 4 and re.match(r"(?i)^(in|with|for|made of|size|only)\b", message.strip()):
+                args["query"] = f"{last.get('query', '')} {self.query_text(message)}".strip()
+                kind = "attribute"
+        if not kind:
+            return None
+        return Plan("tool", "search_products", args, refinement=kind, show_again=bool(AGAIN.search(message)))
