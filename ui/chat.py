@@ -150,17 +150,14 @@ class ChatService:
                     history.append({"role": "assistant", "content": p.get("text", ""),
                                     "metadata": {"title": f"📄 Store policy: {title}", "status": "done"}})
                 reply = None
-            elif kind == "text":
+            elif kind == "text":  # a new dict each time: earlier updates keep the text they had
                 if reply is None:
                     reply = {"role": "assistant", "content": ""}
                     history.append(reply)
-                reply["content"] += data["text"]
-            elif kind == "escalated":
+                reply = {"role": "assistant", "content": reply["content"] + data["text"]}
+                history[-1] = reply
+            elif kind == "escalated":  # the assistant's own reply says so; the screen starts polling
                 update.ticket_id = data["ticket_id"]
-                history.append({"role": "assistant", "content": (
-                    f"I've passed this to a human support agent (ticket **{data['ticket_id']}**). "
-                    f"They will reply right here in this chat.")})
-                reply = None
             elif kind == "error":
                 history.append({"role": "assistant", "content": data["message"]})
                 reply = None

@@ -1,0 +1,55 @@
+"""Shared helpers for the UI tests (no tests here): settings, a paced scripted model, the web app in a thread.
+
+The assistant is the real one (``assistant.testing.demo_assistant``: the bundled demo store indexed with the
+fast HashEmbedder, in memory) driven by a scripted model, so every UI test runs the whole stack.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from assistant import ScriptedChatModel
+from longtail.config import Settings
+
+ADMIN_USER, ADMIN_PASSWORD = "agent-ada", "correct horse battery staple"
+REPLY = "These should suit you well. Each one fits what you asked for. Tell me if you want something different."
+
+
+def ui_settings(**overrides: Any) -> Settings:
+    data_dir = Path(tempfile.mkdtemp(prefix="longtail-ui-test-"))
+    values = dict(data_dir=data_dir, chroma_mode="ephemeral", llm_backend="fake", admin_user=ADMIN_USER,
+                  admin_password=ADMIN_PASSWORD)
+    values.update(overrides)
+    return Settings(**values)
+
+
+class PacedModel(ScriptedChatModel):
+    """A scripted model whose answer depends only on the call, not on call order (safe with concurrent
+    sessions): no tool call of its own (the assistant's router picks the tool), then ``reply`` after a tool
+    result, streamed word by word with ``delay`` seconds between words so streaming is visible."""
+
+    def __init__(self, reply: str = REPLY, delay: float = 0.0):
+        super().__init__([])
+        self.reply = reply
+        self.delay = delay
+
+    def stream(self, messages: list[dict], max_new_tokens: int = 128, stop: Sequence[str] = ()):
+        with self._lock:
+            self.calls.append([dict(m) for m in messages])
+        if messages[-1]["role"] != "tool":
+            return
+        words = self.reply.split(" ")
+        for n, word in enumerate(words):
+            if self.delay:
+                time.sleep(self.delay)
+            yield word if n == len(words) - 1 else word + " "
+
+
+def ui_assistant(model: Any = None, fresh: bool = False):
+    """The real assistant over the demo store (HashEmbedder); ``fresh`` gives an empty impression log."""
+    from assistant.testing import demo_assistant, demo_store
+
+    return demo_assistant(model=model if model is not None else PacedModel(), store=demo_store(fresh=fresh))
