@@ -79,6 +79,17 @@ class TransformersChatModel:
             if isinstance(tid, int) and tid != getattr(tokenizer, "unk_token_id", None) and tid >= 0:
                 eos.add(tid)
         self.eos_ids = {t for t in eos if t is not None}
+        import inspect
+
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        params = inspect.signature(base.forward).parameters
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"  # transformers 5 renamed it
+        self.reliable_tools = False  # the dialogue lets the router pick tools unless a fine-tuned adapter is on
+
+    def _forward(self, ids: Any, cache: Any, keep: int = 1) -> Any:
+        """Logits of the last ``keep`` positions (0 = all); ``cache`` (a DynamicCache) grows in place."""
+        out = self.model(input_ids=ids, use_cache=True, logits_to_keep=keep, **{self._cache_arg: cache})
+        return out.logits
 
     # -- prompt rendering ------------------------------------------------------------------------------------
     def render(self, messages: list[Message], generation_prompt: bool = True) -> tuple[str, str]:
@@ -102,7 +113,7 @@ class TransformersChatModel:
             ids = self._ids(prefix)
             cache = DynamicCache()
             with self.torch.inference_mode():
-                self.model(input_ids=ids, past_key_values=cache, use_cache=True)
+                self._forward(ids, cache)
             self._prefix = (prefix, ids, cache)
         return self._prefix[2]
 
@@ -118,8 +129,7 @@ class TransformersChatModel:
 
             cache = DynamicCache()
             ids = self._ids(prefix + rest)
-        out = self.model(input_ids=ids, past_key_values=cache, use_cache=True)
-        return out.logits[:, -1, :], out.past_key_values
+        return self._forward(ids, cache)[:, -1, :], cache
 
     # -- generation -------------------------------------------------------------------------------------------
     def stream(self, messages: list[Message], max_new_tokens: int = 128,
@@ -146,9 +156,7 @@ class TransformersChatModel:
                 if ready > sent and not text.endswith("\ufffd"):
                     yield text[sent:ready]
                     sent = ready
-                out = self.model(input_ids=torch.tensor([[next_id]], device=self.device), past_key_values=cache,
-                                 use_cache=True)
-                logits, cache = out.logits[:, -1, :], out.past_key_values
+                logits = self._forward(torch.tensor([[next_id]], device=self.device), cache)[:, -1, :]
             text = self.tokenizer.decode(tokens, skip_special_tokens=True)
             text, _ = cut_at_stop(text, stop)
             if len(text) > sent:
@@ -165,9 +173,9 @@ class TransformersChatModel:
                 ids = self._ids(option)[0].tolist()
                 total = float(first[ids[0]])
                 if len(ids) > 1:
-                    out = self.model(input_ids=torch.tensor([ids[:-1]], device=self.device),
-                                     past_key_values=copy.deepcopy(cache), use_cache=True)
-                    logp = torch.log_softmax(out.logits[0].float(), dim=-1)
+                    logits_all = self._forward(torch.tensor([ids[:-1]], device=self.device), copy.deepcopy(cache),
+                                               keep=0)
+                    logp = torch.log_softmax(logits_all[0].float(), dim=-1)
                     total += float(sum(logp[n, t] for n, t in enumerate(ids[1:])))
                 scores.append(total)
             return scores

