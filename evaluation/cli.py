@@ -1,0 +1,216 @@
+"""`longtail eval amazon|demo|wands|recs` and `longtail gems` (attached lazily by :mod:`longtail.cli`).
+
+Each evaluation writes ``report.md``, ``report.json`` (every figure and the exact configuration) and PNG
+plots to ``--out`` (default ``reports/<task>/``), and prints the markdown report (or the JSON with ``--json``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .data import RecTask, default_data_root, load_demo, load_sequence_split, load_unisrec
+from .metrics import TailDefinition
+
+DEFAULT_LAMBDAS = "0.05,0.1,0.2,0.3,0.5,0.8,1.2"
+
+
+def _settings():
+    ctx = click.get_current_context().find_root()
+    if ctx.obj and "settings" in ctx.obj:
+        return ctx.obj["settings"]
+    from longtail.config import load_settings
+
+    return load_settings()
+
+
+def _floats(text: str, name: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give comma-separated numbers, e.g. {DEFAULT_LAMBDAS}",
+                                 param_hint=name) from None
+    if not values or any(v < 0 for v in values):
+        raise click.BadParameter("give at least one value, none negative", param_hint=name)
+    return values
+
+
+def _tail(text: str) -> TailDefinition:
+    try:
+        return TailDefinition.parse(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tail") from None
+
+
+def rec_options(fn):
+    options = [
+        click.option("--k", default=10, show_default=True, help="List length K."),
+        click.option("--lambdas", default=DEFAULT_LAMBDAS, show_default=True, help="Lambda values to sweep."),
+        click.option("--tail", "tail", default="items:0.2", show_default=True,
+                     help="Tail items: items:SHARE (outside the top SHARE of items, RecBole), "
+                          "interactions:SHARE or count:N."),
+        click.option("--max-ndcg-loss", default=0.05, show_default=True,
+                     help="Lambda is chosen on the tuning split as the highest APLT within this NDCG loss."),
+        click.option("--candidates", default=100, show_default=True, help="Candidates handed to the re-rankers."),
+        click.option("--users", type=int, help="Evaluate a random subsample of N users (quick runs)."),
+        click.option("--seed", default=0, show_default=True, help="Seed for everything random."),
+        click.option("--no-gems", is_flag=True, help="Skip the hidden-gem model and its boost."),
+        click.option("--out", type=click.Path(file_okay=False), help="Report folder (default reports/<task>)."),
+        click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of markdown."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, max_ndcg_loss: float,
+              candidates: int, users: int | None, seed: int, no_gems: bool, out: str | None, as_json: bool,
+              source: dict[str, Any]) -> None:
+    from retrieval import load_embedder
+
+    from .harness import EvalConfig
+    from .recs import evaluate_recommendations
+    from .report import rec_json, rec_markdown, write_rec_report
+    from .systems import item_vectors
+
+    start = time.perf_counter()
+    settings = _settings()
+    cfg = EvalConfig(k=k, candidates=candidates, seed=seed, tail=_tail(tail), lambdas=_floats(lambdas, "--lambdas"),
+                     max_ndcg_loss=max_ndcg_loss, floor=settings.relevance_floor, tail_share=settings.tail_share,
+                     head_share=settings.head_share, progress=True)
+    embedder = load_embedder(settings.embedding_model)
+    t0 = time.perf_counter()
+    vectors = item_vectors(task.items, embedder, settings.cache_dir / "eval", settings.embed_max_chars)
+    embed_seconds = time.perf_counter() - t0
+    ev = evaluate_recommendations(task, vectors, cfg, users=users, use_gems=not no_gems)
+    ev.timings["embedding_seconds"] = embed_seconds
+    ev.timings["wall_seconds"] = time.perf_counter() - start
+    extra = source | {"embedding_model": embedder.name, "users_subsample": users,
+                      "cache_dir": str(settings.cache_dir / "eval")}
+    paths = write_rec_report(ev, Path(out or default_out), extra)
+    if as_json:
+        click.echo(json.dumps(rec_json(ev, extra) | {"files": {k_: str(p) for k_, p in paths.items()}}, indent=2))
+    else:
+        click.echo(rec_markdown(ev))
+        click.echo(f"report: {paths['markdown']}  json: {paths['json']}  plots: "
+                   + ", ".join(str(p) for key, p in paths.items() if key.endswith(("off", "ity", "enz", "ion"))))
+
+
+@click.command("amazon")
+@click.option("--data-dir", type=click.Path(file_okay=False),
+              help="UniSRec folder (default ../shared/data/amazon-scientific-unisrec).")
+@click.option("--split", default="valid", show_default=True, help="Split file to report on (<Name>.<split>.inter).")
+@rec_options
+def eval_amazon(data_dir: str | None, split: str, **opts: Any) -> None:
+    """Next-item recommendation on the Amazon Scientific set (leave-one-out), all systems, lambda sweep."""
+    folder = Path(data_dir) if data_dir else default_data_root() / "amazon-scientific-unisrec"
+    try:
+        task = load_unisrec(folder, split)
+    except FileNotFoundError as exc:
+        raise click.ClickException(f"{exc} Pass --data-dir to the UniSRec folder.") from None
+    _run_recs(task, "reports/amazon", source={"data_dir": str(folder), "split": split}, **opts)
+
+
+@click.command("recs")
+@click.option("--inter", "inter_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Split file: UniSRec (user, item_id_list, item_id) or a RecBole atomic .inter log.")
+@click.option("--items", "items_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Item file: UniSRec .text, RecBole .item, or a CSV/JSONL/Parquet catalog.")
+@rec_options
+def eval_recs(inter_path: str, items_path: str, **opts: Any) -> None:
+    """Next-item recommendation on any RecBole / UniSRec split file and item text file."""
+    try:
+        task = load_sequence_split(inter_path, items_path)
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _run_recs(task, "reports/recs", source={"inter": inter_path, "items": items_path}, **opts)
+
+
+@click.command("demo")
+@rec_options
+def eval_demo(**opts: Any) -> None:
+    """The bundled demo store: each user's last purchase is the target, earlier events the history."""
+    try:
+        task = load_demo()
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(f"The demo store data is unavailable: {exc}") from None
+    _run_recs(task, "reports/demo", source={"data": "longtail.demo"}, **opts)
+
+
+@click.command("wands")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--k", default=10, show_default=True)
+@click.option("--lambdas", default="0.1,0.3,0.5", show_default=True)
+@click.option("--tail", "tail", default="items:0.2", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), help="Report folder (default reports/wands).")
+@click.option("--json", "as_json", is_flag=True)
+def eval_wands(folder: str, k: int, lambdas: str, tail: str, out: str | None, as_json: bool) -> None:
+    """Query-to-product retrieval with graded labels (WANDS layout: product.csv, query.csv, label.csv)."""
+    from .report import COLUMNS, _fmt
+    from .wands import evaluate_wands, load_wands, open_store
+
+    try:
+        data = load_wands(folder)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        raise click.ClickException(f"{folder}: {exc}") from None
+    result = evaluate_wands(data, open_store(data, _settings()), k, _floats(lambdas, "--lambdas"), _tail(tail))
+    cols = [c for c, _ in COLUMNS if "_" not in c and c != "pop_lift"]
+    lines = [f"# WANDS-layout retrieval: {folder}", "", f"{result['queries']} queries, {result['items']} products; "
+             f"{result['tail_definition']}. NDCG: graded (Exact 2, Partial 1); Recall/MRR: Exact products.", "",
+             "| configuration | " + " | ".join(f"{c}@{k}" for c in cols) + " |", "|---|" + "---:|" * len(cols)]
+    lines += [f"| {name} | " + " | ".join(_fmt(m[f'{c}@{k}']) for c in cols) + " |"
+              for name, m in result["systems"].items()]
+    text = "\n".join(lines) + "\n"
+    target = Path(out or "reports/wands")
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "report.md").write_text(text, encoding="utf-8")
+    (target / "report.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    click.echo(json.dumps(result, indent=2) if as_json else text + f"\nreport: {target / 'report.md'}")
+
+
+@click.command("gems")
+@click.option("-n", "--n", "count", default=20, show_default=True, help="How many hidden gems to list.")
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def gems(count: int, folds: int, seed: int, as_json: bool) -> None:
+    """The store's top hidden gems: long-tail items whose text predicts high appeal (with CV quality)."""
+    from retrieval import Popularity, Store, ensure_demo_store
+
+    from .gems import hidden_gems, train_gem_model
+
+    settings = _settings()
+    store = Store(settings)
+    if settings.store == "demo":
+        ensure_demo_store(store, progress=not as_json)
+    items = store.db.items()
+    if not items:
+        raise click.ClickException(f"Store {settings.store!r} is empty: import a catalog with `longtail index`.")
+    counts = store.db.interaction_counts() or {i: float(it.rating_count) for i, it in items.items()}
+    ids, vectors = store.index.embeddings(list(items))
+    order = {i: n for n, i in enumerate(ids)}
+    missing = [i for i in items if i not in order]
+    if missing:
+        raise click.ClickException(f"{len(missing)} item(s) are not in the vector index: run `longtail index`.")
+    catalog = [items[i] for i in ids]
+    try:
+        model = train_gem_model(catalog, counts, vectors=vectors, folds=folds, seed=seed)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    popularity = Popularity.from_store(store.db, items, settings.head_share, settings.tail_share_of_interactions)
+    rows = hidden_gems(model.oof, popularity, count)
+    for r in rows:
+        r["title"] = items[r["id"]].title
+    cv = {k: v for k, v in model.cv.items() if k != "calibration"}
+    if as_json:
+        click.echo(json.dumps({"store": settings.store, "cv": cv, "gems": rows}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"gem model: ROC AUC {cv['auc_mean']:.3f} ± {cv['auc_std']:.3f} ({cv['folds']}-fold CV), Brier "
+               f"{cv['brier']:.4f} vs base rate {cv['brier_base_rate']:.4f}; label: {cv['label']}")
+    for n, r in enumerate(rows, 1):
+        click.echo(f"{n:2}. [{r['id']}] {r['title'][:70]}  gem {r['gem_score']:.3f}  {r['bucket']} "
+                   f"({r['interactions']:g} interactions)")

@@ -1,0 +1,130 @@
+"""The next-item recommendation evaluation, end to end: tune on a split carved from the training data, report
+on the split given, compare every system on the same users, and test the chosen long-tail configuration
+against the best relevance-only system.
+
+1. Tuning split (``task.holdout_last()``): every system is fitted there, the best relevance-only system by
+   NDCG@K becomes the base, the re-rankers are swept over lambda (with and without the gem boost) on its
+   candidates, and the configuration with the highest APLT@K within ``max_ndcg_loss`` of the base's NDCG@K is
+   chosen. The split being reported is never looked at for this.
+2. Reported split: everything is fitted again on its own training part and evaluated; the same sweep draws
+   the trade-off curve there (descriptive only); the chosen configuration is read off it.
+3. Significance: paired bootstrap and Wilcoxon on per-user NDCG@K and Recall@K, chosen vs best relevance-only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .data import RecTask
+from .gems import train_gem_model
+from .harness import EvalConfig, Run, best_relevance, choose, find, run_systems, sweep
+from .significance import compare
+from .systems import build_systems
+
+RELEVANCE_EXCLUDED = ("random",)  # never a candidate for "best relevance-only system"
+
+
+@dataclass
+class RecEvaluation:
+    task: RecTask
+    cfg: EvalConfig
+    systems: dict[str, Run]
+    sweep: list[Run]
+    tune_systems: dict[str, Run]
+    tune_sweep: list[Run]
+    base: str
+    best: str
+    chosen: Run | None
+    chosen_without_gem: Run | None
+    chosen_with_gem: Run | None
+    gem_cv: dict[str, Any]
+    significance: dict[str, Any]
+    goals: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        k = self.cfg.k
+        return {"task": self.task.name, "users": self.task.n_users, "items": self.task.n_items,
+                "base": self.base, "best_relevance_only": self.best,
+                "chosen": self.chosen.config if self.chosen else None,
+                "chosen_metrics": self.chosen.metrics if self.chosen else None,
+                "best_metrics": self.systems[self.best].metrics, "goals": self.goals,
+                "ndcg_change": (self.chosen.metrics[f"ndcg@{k}"] / self.systems[self.best].metrics[f"ndcg@{k}"] - 1
+                                if self.chosen and self.systems[self.best].metrics[f"ndcg@{k}"] else None)}
+
+
+def _gem_array(task: RecTask, vectors: np.ndarray, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
+    counts = {item.id: float(c) for item, c in zip(task.items, task.popularity())}
+    model = train_gem_model(task.items, counts, vectors=vectors, seed=seed)
+    return np.array([model.oof[item.id] for item in task.items]), model.cv
+
+
+def _relevance_only(runs: dict[str, Run]) -> dict[str, Run]:
+    return {n: r for n, r in runs.items() if n not in RELEVANCE_EXCLUDED}
+
+
+def _choose_all(tune_sweep: list[Run], reference: float, cfg: EvalConfig) -> tuple[Run | None, ...]:
+    plain = [r for r in tune_sweep if not r.config["gem_weight"]]
+    gem = [r for r in tune_sweep if r.config["gem_weight"]]
+    return choose(tune_sweep, reference, cfg), choose(plain, reference, cfg), choose(gem, reference, cfg)
+
+
+def goals(systems: dict[str, Run], best: str, chosen: Run | None, k: int) -> dict[str, Any]:
+    """The product owner's targets, each with the figures that decide it."""
+    b = systems[best].metrics
+    out: dict[str, Any] = {
+        "best_beats_most_popular": b[f"ndcg@{k}"] > systems["most-popular"].metrics[f"ndcg@{k}"],
+        "best_beats_bm25": b[f"ndcg@{k}"] > systems["bm25"].metrics[f"ndcg@{k}"] if "bm25" in systems else None,
+    }
+    if chosen is not None:
+        c = chosen.metrics
+        out.update({
+            "aplt_at_least_0.30": c[f"aplt@{k}"] >= 0.30,
+            "coverage_at_least_2x_best": c[f"coverage@{k}"] >= 2 * b[f"coverage@{k}"],
+            "coverage_2x_attainable": 2 * b[f"coverage@{k}"] <= 1.0,
+            "ndcg_within_10pct": c[f"ndcg@{k}"] >= 0.9 * b[f"ndcg@{k}"],
+            "ndcg_loss_below_20pct": c[f"ndcg@{k}"] > 0.8 * b[f"ndcg@{k}"],
+        })
+    return out
+
+
+def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig, users: int | None = None,
+                             use_gems: bool = True) -> RecEvaluation:
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    tune = task.holdout_last().subsample(users, cfg.seed)
+    report = task.subsample(users, cfg.seed)
+
+    t0 = time.perf_counter()
+    tune_runs, tune_cands = run_systems(build_systems(tune, vectors, cfg.seed, cfg.candidates), tune, cfg)
+    base = best_relevance(_relevance_only(tune_runs), cfg.k)
+    tune_gem, _ = _gem_array(tune, vectors, cfg.seed) if use_gems else (None, {})
+    tune_sweep = sweep(tune_cands[base], tune, cfg, tune_gem)
+    chosen_t, plain_t, gem_t = _choose_all(tune_sweep, tune_runs[base].metrics[f"ndcg@{cfg.k}"], cfg)
+    timings["tune_seconds"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    runs, cands = run_systems(build_systems(report, vectors, cfg.seed, cfg.candidates), report, cfg)
+    gem, gem_cv = _gem_array(report, vectors, cfg.seed) if use_gems else (None, {})
+    report_sweep = sweep(cands[base], report, cfg, gem)
+    timings["report_seconds"] = time.perf_counter() - t0
+
+    def on_report(run: Run | None) -> Run | None:
+        return find(report_sweep, run.config) if run is not None else None
+
+    chosen = on_report(chosen_t)
+    best = best_relevance(_relevance_only(runs), cfg.k)
+    significance: dict[str, Any] = {}
+    if chosen is not None:
+        for metric in ("ndcg", "recall"):
+            significance[metric] = compare(chosen.per_user[metric], runs[best].per_user[metric], cfg.bootstrap,
+                                           cfg.seed)
+        significance["compared"] = [chosen.name, best]
+    timings["total_seconds"] = time.perf_counter() - start
+    return RecEvaluation(report, cfg, runs, report_sweep, tune_runs, tune_sweep, base, best, chosen,
+                         on_report(plain_t), on_report(gem_t), gem_cv, significance,
+                         goals(runs, best, chosen, cfg.k), timings)
