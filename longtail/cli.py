@@ -147,6 +147,7 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, ma
     from retrieval import ImportFailed, Store, ensure_demo_store
 
     settings = _settings(ctx)
+    column_mapping = _parse_mapping(mapping)
     store = Store(settings)
     if rebuild:
         store.client.delete_collection(store.index.collection.name)
@@ -154,7 +155,7 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, ma
     out: dict[str, Any] = {"store": settings.store}
     try:
         if path:
-            report = store.import_catalog(path, _parse_mapping(mapping), fmt, progress=not as_json)
+            report = store.import_catalog(path, column_mapping, fmt, progress=not as_json)
             out["catalog"] = {"accepted": report.accepted, "rejected": len(report.rejects), "notes": report.notes}
             if not as_json:
                 click.echo(report.summary())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import math
 import random
 from datetime import date, datetime, timedelta, timezone
@@ -689,28 +690,28 @@ Each item has a latent popularity 1 / rank^{ZIPF_EXPONENT} over a random permuta
 """
 
 
-def main() -> None:
+def main(out_dir: Path = OUT_DIR) -> None:
     rng = random.Random(SEED)
     items, popularity = build_items(rng)
     rows = build_interactions(rng, items, popularity)
     customers = build_customers(rng)
     orders = build_orders(rng, items, popularity, customers)
 
-    (OUT_DIR / "policies").mkdir(parents=True, exist_ok=True)
-    with open(OUT_DIR / "items.jsonl", "w", encoding="utf-8", newline="\n") as f:
+    (out_dir / "policies").mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "items.jsonl", "w", encoding="utf-8", newline="\n") as f:
         for item in items:
             f.write(json.dumps(item, ensure_ascii=False) + "\n")
-    with open(OUT_DIR / "interactions.csv", "w", encoding="utf-8", newline="") as f:
+    with open(out_dir / "interactions.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["user_id", "item_id", "event", "timestamp"])
         for ts, user, item_id, event in rows:
             writer.writerow([user, item_id, event, iso(ts)])
-    dump_json(OUT_DIR / "customers.json", customers)
-    dump_json(OUT_DIR / "orders.json", orders)
+    dump_json(out_dir / "customers.json", customers)
+    dump_json(out_dir / "orders.json", orders)
     docs = policies()
     for filename, text in docs.items():
-        (OUT_DIR / "policies" / filename).write_text(text, encoding="utf-8")
-    dump_json(OUT_DIR / "policies" / "store.json", STORE)
+        (out_dir / "policies" / filename).write_text(text, encoding="utf-8")
+    dump_json(out_dir / "policies" / "store.json", STORE)
 
     stats = purchase_stats(items, rows)
     events = [r[3] for r in rows]
@@ -724,9 +725,9 @@ def main() -> None:
         "few_ratings": sum(1 for i in items if i["rating_count"] <= 5),
         "big_ratings": sum(1 for i in items if i["rating_count"] >= 1000),
     }
-    (OUT_DIR / "README.md").write_text(readme(counts, stats), encoding="utf-8")
+    (out_dir / "README.md").write_text(readme(counts, stats), encoding="utf-8")
     print(json.dumps({**counts, **{k: round(v, 4) for k, v in stats.items()}}, indent=1))
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT_DIR)
