@@ -1,0 +1,162 @@
+"""`longtail bench retrieval`: indexing throughput against the embedder's raw encode rate, and full-search
+latency percentiles (query embedding, dense, BM25, fusion, re-rank) on the demo store and on a synthetic
+50,000-item catalog, with and without filters, and with Chroma's own ``where`` filtering for comparison.
+
+Figures are medians over ``--runs`` runs; throughput is also given as a ratio to the raw encode rate
+measured in the same run, because shared machines are noisy.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from dataclasses import replace
+from typing import Any
+
+import click
+import numpy as np
+
+from .catalog import Item
+from .search import Filters, SearchParams, Searcher
+from .storage import CatalogDB
+from .store import ItemIndex
+
+QUERIES = [
+    "cast iron skillet", "waterproof hiking boots", "noise cancelling headphones", "yoga mat", "gift for a cat",
+    "blue running shoes", "camping stove", "kids puzzle", "acrylic paint set", "dog leash", "office chair",
+    "stainless steel water bottle", "wireless mouse", "garden hose", "car phone mount", "baby blanket",
+    "guitar strings", "moisturizer for dry skin", "coffee grinder", "led desk lamp",
+]
+FILTERS = [Filters(max_price=50.0), Filters(in_stock=True, min_rating=4.0), Filters(category="Home & Kitchen"),
+           Filters(min_price=20.0, max_price=150.0, in_stock=True)]
+
+
+def synthetic_catalog(base: list[Item], n: int, seed: int = 0) -> list[Item]:
+    """``n`` items recombined from the demo store's titles, brands, attributes and prices (deterministic)."""
+    rng = random.Random(seed)
+    words = sorted({w for item in base for w in item.title.split() if w.isalpha() and len(w) > 3})
+    brands = sorted({item.brand for item in base})
+    out = []
+    for k in range(n):
+        b = base[k % len(base)]
+        extra = " ".join(rng.sample(words, 2))
+        out.append(replace(b, id=f"SYN-{k:06d}", title=f"{b.title} {extra}", brand=rng.choice(brands),
+                           price=round((b.price or 10.0) * rng.uniform(0.6, 1.6), 2),
+                           rating=round(rng.uniform(2.5, 5.0), 1), rating_count=int(rng.paretovariate(1.2)) - 1,
+                           in_stock=rng.random() > 0.08))
+    return out
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def measure_indexing(items: list[Item], embedder, client, runs: int, batch_size: int, max_chars: int
+                     ) -> dict[str, float]:
+    texts = [i.embedding_text(max_chars) for i in items]
+    raw, indexed = [], []
+    for run in range(runs):  # interleaved so drift in machine load hits both alike
+        t0 = time.perf_counter()
+        for begin in range(0, len(texts), batch_size):
+            embedder.encode(texts[begin:begin + batch_size], batch_size=batch_size)
+        raw.append(len(texts) / (time.perf_counter() - t0))
+        name = f"bench-{run}-{time.time_ns()}"
+        index = ItemIndex(client, embedder, name, max_chars)
+        report = index.sync(items, batch_size=batch_size, progress=False)
+        indexed.append(report.items_per_second)
+        client.delete_collection(index.collection.name)
+    ratios = [i / r for i, r in zip(indexed, raw)]
+    return {"items": len(items), "raw_encode_items_per_s": statistics.median(raw),
+            "index_items_per_s": statistics.median(indexed), "index_to_raw_ratio": statistics.median(ratios)}
+
+
+def measure_search(searcher: Searcher, runs: int, params: SearchParams) -> dict[str, dict[str, float]]:
+    cases = {
+        "no filter": (None, "memory"),
+        "filters (in-memory mask)": ("filters", "memory"),
+        "filters (Chroma where)": ("filters", "chroma"),
+    }
+    searcher.search("warm up", None, params)
+    out = {}
+    for label, (use_filters, strategy) in cases.items():
+        p = replace(params, dense_filter=strategy)
+        times = []
+        for _ in range(runs):
+            for n, q in enumerate(QUERIES):
+                f = FILTERS[n % len(FILTERS)] if use_filters else None
+                t0 = time.perf_counter()
+                searcher.search(q, f, p)
+                times.append((time.perf_counter() - t0) * 1000)
+        out[label] = {"p50_ms": _pct(times, 50), "p95_ms": _pct(times, 95), "queries": len(times)}
+    return out
+
+
+def run_benchmark(n_synthetic: int = 50_000, runs: int = 3, embedding_model: str = "", batch_size: int = 64,
+                  max_chars: int = 1000, progress: bool = True) -> dict[str, Any]:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from longtail.demo import DATA_DIR
+
+    from .embed import load_embedder
+    from .importers import load_items
+
+    embedder = load_embedder(embedding_model)
+    client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
+    demo, _ = load_items(DATA_DIR / "items.jsonl", progress=False)
+    results: dict[str, Any] = {"embedding_model": embedder.name, "runs": runs, "batch_size": batch_size}
+    catalogs = {"demo": demo}
+    if n_synthetic:
+        catalogs[f"synthetic-{n_synthetic}"] = synthetic_catalog(demo, n_synthetic)
+    params = SearchParams(reranker="exposure", lam=0.3)
+    for name, items in catalogs.items():
+        if progress:
+            click.echo(f"[{name}] measuring indexing ({len(items):,} items) ...", err=True)
+        # indexing throughput on up to 5,000 items per run keeps the benchmark to minutes
+        sample = items if len(items) <= 5000 else items[:5000]
+        section: dict[str, Any] = {"indexing": measure_indexing(sample, embedder, client, runs, batch_size,
+                                                                max_chars)}
+        if progress:
+            click.echo(f"[{name}] building the full index for search latency ...", err=True)
+        db = CatalogDB()
+        db.replace_items(items)
+        index = ItemIndex(client, embedder, f"lat-{name}", max_chars)
+        full = index.sync(items, batch_size=batch_size, progress=progress)
+        section["full_index"] = {"items": full.total, "seconds": full.seconds,
+                                 "items_per_s": full.items_per_second}
+        searcher = Searcher(db, index, max_chars=max_chars)
+        section["search"] = measure_search(searcher, runs, params)
+        results[name] = section
+    return results
+
+
+def format_results(r: dict[str, Any]) -> str:
+    lines = [f"embedding model: {r['embedding_model']} · batch {r['batch_size']} · medians of {r['runs']} runs"]
+    for name, section in r.items():
+        if not isinstance(section, dict) or "indexing" not in section:
+            continue
+        ix = section["indexing"]
+        lines.append(f"\n== {name}")
+        lines.append(f"indexing ({ix['items']:,} items): raw encode {ix['raw_encode_items_per_s']:.0f} items/s, "
+                     f"index {ix['index_items_per_s']:.0f} items/s -> {ix['index_to_raw_ratio']:.1%} of raw")
+        fi = section["full_index"]
+        lines.append(f"full index: {fi['items']:,} items in {fi['seconds']:.1f} s ({fi['items_per_s']:.0f} items/s)")
+        lines.append(f"{'search':28} {'p50 ms':>8} {'p95 ms':>8}")
+        for label, s in section["search"].items():
+            lines.append(f"{label:28} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f}")
+    return "\n".join(lines)
+
+
+@click.command("retrieval")
+@click.option("--synthetic-items", default=50_000, show_default=True, help="Size of the synthetic catalog (0: skip).")
+@click.option("--runs", default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def bench_retrieval(ctx: click.Context, synthetic_items: int, runs: int, as_json: bool) -> None:
+    """Index throughput and search latency on the demo store and a synthetic catalog."""
+    settings = ctx.find_root().obj["settings"]
+    results = run_benchmark(synthetic_items, runs, settings.embedding_model, settings.embed_batch_size,
+                            settings.embed_max_chars, progress=not as_json)
+    click.echo(json.dumps(results, indent=2) if as_json else format_results(results))
