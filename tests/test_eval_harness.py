@@ -1,0 +1,208 @@
+"""The recommendation harness end to end on a tiny synthetic UniSRec dataset (HashEmbedder), the systems on
+hand-checkable cases, and the re-ranking path checked against the product's own Searcher.rank."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import chromadb
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from evaluation.data import RecTask, from_interactions, load_sequence_split, load_unisrec
+from evaluation.harness import Candidates, EvalConfig, product_popularity, rerank, run_systems
+from evaluation.recs import evaluate_recommendations
+from evaluation.report import write_rec_report
+from evaluation.systems import EASE, MostPopular, RRFHybrid, build_systems, item_vectors, top_k
+from longtail.config import Settings
+from retrieval import CatalogDB, HashEmbedder, Item, SearchParams, Store
+
+WORDS = ["drill", "glue", "filament", "glove", "microscope"]
+
+
+def write_unisrec(folder: Path, n_users: int = 150, per_cluster: int = 12, seed: int = 0) -> Path:
+    """5 product families with disjoint vocabularies; each user buys within one family, with a popularity
+    skew inside it, so collaborative and text signals both predict the next item and random does not."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    n_items = per_cluster * len(WORDS)
+    asins = [f"I{n:04d}" for n in range(n_items)]
+    with (folder / "Toy.text").open("w") as fh:
+        fh.write("item_id:token\ttext:token_seq\n")
+        for n, asin in enumerate(asins):
+            word = WORDS[n // per_cluster]
+            fh.write(f"{asin}\t{word.title()} {word} model {n} kit. Industrial & Scientific {word.title()} "
+                     f"Supplies. Brand{n % 3}. \n")
+    order = rng.permutation(n_items)  # item indices are shuffled relative to the text file order
+    (folder / "Toy.item2index").write_text("".join(f"{asins[n]}\t{order[n]}\n" for n in range(n_items)))
+    weights = 1.0 / np.arange(1, per_cluster + 1)
+    weights /= weights.sum()
+    with (folder / "Toy.valid.inter").open("w") as fh:
+        fh.write("user_id:token\titem_id_list:token_seq\titem_id:token\n")
+        for user in range(n_users):
+            cluster = user % len(WORDS)
+            members = rng.choice(per_cluster, size=6, replace=False, p=weights) + cluster * per_cluster
+            seq = [int(order[m]) for m in members]
+            fh.write(f"{user}\t{' '.join(map(str, seq[:-1]))}\t{seq[-1]}\n")
+    return folder
+
+
+@pytest.fixture
+def toy(tmp_path) -> RecTask:
+    return load_unisrec(write_unisrec(tmp_path / "toy"), "valid")
+
+
+def test_loading_maps_indices_to_items(toy):
+    assert toy.n_items == 60 and toy.n_users == 150
+    # every history item of user 0 is in the same family as its target (by construction)
+    family = [w for w in WORDS if w in toy.items[int(toy.targets[0])].title.lower()][0]
+    assert all(family in toy.items[i].title.lower() for i in toy.histories[0])
+
+
+def test_tuning_split_never_sees_the_target(toy):
+    tune = toy.holdout_last()
+    assert tune.n_users == toy.n_users
+    assert tune.targets[0] == toy.histories[0][-1]
+    assert tune.histories[0] == toy.histories[0][:-1]
+    # popularity on the tuning split counts one interaction fewer per user: the held-out ones
+    assert tune.popularity().sum() == toy.popularity().sum() - toy.n_users
+
+
+def test_from_interactions_uses_the_last_purchase():
+    items = [Item(id=f"X{n}", title=f"thing {n}") for n in range(4)]
+    rows = [("u", "X0", "view", "1"), ("u", "X1", "purchase", "2"), ("u", "X2", "purchase", "3"),
+            ("u", "X3", "view", "4"), ("v", "X3", "view", "1")]  # v never purchases: left out
+    task = from_interactions(items, rows, "t")
+    assert task.users == ["u"] and task.targets.tolist() == [2] and task.histories == [[0, 1]]
+
+
+def test_top_k_breaks_ties_by_index():
+    scores = np.array([[0.5, 0.9, 0.5, 0.1]])
+    assert top_k(scores, 3).tolist() == [[1, 0, 2]]
+
+
+def test_ease_closed_form_by_hand():
+    # two users bought {0, 1}, one bought {1, 2}: with l2 = 0.5, item 0 predicts item 1 strongly
+    task = RecTask("t", [Item(id=str(n), title=str(n)) for n in range(3)], ["a", "b", "c"],
+                   [[0, 1], [0, 1], [1, 2]], np.array([0, 0, 0]))
+    ease = EASE(l2=0.5).fit(task)
+    gram = np.array([[2, 2, 0], [2, 3, 1], [0, 1, 1]], dtype=float) + 0.5 * np.eye(3)
+    p = np.linalg.inv(gram)
+    expected = -p / np.diag(p)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    assert np.allclose(ease.b, expected, atol=1e-6)
+    assert np.diag(ease.b).tolist() == [0.0, 0.0, 0.0]
+    scores = ease.scores([[0]])[0]
+    assert scores[1] > scores[2]
+
+
+def test_rrf_fusion_matches_the_formula(toy):
+    pop = MostPopular().fit(toy)
+    hybrid = RRFHybrid("h", [(pop, 1.0)], candidates=5).fit(toy)
+    fused = hybrid.scores([[]])[0]
+    order = np.argsort(-fused, kind="stable")[:5]
+    assert np.allclose(fused[order], 1.0 / (60 + np.arange(1, 6)))
+    assert (fused > 0).sum() == 5
+
+
+def test_vectors_are_cached(toy, tmp_path):
+    first = item_vectors(toy.items, HashEmbedder(32), tmp_path / "cache", progress=False)
+    files = list((tmp_path / "cache").glob("vectors-*.npy"))
+    assert len(files) == 1 and first.shape == (60, 32)
+    assert np.array_equal(item_vectors(toy.items, HashEmbedder(32), tmp_path / "cache", progress=False), first)
+
+
+def test_end_to_end_on_a_tiny_dataset(toy, tmp_path):
+    vectors = item_vectors(toy.items, HashEmbedder(64), None, progress=False)
+    cfg = EvalConfig(progress=False, bootstrap=100, lambdas=(0.1, 0.5, 2.0), max_ndcg_loss=0.2, floor=0.0)
+    ev = evaluate_recommendations(toy, vectors, cfg)
+    k = cfg.k
+    names = {"random", "most-popular", "itemknn", "ease", "bm25", "dense", "hybrid", "hybrid+cf"}
+    assert set(ev.systems) == names
+    rnd = ev.systems["random"].metrics[f"ndcg@{k}"]
+    for name in ("ease", "itemknn", "dense", "bm25", "hybrid", "hybrid+cf"):
+        assert ev.systems[name].metrics[f"ndcg@{k}"] > rnd + 0.1, name
+    for run in [*ev.systems.values(), *ev.sweep]:
+        m = run.metrics
+        assert 0 <= m[f"ndcg@{k}"] <= m[f"recall@{k}"] <= 1
+        assert 0 <= m[f"aplt@{k}"] <= 1 and 0 < m[f"coverage@{k}"] <= 1 and 0 <= m[f"gini@{k}"] <= 1
+    # lambda sweep: 2 re-rankers x 2 gem weights x 3 lambdas, minus xQuAD at lambda 2 (> 1 is meaningless)
+    assert len(ev.sweep) == 10
+    # a strong exposure penalty moves exposure towards the tail compared with the base system
+    strong = [r for r in ev.sweep if r.config == {**r.config, "reranker": "exposure", "lambda": 2.0,
+                                                  "gem_weight": 0.0}][0]
+    base = ev.systems[ev.base].metrics
+    assert strong.metrics[f"arp@{k}"] < base[f"arp@{k}"] and strong.metrics[f"aplt@{k}"] >= base[f"aplt@{k}"]
+    assert ev.chosen is not None and ev.chosen.config["lambda"] in cfg.lambdas
+    assert set(ev.significance) == {"ndcg", "recall", "compared"}
+    paths = write_rec_report(ev, tmp_path / "report")
+    report = json.loads(paths["json"].read_text())
+    assert report["config"]["tail"] == "items:0.2" and report["chosen"] == ev.chosen.name
+    assert {s["name"] for s in report["systems"]} == names
+    assert "| hybrid+cf |" in paths["markdown"].read_text()
+    for key in ("tradeoff", "popularity", "lorenz", "calibration"):
+        assert paths[key].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_rerank_matches_the_products_searcher(toy, tmp_path):
+    """The harness re-ranks a candidate list exactly as Searcher.rank does with the same inputs."""
+    vectors = item_vectors(toy.items, HashEmbedder(64), None, progress=False)
+    systems = build_systems(toy, vectors)
+    cfg = EvalConfig(progress=False)
+    _, cands = run_systems([s for s in systems if s.name == "ease"], toy, cfg)
+    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store="evalrank"),
+                  client=chromadb.EphemeralClient(), embedder=HashEmbedder(64), db=CatalogDB())
+    store.db.replace_items(toy.items)
+    store.db.add_interactions([(str(u), toy.items[i].id, "purchase", f"{t:04d}")
+                               for u, seq in enumerate(toy.fit_sequences) for t, i in enumerate(seq)])
+    store.sync_index(progress=False)
+    gem = np.linspace(0, 1, toy.n_items)
+    store.gem_scores.update({item.id: float(g) for item, g in zip(toy.items, gem)})
+    searcher = store.searcher
+    popularity = product_popularity(toy, cfg.head_share)
+    checked = 0
+    for user in range(0, toy.n_users, 15):
+        ids, scores = cands["ease"].ids[user], cands["ease"].scores[user]
+        keep = scores > 0
+        one = Candidates("ease", np.where(keep, ids, -1)[None], np.where(keep, scores, -np.inf)[None])
+        dense = [(searcher.row[toy.items[i].id], float(s)) for i, s in zip(ids[keep], scores[keep])]
+        for reranker, lam, gem_weight in (("exposure", 0.5, 0.0), ("exposure", 0.3, 1.0), ("xquad", 0.6, 0.0)):
+            params = SearchParams(k=cfg.k, reranker=reranker, lam=lam, fusion="score", dense_weight=1.0,
+                                  floor=cfg.floor, tail_share=cfg.tail_share, gem_weight=gem_weight)
+            product = [h.item.id for h in searcher.rank(dense, [], params)]
+            ours = rerank(one, popularity, reranker, lam, cfg, gem, gem_weight)[0]
+            assert [toy.items[i].id for i in ours if i >= 0] == product, (user, reranker, lam)
+            checked += 1
+    assert checked >= 20
+
+
+def test_cli_eval_recs_end_to_end(tmp_path):
+    from longtail.cli import cli
+
+    folder = write_unisrec(tmp_path / "toy", n_users=60)
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "--embedding-model", "hash-64",
+                                      "eval", "recs", "--inter", str(folder / "Toy.valid.inter"),
+                                      "--items", str(folder / "Toy.text"), "--lambdas", "0.1,0.5",
+                                      "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["summary"]["users"] == 60 and report["config"]["lambdas"] == [0.1, 0.5]
+    assert (tmp_path / "out" / "report.md").exists() and (tmp_path / "out" / "tradeoff.png").exists()
+
+
+def test_cli_reports_a_missing_dataset(tmp_path):
+    from longtail.cli import cli
+
+    result = CliRunner().invoke(cli, ["eval", "amazon", "--data-dir", str(tmp_path)])
+    assert result.exit_code != 0 and "No *.text item file" in result.output
+
+
+def test_recbole_atomic_log_is_split_leave_one_out(tmp_path):
+    (tmp_path / "shop.item").write_text("item_id:token\ttitle:token_seq\nA\talpha\nB\tbeta\nC\tgamma\n")
+    (tmp_path / "shop.inter").write_text("user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+                                         "u1\tA\t5\t1\nu1\tC\t4\t3\nu1\tB\t5\t2\nu2\tC\t3\t1\n")
+    task = load_sequence_split(tmp_path / "shop.inter", tmp_path / "shop.item")
+    # u1 in time order: A(1), B(2), C(3) -> history [A, B], target C; u2 has no history -> left out
+    assert task.users == ["u1"] and task.histories == [[0, 1]] and task.targets.tolist() == [2]
