@@ -82,11 +82,13 @@ def build_app(assistant: Any, settings: Any, service: ChatService | None = None,
             session_id = session_id or new_session_id()
             filters = make_filters(lo, hi, cat, stock)
             try:
-                for u in service.respond(session_id, text or "", history, filters):
+                for n, u in enumerate(service.respond(session_id, text or "", history, filters)):
                     html = render_cards(u.cards, feedback, u.heading) if u.cards_changed else gr.skip()
                     on_screen = u.cards if u.cards_changed else gr.skip()
                     poll = gr.Timer(active=True) if u.ticket_id else gr.skip()
-                    yield u.history, html, on_screen, session_id, "", poll, ""
+                    # the textbox and the feedback note are cleared once, so a click mid-stream keeps its note
+                    yield u.history, html, on_screen, session_id, "" if n == 0 else gr.skip(), poll, \
+                        "" if n == 0 else gr.skip()
             except Exception:  # noqa: BLE001 - never a stack trace in the shopper's chat
                 log.exception("chat turn failed")
                 yield [*history, {"role": "assistant", "content": FRIENDLY_ERROR}], gr.skip(), gr.skip(), \
@@ -94,8 +96,9 @@ def build_app(assistant: Any, settings: Any, service: ChatService | None = None,
 
         turn_outputs = [chatbot, cards, shown, session, message, timer, status]
         turn_inputs = [message, chatbot, session, min_price, max_price, category, in_stock, pressed]
-        message.submit(on_message, turn_inputs, turn_outputs, api_name="chat")
-        send.click(on_message, turn_inputs, turn_outputs, api_visibility="private")
+        # always_last: a message sent while the previous answer still streams runs right after it (not dropped)
+        message.submit(on_message, turn_inputs, turn_outputs, api_name="chat", trigger_mode="always_last")
+        send.click(on_message, turn_inputs, turn_outputs, api_visibility="private", trigger_mode="always_last")
 
         def on_card(evt: gr.EventData, session_id: str, on_screen: list, feedback: dict, lo: Any, hi: Any,
                     cat: str, stock: bool):

@@ -68,8 +68,8 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
         gr.Markdown("## 🎧 Support console")
         with gr.Tab("Queue", elem_id="lt-queue-tab"):
             queue = gr.Dataframe(headers=QUEUE_COLUMNS, value=lambda: queue_rows(conversations),
-                                 interactive=False, wrap=True, label="Escalated conversations",
-                                 elem_id="lt-queue")
+                                 interactive=False, wrap=True, elem_id="lt-queue",
+                                 label="Escalated conversations (click a row to open it)")
             with gr.Row():
                 ticket = gr.Dropdown([], label="Ticket", allow_custom_value=False, elem_id="lt-ticket",
                                      min_width=200)
@@ -83,7 +83,8 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
                                    scale=8, elem_id="lt-reply")
                 send = gr.Button("Send reply", variant="primary", scale=1, elem_id="lt-send-reply")
         with gr.Tab("Transcripts", elem_id="lt-transcripts-tab"):
-            sessions = gr.Dataframe(headers=SESSION_COLUMNS, interactive=False, label="Sessions")
+            sessions = gr.Dataframe(headers=SESSION_COLUMNS, interactive=False, elem_id="lt-sessions",
+                                    label="Sessions (click a row to open it)")
             with gr.Row():
                 session = gr.Dropdown([], label="Session", elem_id="lt-session", min_width=240)
                 load = gr.Button("Refresh", size="sm")
@@ -95,8 +96,8 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
         with gr.Tab("Exposure", elem_id="lt-exposure-tab"):
             summary = gr.Markdown("")
             with gr.Row():
-                over_time = gr.Plot(label="Share of impressions by popularity bucket")
-                curve = gr.Plot(label="Lorenz curve of exposure")
+                over_time = gr.Plot(label="Share of impressions by popularity bucket", show_label=False)
+                curve = gr.Plot(label="Lorenz curve of exposure", show_label=False)
             never = gr.Dataframe(headers=["item_id", "title", "bucket"], interactive=False,
                                  label="Items never shown (first 200)")
             dash = gr.Button("Refresh dashboard", size="sm")
@@ -148,6 +149,22 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
             rows = [[i, items[i].title, bucket.get(i, "tail")] for i in report.never_shown[:200]]
             return report.markdown(), fig_time, fig_curve, rows
 
+        def row_value(rows: Any, evt: gr.SelectData, column: int) -> str | None:
+            row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+            values = rows.values.tolist() if hasattr(rows, "values") else rows
+            return str(values[row][column]) if values and 0 <= row < len(values) else None
+
+        def on_queue_row(rows: Any, evt: gr.SelectData):
+            pick = row_value(rows, evt, 0)
+            return (gr.Dropdown(value=pick), transcript(conversations, (ticket_of(pick) or {}).get("session_id", ""))
+                    ) if pick else (gr.skip(), gr.skip())
+
+        def on_session_row(rows: Any, evt: gr.SelectData):
+            pick = row_value(rows, evt, 0)
+            return (gr.Dropdown(value=pick), *on_session(pick)) if pick else (gr.skip(), gr.skip(), gr.skip())
+
+        queue.select(on_queue_row, queue, [ticket, q_transcript])
+        sessions.select(on_session_row, sessions, [session, s_transcript, traces_table])
         refresh.click(on_refresh, ticket, [queue, ticket, q_transcript])
         ticket.change(lambda tid: transcript(conversations, (ticket_of(tid or "") or {}).get("session_id", "")),
                       ticket, q_transcript)

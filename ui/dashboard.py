@@ -124,12 +124,12 @@ def figures(report: ExposureReport) -> tuple[Any, Any]:
         ax.stackplot(when, *[report.shares[b] for b in BUCKETS], labels=BUCKETS,
                      colors=[colors[b] for b in BUCKETS], alpha=0.9)
         over_time.autofmt_xdate()
+        ax.legend(loc="upper left", fontsize="small")
     else:
         ax.text(0.5, 0.5, "no impressions yet", ha="center", va="center", transform=ax.transAxes)
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of impressions")
     ax.set_title(f"Impressions by popularity bucket ({report.reranker}, λ={report.lam:g})")
-    ax.legend(loc="upper left", fontsize="small")
 
     curve = Figure(figsize=(4.2, 3.8), layout="constrained")
     ax2 = curve.add_subplot()
