@@ -32,7 +32,7 @@ from .models import ChatModel
 from .orders import OrderBook
 from .policies import PolicyIndex
 from .router import Plan, Router
-from .tools import ToolContext, ToolError, compact_result, run_tool, tools_prompt
+from .tools import TOOL_NAMES, ToolContext, ToolError, compact_result, run_tool, tools_prompt
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,10 @@ class Assistant:
         self.checker = FactChecker(items)
         self.system = system_prompt(store_name)
         self.stats: Counter[str] = Counter()
+        if hasattr(model, "prefix_cache"):  # compute the system prompt's KV cache now, not in the first turn
+            prefix, _ = model.render([{"role": "system", "content": self.system}, {"role": "user", "content": "hi"}])
+            if prefix:
+                model.prefix_cache(prefix)
 
     # -- the public entry point ----------------------------------------------------------------------------------
     def respond(self, session_id: str, message: str, filters: Filters | None = None) -> Iterator[Event]:
@@ -167,7 +171,9 @@ class Assistant:
         if self.tool_mode == "model":
             messages = self._messages(history, text)
             for attempt in range(2):
-                raw = "".join(self.model.stream(messages, max_new_tokens=96, stop=(TOOL_CALL_CLOSE,)))
+                if plan.kind != "tool" and hasattr(self.model, "choose"):
+                    break  # constrained mode: the router decides whether a tool is needed at all
+                raw = self._generate_call(messages)
                 try:
                     parsed = parse_tool_call(raw)
                     if parsed is None:
@@ -197,6 +203,18 @@ class Assistant:
             return Outcome(plan.tool, plan.arguments, exc, fallback)
         yield ToolCall(plan.tool, plan.arguments, result=_light(result), fallback=fallback)
         return Outcome(plan.tool, dict(plan.arguments), result, fallback)
+
+    def _generate_call(self, messages: list[dict[str, str]]) -> str:
+        """The model's tool call. Models with ``choose`` (local ones) are constrained: the tool name is picked
+        from the valid names by log-likelihood, then the model writes the JSON arguments."""
+        if not hasattr(self.model, "choose"):
+            return "".join(self.model.stream(messages, max_new_tokens=96, stop=(TOOL_CALL_CLOSE,)))
+        start = TOOL_CALL_OPEN + '{"name": "'
+        scores = self.model.choose(messages, start, [f'{n}"' for n in TOOL_NAMES])
+        name = TOOL_NAMES[max(range(len(scores)), key=scores.__getitem__)]
+        head = f'{start}{name}", "arguments": '
+        body = "".join(self.model.stream(messages, max_new_tokens=80, stop=(TOOL_CALL_CLOSE, "\n"), suffix=head))
+        return head + body
 
     # -- after the tool ------------------------------------------------------------------------------------------
     def _after_tool(self, session_id: str, text: str, out: Outcome, plan: Plan, state: dict[str, Any],
@@ -290,8 +308,8 @@ class Assistant:
                 sentence, buffer = buffer[:m.start()].strip(), buffer[m.end():]
                 if self._accept(sentence, facts, check):
                     yield sentence
-        for sentence in split_sentences(buffer):
-            if len(sentence) > 3 and self._accept(sentence, facts, check):
+        for sentence in split_sentences(buffer):  # an unfinished last fragment (token limit) is not shown
+            if len(sentence) > 3 and sentence[-1] in ".!?" and self._accept(sentence, facts, check):
                 yield sentence
 
     def _accept(self, sentence: str, facts: Any, check: Check) -> bool:

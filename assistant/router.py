@@ -25,7 +25,8 @@ ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "
 ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b|(?:#|number |no\. ?)(\d)\b",
                      re.IGNORECASE)
 
-ESCALATE = re.compile(r"\b(human|real person|agent|representative|someone (real|from support)|speak to|talk to|"
+ESCALATE = re.compile(r"\b(human|real person|agent|representative|someone (real|from support)|speak (to|with)|"
+                      r"talk (to|with)|customer service (staff|team|rep)|support staff|"
                       r"call me|manager|supervisor|complain|complaint)\b", re.IGNORECASE)
 ORDER_WORDS = re.compile(r"\b(my order|my package|my parcel|order status|where is|where's|tracking|track|"
                          r"shipped yet|arrive|delivery status|status of)\b", re.IGNORECASE)
@@ -54,8 +55,8 @@ IN_STOCK = re.compile(r"\b(in stock|available now|ships? now)\b", re.IGNORECASE)
 GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|thanks|thank you|thx|ok|okay|great|"
                       r"cool|bye|goodbye)\b[\s!.,]*(there|so much|a lot)?[\s!.]*$", re.IGNORECASE)
 
-UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|max(?:imum)?|at most|up to|no more than|within)\s*"
-                   r"(?:a budget of\s*)?\$?\s*(\d+(?:\.\d+)?)\s*(?:dollars|usd|bucks)?", re.IGNORECASE)
+UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|max(?:imum)?|at most|up to|no more than|within|"
+                   r"budget(?: of| is)?)\s*(?:a budget of\s*)?\$?\s*(\d+(?:\.\d+)?)\s*(?:dollars|usd|bucks)?", re.IGNORECASE)
 OVER = re.compile(r"\b(?:over|above|more than|at least|min(?:imum)?|from)\s*\$?\s*(\d+(?:\.\d+)?)\s*"
                   r"(?:dollars|usd|bucks)?", re.IGNORECASE)
 BETWEEN = re.compile(r"\bbetween\s*\$?\s*(\d+(?:\.\d+)?)\s*(?:and|-|to)\s*\$?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)

@@ -189,8 +189,6 @@ def compact_hit(hit: SearchHit) -> dict[str, Any]:
         out["price"] = item.price
     if item.rating is not None:
         out["rating"] = item.rating
-    if hit.trace.long_tail:
-        out["long_tail"] = True
     return out
 
 
