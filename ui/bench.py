@@ -1,0 +1,185 @@
+"""`longtail bench ui`: simulated shoppers against the running web app.
+
+Each shopper is its own session (a separate Gradio client, or its own API session id) and sends ``turns``
+product questions one after another; all shoppers start together. For every turn it records the time until
+the product cards arrive (the first streamed update carrying card HTML, or the ``products`` event of the
+API stream) and until the answer is complete. A request that never completes is *lost*; one that returns
+an error, an error event or no cards is *failed*. A single shopper run first gives the baseline, so the
+report has medians, p95s and the load/baseline ratio from the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import httpx
+
+QUERIES = [
+    "running shorts under $50", "a saucepan that works on induction", "waterproof hiking boots",
+    "a gift for a coffee lover", "a non-slip yoga mat", "a desk lamp for reading", "a bed for a large dog",
+    "a rain jacket for kids", "a cast iron skillet", "wireless headphones for the gym", "a sleeping bag for winter",
+    "a birthday present for a 5 year old", "a cozy wool blanket", "a stand mixer for baking",
+]
+
+
+@dataclass
+class Turn:
+    cards_s: float | None = None
+    done_s: float | None = None
+    status: str = "ok"  # ok | failed | lost
+    error: str = ""
+
+
+@dataclass
+class Phase:
+    shoppers: int
+    turns: list[Turn] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    def stats(self) -> dict[str, Any]:
+        cards = sorted(t.cards_s for t in self.turns if t.cards_s is not None)
+        done = sorted(t.done_s for t in self.turns if t.done_s is not None)
+        return {
+            "shoppers": self.shoppers, "requests": len(self.turns),
+            "ok": sum(t.status == "ok" for t in self.turns),
+            "failed": sum(t.status == "failed" for t in self.turns),
+            "lost": sum(t.status == "lost" for t in self.turns),
+            "cards_p50_s": _pct(cards, 50), "cards_p95_s": _pct(cards, 95), "cards_max_s": round(cards[-1], 4) if cards else None,
+            "done_p50_s": _pct(done, 50), "done_p95_s": _pct(done, 95),
+            "turns_per_s": round(len(done) / self.wall_s, 2) if self.wall_s else None,
+            "wall_s": round(self.wall_s, 2),
+            "errors": sorted({t.error for t in self.turns if t.error})[:5],
+        }
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 4)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 4)
+
+
+# -- one turn, two ways ---------------------------------------------------------------------------------------
+def api_turn(url: str, session_id: str, message: str, timeout: float) -> Turn:
+    turn, start = Turn(), time.perf_counter()
+    try:
+        with httpx.stream("POST", url.rstrip("/") + "/api/chat", json={"message": message, "session_id": session_id},
+                          timeout=timeout) as r:
+            if r.status_code != 200:
+                r.read()
+                return Turn(status="failed", error=f"HTTP {r.status_code}: {r.text[:120]}")
+            for line in r.iter_lines():
+                event = json.loads(line) if line else {}
+                kind = event.get("type")
+                if kind == "products" and turn.cards_s is None and event.get("cards"):
+                    turn.cards_s = time.perf_counter() - start
+                elif kind == "error":
+                    turn.status, turn.error = "failed", event.get("message", "")[:120]
+                elif kind == "done":
+                    turn.done_s = time.perf_counter() - start
+    except httpx.TimeoutException:
+        return Turn(turn.cards_s, None, "lost", "timed out")
+    except httpx.HTTPError as exc:
+        return Turn(turn.cards_s, None, "lost", f"{type(exc).__name__}: {exc}"[:120])
+    return _judge(turn)
+
+
+def gradio_turn(client: Any, message: str, timeout: float) -> Turn:
+    turn, start = Turn(), time.perf_counter()
+    try:
+        job = client.submit(message, [], None, None, "", False, api_name="/chat")
+        deadline = start + timeout
+        for out in job:
+            html = out[1] if isinstance(out, (tuple, list)) and len(out) > 1 else None
+            if turn.cards_s is None and isinstance(html, str) and "lt-card" in html:
+                turn.cards_s = time.perf_counter() - start
+            if time.perf_counter() > deadline:
+                job.cancel()
+                return Turn(turn.cards_s, None, "lost", "timed out")
+        status = job.status()
+        if not status.success:
+            return Turn(turn.cards_s, None, "failed", f"{status.code}")
+        turn.done_s = time.perf_counter() - start
+    except Exception as exc:  # noqa: BLE001 - a bench records failures, it does not stop on them
+        return Turn(turn.cards_s, None, "failed", f"{type(exc).__name__}: {exc}"[:120])
+    return _judge(turn)
+
+
+def _judge(turn: Turn) -> Turn:
+    if turn.status == "ok" and turn.done_s is None:
+        turn.status, turn.error = "lost", "stream ended without a final answer"
+    elif turn.status == "ok" and turn.cards_s is None:
+        turn.status, turn.error = "failed", "no product cards"
+    return turn
+
+
+# -- phases ---------------------------------------------------------------------------------------------------
+def run_phase(url: str, shoppers: int, turns: int, via: str, timeout: float, tag: str) -> Phase:
+    phase = Phase(shoppers)
+    lock = threading.Lock()
+    runners: list[Callable[[int], Turn]] = []
+    for s in range(shoppers):
+        if via == "gradio":
+            from gradio_client import Client
+
+            client = Client(url.rstrip("/") + "/", verbose=False)
+            runners.append(lambda n, c=client: gradio_turn(c, QUERIES[n % len(QUERIES)], timeout))
+        else:
+            sid = f"bench-{tag}-{s:03d}-{time.time_ns() % 10**9}"
+            runners.append(lambda n, sid=sid: api_turn(url, sid, QUERIES[n % len(QUERIES)], timeout))
+    barrier = threading.Barrier(shoppers)
+
+    def shopper(s: int) -> None:
+        barrier.wait()
+        for t in range(turns):
+            result = runners[s](s * turns + t)
+            with lock:
+                phase.turns.append(result)
+
+    threads = [threading.Thread(target=shopper, args=(s,), daemon=True) for s in range(shoppers)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    phase.wall_s = time.perf_counter() - start
+    return phase
+
+
+def run_bench(url: str, shoppers: int = 10, turns: int = 5, via: str = "gradio", timeout: float = 60.0,
+              warmup: int = 2) -> dict[str, Any]:
+    run_phase(url, 1, warmup, via, timeout, "warmup")  # the first search builds the searcher
+    baseline = run_phase(url, 1, turns, via, timeout, "base").stats()
+    load = run_phase(url, shoppers, turns, via, timeout, "load").stats()
+    ratio = (round(load["cards_p95_s"] / baseline["cards_p95_s"], 2)
+             if load["cards_p95_s"] and baseline["cards_p95_s"] else None)
+    return {"url": url, "via": via, "turns_per_shopper": turns, "baseline": baseline, "load": load,
+            "cards_p95_ratio_load_vs_baseline": ratio,
+            "goal": {"cards_p95_under_s": 1.0,
+                     "met": bool(load["cards_p95_s"] is not None and load["cards_p95_s"] < 1.0
+                                 and load["failed"] == 0 and load["lost"] == 0)}}
+
+
+def report_text(r: dict[str, Any]) -> str:
+    def line(name: str, s: dict[str, Any]) -> str:
+        return (f"{name:9} {s['shoppers']:2} shopper(s) {s['requests']:3} turns | cards p50 {s['cards_p50_s']} s "
+                f"p95 {s['cards_p95_s']} s max {s['cards_max_s']} s | answer p50 {s['done_p50_s']} s "
+                f"p95 {s['done_p95_s']} s | {s['turns_per_s']} turns/s | failed {s['failed']} lost {s['lost']}")
+
+    goal = r["goal"]
+    return "\n".join([
+        f"bench ui via {r['via']} at {r['url']}",
+        line("baseline", r["baseline"]), line("load", r["load"]),
+        f"cards p95 under load / alone: {r['cards_p95_ratio_load_vs_baseline']}x",
+        f"goal (cards p95 < {goal['cards_p95_under_s']} s, nothing failed or lost): "
+        f"{'met' if goal['met'] else 'NOT met'}",
+        *(f"  error: {e}" for e in r["load"]["errors"]),
+    ])
+
+

@@ -1,0 +1,131 @@
+"""`longtail serve` (the web app on the demo store) and `longtail bench ui` (simulated shoppers)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import click
+
+
+def _settings() -> Any:
+    return click.get_current_context().find_root().obj["settings"]
+
+
+def build_web_app(settings: Any, rate_limit: int = 12, concurrency: int = 16, progress: bool = True):
+    """The whole web app for ``settings``: store (the demo store loaded and indexed on first use), assistant,
+    API, chat and console."""
+    from assistant import build_assistant
+    from retrieval import Store, ensure_demo_store
+
+    from .api import create_server
+    from .limits import RateLimiter
+
+    store = Store(settings)
+    if settings.store == "demo":
+        ensure_demo_store(store, progress=progress)
+    assistant = build_assistant(settings, store)
+    return create_server(assistant, settings, limiter=RateLimiter(rate_limit, 60.0), concurrency=concurrency)
+
+
+@click.command("serve")
+@click.option("--host", help="Address to listen on (default from config: 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default from config: 7860).")
+@click.option("--fake-model", is_flag=True,
+              help="No LLM: the assistant's router and template replies (starts in seconds; for demos and tests).")
+@click.option("--rate-limit", default=12, show_default=True, help="Messages per minute per shopper session.")
+@click.option("--concurrency", default=16, show_default=True, help="Chat turns processed at the same time.")
+def serve(host: str | None, port: int | None, fake_model: bool, rate_limit: int, concurrency: int) -> None:
+    """Open the shopper chat (/), the API (/docs) and the support console (/console) on the store."""
+    import uvicorn
+
+    settings = _settings()
+    changes: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if fake_model:
+        changes["llm_backend"] = "fake"
+    settings = settings.replace(**changes)
+    try:
+        app = build_web_app(settings, rate_limit, concurrency)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise click.ClickException(f"{exc}\nTip: `longtail serve --fake-model` starts without the LLM.") from None
+    url = f"http://{settings.host}:{settings.port}"
+    console = (f"{url}/console (user {settings.admin_user!r})" if settings.admin_user else
+               "off (set LONGTAIL_ADMIN_USER and LONGTAIL_ADMIN_PASSWORD to turn it on)")
+    click.echo(f"Longtail on store {settings.store!r} with model "
+               f"{'fake (router + templates)' if settings.llm_backend == 'fake' else settings.llm_backend}\n"
+               f"  chat:    {url}/\n  API:     {url}/docs\n  console: {console}\nCtrl+C stops it.")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def settings_env(settings: Any) -> dict[str, str]:
+    """The settings as LONGTAIL_* environment variables (how the bench hands them to the server it starts)."""
+    env = {}
+    for f in dataclasses.fields(settings):
+        env["LONGTAIL_" + f.name.rstrip("_").upper()] = str(getattr(settings, f.name))
+    return env
+
+
+def start_server_process(settings: Any, port: int, real_model: bool, rate_limit: int,
+                         timeout: float = 900.0) -> subprocess.Popen:
+    """`longtail serve` in a child process (so the simulated shoppers do not share its interpreter)."""
+    env = {**os.environ, **settings_env(settings)}
+    cmd = [sys.executable, "-m", "longtail.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--rate-limit", str(rate_limit)]
+    if not real_model:
+        cmd.append("--fake-model")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    import httpx
+
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise click.ClickException(f"The app exited with status {proc.returncode} before it was ready "
+                                       f"(see the messages above).")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.terminate()
+    raise click.ClickException(f"The app did not answer within {timeout:g} s.")
+
+
+@click.command("bench_ui")
+@click.option("--shoppers", default=10, show_default=True, help="Simulated shoppers at the same time.")
+@click.option("--turns", default=5, show_default=True, help="Messages each shopper sends, one after another.")
+@click.option("--via", type=click.Choice(["gradio", "api"]), default="gradio", show_default=True,
+              help="Through the chat screen's Gradio queue (what browsers use) or the HTTP API.")
+@click.option("--url", help="Bench an app that is already running here instead of starting one.")
+@click.option("--real-model", is_flag=True, help="Start the app with the configured LLM (default: --fake-model).")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds before a turn counts as lost.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_ui(shoppers: int, turns: int, via: str, url: str | None, real_model: bool, timeout: float,
+             as_json: bool) -> None:
+    """Time until product cards appear (p50/p95) and lost/failed turns, with N shoppers at once."""
+    import json
+
+    from .bench import report_text, run_bench
+    from .server import free_port
+
+    settings = _settings()
+    proc = None
+    if not url:
+        port = free_port()
+        click.echo(f"starting the app ({'configured LLM' if real_model else 'fake model'}) on port {port}...",
+                   err=True)
+        proc = start_server_process(settings, port, real_model, rate_limit=max(12, turns + 4))
+        url = f"http://127.0.0.1:{port}"
+    try:
+        result = run_bench(url, shoppers, turns, via, timeout)
+        result["model"] = "configured LLM" if real_model else ("fake" if proc else "as running")
+        result["cpu_cores"] = os.cpu_count()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+    click.echo(json.dumps(result, indent=2) if as_json else report_text(result))
