@@ -1,0 +1,49 @@
+"""`longtail serve` and `longtail bench ui` through the real CLI (the bench starts `serve --fake-model` in a child
+process over the demo store, indexed with the HashEmbedder in memory)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from longtail.cli import cli
+from ui.cli import settings_env
+from test_ui_support import ui_settings
+
+
+def test_serve_help_lists_the_fake_model_switch():
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--fake-model" in result.output and "--rate-limit" in result.output
+
+
+def test_settings_travel_to_the_child_process_as_environment():
+    from longtail.config import load_settings
+
+    settings = ui_settings(lambda_=0.7, store="shop-1")
+    again = load_settings(env=settings_env(settings))
+    assert again == settings
+
+
+def test_bench_ui_starts_the_app_and_reports_cards_latency(tmp_path):
+    args = ["--data-dir", str(tmp_path), "--chroma-mode", "ephemeral", "--embedding-model", "hash",
+            "bench", "ui", "--shoppers", "2", "--turns", "2", "--via", "api", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    load = report["load"]
+    assert load["requests"] == 4 and load["ok"] == 4 and load["failed"] == 0 and load["lost"] == 0
+    assert 0 < load["cards_p50_s"] <= load["cards_p95_s"] <= load["done_p95_s"]
+    assert report["baseline"]["shoppers"] == 1 and report["model"] == "fake"
+
+
+@pytest.mark.slow
+def test_bench_ui_through_the_gradio_queue_with_ten_shoppers(tmp_path):
+    args = ["--data-dir", str(tmp_path), "--chroma-mode", "ephemeral", "--embedding-model", "hash",
+            "bench", "ui", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["load"]["requests"] == 50 and report["load"]["failed"] == report["load"]["lost"] == 0
