@@ -99,3 +99,18 @@ def test_console_is_off_without_credentials():
         assert httpx.get(running.url + "/").status_code == 200
     finally:
         running.stop()
+
+
+def test_allowed_origins_limit_which_sites_may_embed_the_chat():
+    app = create_server(ui_assistant(PacedModel()), ui_settings(), allowed_origins=["https://shop.example.com"])
+    running = start_in_thread(app)
+    try:
+        def preflight(origin: str) -> httpx.Response:
+            return httpx.options(running.url + "/api/chat", headers={
+                "Origin": origin, "Access-Control-Request-Method": "POST"})
+
+        assert preflight("https://shop.example.com").headers.get("access-control-allow-origin") == \
+            "https://shop.example.com"
+        assert "access-control-allow-origin" not in preflight("https://evil.example.net").headers
+    finally:
+        running.stop()

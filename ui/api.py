@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator, Literal, Sequence
 
 import gradio as gr
 from fastapi import FastAPI, HTTPException, Query
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -71,8 +72,12 @@ def _filters(f: FilterModel | None):
 
 def create_server(assistant: Any, settings: Any, limiter: RateLimiter | None = None,
                   traces: TraceLog | None = None, log_impressions: bool = False, concurrency: int = 16,
-                  mount_ui: bool = True) -> FastAPI:
-    """The whole web app for one assistant. ``traces`` defaults to a file under ``settings.store_dir``."""
+                  mount_ui: bool = True, allowed_origins: Sequence[str] = ()) -> FastAPI:
+    """The whole web app for one assistant. ``traces`` defaults to a file under ``settings.store_dir``.
+
+    ``allowed_origins``: the sites allowed to embed the chat with the ``<gradio-app>`` web component or call
+    the API from their pages (CORS). Empty = Gradio's default: any site when served under a real host name,
+    only localhost pages when served on localhost."""
     if traces is None:
         traces = TraceLog(Path(settings.store_dir) / "ui_traces.sqlite") \
             if settings.chroma_mode != "ephemeral" else TraceLog()
@@ -81,6 +86,9 @@ def create_server(assistant: Any, settings: Any, limiter: RateLimiter | None = N
                   description="Chat with the Longtail shopping assistant, search the catalog (with retrieval "
                               "traces) and send product feedback. The chat widget itself is served at `/`.")
     api.state.service = service
+    if allowed_origins:
+        api.add_middleware(CORSMiddleware, allow_origins=list(allowed_origins), allow_credentials=True,
+                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Session-Id"])
 
     def refuse(session_id: str, message: str) -> None:
         reason = service.refusal(session_id, message)

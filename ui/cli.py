@@ -16,7 +16,8 @@ def _settings() -> Any:
     return click.get_current_context().find_root().obj["settings"]
 
 
-def build_web_app(settings: Any, rate_limit: int = 12, concurrency: int = 16, progress: bool = True):
+def build_web_app(settings: Any, rate_limit: int = 12, concurrency: int = 16, progress: bool = True,
+                  allowed_origins: tuple[str, ...] = ()):
     """The whole web app for ``settings``: store (the demo store loaded and indexed on first use), assistant,
     API, chat and console."""
     from assistant import build_assistant
@@ -29,7 +30,8 @@ def build_web_app(settings: Any, rate_limit: int = 12, concurrency: int = 16, pr
     if settings.store == "demo":
         ensure_demo_store(store, progress=progress)
     assistant = build_assistant(settings, store)
-    return create_server(assistant, settings, limiter=RateLimiter(rate_limit, 60.0), concurrency=concurrency)
+    return create_server(assistant, settings, limiter=RateLimiter(rate_limit, 60.0), concurrency=concurrency,
+                         allowed_origins=allowed_origins)
 
 
 @click.command("serve")
@@ -39,7 +41,10 @@ def build_web_app(settings: Any, rate_limit: int = 12, concurrency: int = 16, pr
               help="No LLM: the assistant's router and template replies (starts in seconds; for demos and tests).")
 @click.option("--rate-limit", default=12, show_default=True, help="Messages per minute per shopper session.")
 @click.option("--concurrency", default=16, show_default=True, help="Chat turns processed at the same time.")
-def serve(host: str | None, port: int | None, fake_model: bool, rate_limit: int, concurrency: int) -> None:
+@click.option("--allow-origin", "origins", multiple=True,
+              help="A site allowed to embed the chat / call the API, e.g. https://shop.example.com (repeatable).")
+def serve(host: str | None, port: int | None, fake_model: bool, rate_limit: int, concurrency: int,
+          origins: tuple[str, ...]) -> None:
     """Open the shopper chat (/), the API (/docs) and the support console (/console) on the store."""
     import uvicorn
 
@@ -49,7 +54,7 @@ def serve(host: str | None, port: int | None, fake_model: bool, rate_limit: int,
         changes["llm_backend"] = "fake"
     settings = settings.replace(**changes)
     try:
-        app = build_web_app(settings, rate_limit, concurrency)
+        app = build_web_app(settings, rate_limit, concurrency, allowed_origins=origins)
     except (RuntimeError, OSError, ValueError) as exc:
         raise click.ClickException(f"{exc}\nTip: `longtail serve --fake-model` starts without the LLM.") from None
     url = f"http://{settings.host}:{settings.port}"
