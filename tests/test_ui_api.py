@@ -15,7 +15,7 @@ from ui.server import start_in_thread
 
 @pytest.fixture(scope="module")
 def server():
-    assistant = ui_assistant(PacedModel(), fresh=True)
+    assistant = ui_assistant(PacedModel())
     app = create_server(assistant, ui_settings(max_message_chars=200), limiter=RateLimiter(5, 60))
     running = start_in_thread(app)
     running.assistant = assistant

@@ -33,7 +33,7 @@ def app():
     from ui.limits import RateLimiter
     from ui.server import start_in_thread
 
-    assistant = ui_assistant(PacedModel(delay=0.06), fresh=True)
+    assistant = ui_assistant(PacedModel(delay=0.06))
     running = start_in_thread(create_server(assistant, ui_settings(), limiter=RateLimiter(100, 60)))
     running.assistant = assistant
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -116,8 +116,8 @@ def test_thumbs_up_by_keyboard_is_logged_and_more_like_this_replaces_cards(page,
     assert "Thanks" in page.inner_text("#lt-status")
     logged = [f for f in app.assistant.conversations.feedback() if f["item_id"] == item_id]
     assert [f["kind"] for f in logged] == ["up"]
-    assert any(u.startswith("web-") and i == item_id and e == "like"
-               for u, i, e, _ in app.assistant.store.db.iter_interactions())
+    assert (logged[0]["session_id"], item_id, "like") in [
+        (u, i, e) for u, i, e, _ in app.assistant.store.db.iter_interactions()]
     page.locator(".lt-card").first.locator("button[data-fb=more_like_this]").click()
     page.wait_for_selector(".lt-cards-heading:has-text('More like')")
     assert item_id not in page.locator(".lt-card").evaluate_all("cs => cs.map(c => c.dataset.itemId)")

@@ -6,6 +6,7 @@ fast HashEmbedder, in memory) driven by a scripted model, so every UI test runs 
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from pathlib import Path
@@ -48,8 +49,17 @@ class PacedModel(ScriptedChatModel):
             yield word if n == len(words) - 1 else word + " "
 
 
-def ui_assistant(model: Any = None, fresh: bool = False):
-    """The real assistant over the demo store (HashEmbedder); ``fresh`` gives an empty impression log."""
-    from assistant.testing import demo_assistant, demo_store
+@functools.cache
+def ui_store():
+    """One demo store (HashEmbedder, in memory) for all UI tests, apart from the assistant tests' shared one:
+    the UI tests write feedback, interactions and impressions (each test reads back only its own sessions)."""
+    from assistant.testing import demo_store
 
-    return demo_assistant(model=model if model is not None else PacedModel(), store=demo_store(fresh=fresh))
+    return demo_store(fresh=True)
+
+
+def ui_assistant(model: Any = None):
+    """The real assistant (its own conversation store) over the UI tests' demo store."""
+    from assistant.testing import demo_assistant
+
+    return demo_assistant(model=model if model is not None else PacedModel(), store=ui_store())
