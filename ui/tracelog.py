@@ -42,8 +42,9 @@ class TraceLog:
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self._lock = threading.Lock()
         with self._lock:
-            if self.path != ":memory:":
+            if self.path != ":memory:":  # WAL + NORMAL: no fsync per shown card, still crash-consistent
                 self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA)
 
     def log(self, session_id: str, query: str, cards: Sequence[Mapping[str, Any]], source: str = "chat") -> None:
