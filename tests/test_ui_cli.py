@@ -47,3 +47,26 @@ def test_bench_ui_through_the_gradio_queue_with_ten_shoppers(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout[result.stdout.index("{"):])
     assert report["load"]["requests"] == 50 and report["load"]["failed"] == report["load"]["lost"] == 0
+
+
+@pytest.mark.slow
+def test_serve_with_the_default_local_model_answers_in_the_chat(tmp_path):
+    """`longtail serve` as `make run` starts it (the local SmolLM2 model), on the demo store (HashEmbedder)."""
+    import httpx
+
+    from longtail.config import Settings
+    from ui.cli import start_server_process
+    from ui.server import free_port
+
+    settings = Settings(data_dir=tmp_path, chroma_mode="ephemeral", embedding_model="hash")
+    port = free_port()
+    proc = start_server_process(settings, port, real_model=True, rate_limit=12, timeout=900)
+    try:
+        got = httpx.post(f"http://127.0.0.1:{port}/api/chat", json={"message": "waterproof hiking boots",
+                                                                   "stream": False}, timeout=300).json()
+        kinds = [e["type"] for e in got["events"]]
+        assert "products" in kinds and kinds[-1] == "done" and got["text"]
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
