@@ -1,5 +1,9 @@
 """Catalog, Chroma index and long-tail-aware hybrid retrieval."""
 
+import os
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # Chroma must not phone home
+
 from .catalog import Item, RowError, item_from_record
 from .embed import HashEmbedder, SentenceTransformerEmbedder, load_embedder
 from .importers import EmptyCatalogError, ImportFailed, ImportReport, load_interactions, load_items

@@ -27,23 +27,22 @@ def make_chroma_client(settings: Any):
     """A Chroma client for ``settings.chroma_mode``: persistent (on disk), http (a `chroma run` server) or
     ephemeral (in memory)."""
     import chromadb
-    from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    # Default client settings everywhere: Chroma keeps one shared system per path and refuses a second
+    # client with different settings in the same process. Telemetry is off via the environment.
     if settings.chroma_mode == "persistent":
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir))
     if settings.chroma_mode == "http":
         try:
-            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                         settings=chroma_settings)
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port)
             client.heartbeat()
         except Exception as exc:
             raise RuntimeError(
                 f"No Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc}). Start one with "
                 f"`chroma run --path DIR --port {settings.chroma_port}` or set chroma_mode=persistent.") from None
         return client
-    return chromadb.EphemeralClient(settings=chroma_settings)
+    return chromadb.EphemeralClient()
 
 
 def item_metadata(item: Item, content_hash: str) -> dict[str, Any]:

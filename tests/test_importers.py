@@ -83,7 +83,8 @@ def test_empty_catalog_is_a_clear_error_and_leaves_the_store_untouched(tmp_path)
     good.write_text("id,title\nk1,Kayak\n")
     empty = tmp_path / "empty.csv"
     empty.write_text("id,title\n,\n")
-    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral"), client=chromadb.EphemeralClient(),
+    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store="empty-import-test"),
+                  client=chromadb.EphemeralClient(),
                   embedder=HashEmbedder(), db=CatalogDB())
     store.import_catalog(good, progress=False)
     with pytest.raises(EmptyCatalogError, match="no valid items"):

@@ -1,5 +1,7 @@
 """The Chroma index (sync by content hash, crash-rerun), hybrid fusion and filters, on hand-checkable data."""
 
+import uuid
+
 import chromadb
 import numpy as np
 import pytest
@@ -20,8 +22,13 @@ ITEMS = [
 ]
 
 
-def make_store(tmp_path, items=ITEMS, name="shop", client=None, embedder=None, db=None):
-    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store=name),
+def unique(prefix: str) -> str:
+    """Chroma's EphemeralClient is one shared in-memory system per process: give each test its own names."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def make_store(tmp_path, items=ITEMS, name=None, client=None, embedder=None, db=None):
+    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store=name or unique("shop")),
                   client=client or chromadb.EphemeralClient(), embedder=embedder or HashEmbedder(), db=db or CatalogDB())
     store.db.replace_items(items)
     store.db.add_interactions([("u1", "skillet-red", "purchase", "1")] * 30 + [("u2", "boots", "purchase", "2")])
@@ -44,7 +51,7 @@ def test_sync_embeds_only_changed_items_and_removes_deleted_ones(tmp_path):
 def test_interrupted_index_run_rerun_ends_with_the_same_store(tmp_path):
     items = [Item(f"i{n:03}", f"Item number {n} widget", f"widget {n} text") for n in range(50)]
     client = chromadb.EphemeralClient()
-    index = ItemIndex(client, HashEmbedder(), "crash", 1000)
+    index = ItemIndex(client, HashEmbedder(), unique("crash"), 1000)
 
     def crash(batch_number):
         if batch_number == 2:
@@ -58,7 +65,7 @@ def test_interrupted_index_run_rerun_ends_with_the_same_store(tmp_path):
     assert (report.unchanged, report.embedded) == (partial, 50 - partial)  # only the missing ones embedded
     ids, vectors = index.embeddings()
     assert sorted(ids) == [i.id for i in items] and len(ids) == len(set(ids))
-    clean = ItemIndex(client, HashEmbedder(), "clean", 1000)
+    clean = ItemIndex(client, HashEmbedder(), unique("clean"), 1000)
     clean.sync(items, batch_size=8, progress=False)
     clean_ids, clean_vectors = clean.embeddings()
     order = np.argsort(ids)
@@ -67,9 +74,10 @@ def test_interrupted_index_run_rerun_ends_with_the_same_store(tmp_path):
 
 def test_index_refuses_a_collection_built_with_another_embedder(tmp_path):
     client = chromadb.EphemeralClient()
-    ItemIndex(client, HashEmbedder(256), "mixed", 1000)
+    name = unique("mixed")
+    ItemIndex(client, HashEmbedder(256), name, 1000)
     with pytest.raises(RuntimeError, match="--rebuild"):
-        ItemIndex(client, HashEmbedder(128), "mixed", 1000)
+        ItemIndex(client, HashEmbedder(128), name, 1000)
 
 
 def test_hybrid_fusion_ranks_items_found_by_both_sides_first(tmp_path):

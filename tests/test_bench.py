@@ -1,0 +1,31 @@
+from click.testing import CliRunner
+
+from longtail.cli import cli
+from retrieval.bench import format_results, run_benchmark, synthetic_catalog
+from retrieval.importers import load_items
+from longtail.demo import DATA_DIR
+
+
+def test_synthetic_catalog_is_deterministic_and_unique():
+    base, _ = load_items(DATA_DIR / "items.jsonl", progress=False)
+    a, b = synthetic_catalog(base[:50], 300, seed=1), synthetic_catalog(base[:50], 300, seed=1)
+    assert [i.title for i in a] == [i.title for i in b]
+    assert len({i.id for i in a}) == 300 and len({i.title for i in a}) > 250
+
+
+def test_benchmark_runs_end_to_end_on_a_tiny_embedder():
+    r = run_benchmark(n_synthetic=600, runs=1, embedding_model="hash-64", progress=False)
+    for name in ("demo", "synthetic-600"):
+        ix = r[name]["indexing"]
+        assert ix["raw_encode_items_per_s"] > 0 and 0 < ix["index_to_raw_ratio"]
+        assert r[name]["full_index"]["items"] == (3500 if name == "demo" else 600)
+        for case in r[name]["search"].values():
+            assert case["queries"] == 20 and case["p95_ms"] >= case["p50_ms"] > 0
+    assert "p50 ms" in format_results(r)
+
+
+def test_bench_cli_json(tmp_path):
+    result = CliRunner().invoke(cli, ["--embedding-model", "hash-32", "bench", "retrieval", "--synthetic-items",
+                                      "0", "--runs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"demo"' in result.stdout
