@@ -64,7 +64,8 @@ def build_app(assistant: Any, settings: Any, service: ChatService | None = None,
                                        elem_id="lt-category")
                 in_stock = gr.Checkbox(label="In stock only", min_width=120, elem_id="lt-in-stock")
         chatbot = gr.Chatbot(label="Chat", elem_id="lt-chat", height=420, buttons=["copy"],
-                             feedback_options=None, placeholder="Ask me anything about our products.")
+                             feedback_options=None, placeholder="Ask me anything about our products.",
+                             group_consecutive_messages=False)
         cards = gr.HTML("", js_on_load=CARDS_JS, elem_id="lt-cards")
         status = gr.HTML("", js_on_load=None, elem_id="lt-status")
         with gr.Row(equal_height=True):

@@ -77,6 +77,7 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
                 take = gr.Button("Take over", variant="primary", size="sm", elem_id="lt-take")
             q_status = gr.Markdown("")
             q_transcript = gr.Chatbot(label="Transcript", height=360, elem_id="lt-ticket-transcript",
+                                      group_consecutive_messages=False,
                                       feedback_options=None)
             with gr.Row(equal_height=True):
                 reply = gr.Textbox(show_label=False, placeholder="Reply to the shopper as a human agent",
@@ -88,7 +89,8 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
             with gr.Row():
                 session = gr.Dropdown([], label="Session", elem_id="lt-session", min_width=240)
                 load = gr.Button("Refresh", size="sm")
-            s_transcript = gr.Chatbot(label="Transcript", height=360, feedback_options=None)
+            s_transcript = gr.Chatbot(label="Transcript", height=360, feedback_options=None,
+                                      group_consecutive_messages=False)
             traces_table = gr.Dataframe(headers=list(TRACE_COLUMNS), interactive=False, wrap=False,
                                         label="Recommendations and their retrieval traces "
                                               "(rank_before = by relevance only; rank_after = after re-ranking)",
