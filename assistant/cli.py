@@ -1,0 +1,335 @@
+"""Commands: ``longtail chat`` (terminal chat), ``longtail bench assistant`` and ``longtail eval assistant``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from typing import Any
+
+import click
+
+from .events import Done, Error, Escalated, Policy, Products, TextDelta, ToolCall
+
+
+def _settings(**overrides: Any):
+    settings = click.get_current_context().find_root().obj["settings"]
+    overrides = {k: v for k, v in overrides.items() if v not in (None, "")}
+    return settings.replace(**overrides) if overrides else settings
+
+
+def _emit(data: Any, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _open_store(settings, progress: bool = True):
+    from retrieval import Store, ensure_demo_store
+
+    store = Store(settings)
+    if settings.store == "demo":
+        ensure_demo_store(store, progress=progress)
+    return store
+
+
+# ------------------------------------------------------------------------------------------------ chat
+def render_event(event: Any, verbose: bool = False) -> str | None:
+    if isinstance(event, Products):
+        lines = []
+        for n, hit in enumerate(event.hits, 1):
+            item = hit.item
+            price = f"${item.price:.2f}" if item.price is not None else "no price"
+            tag = " [long tail]" if hit.trace.long_tail else ""
+            lines.append(f"  {n}. {item.title} ({item.id}) {price}{tag}\n     {event.explanations.get(item.id, '')}")
+        return "\n".join(lines) if lines else None
+    if isinstance(event, Policy):
+        return "  sources: " + "; ".join(f"{p['source']} > {p['section']}" for p in event.passages)
+    if isinstance(event, Escalated):
+        return f"  [handed to support: ticket {event.ticket_id}]"
+    if isinstance(event, Error):
+        return f"  [error] {event.message}"
+    if isinstance(event, ToolCall) and verbose:
+        state = "error: " + event.error if event.error else ("fallback" if event.fallback else "ok")
+        return f"  [tool] {event.name}({json.dumps(event.arguments)}) {state}"
+    return None
+
+
+@click.command("chat")
+@click.option("--session", help="Session id to resume (default: a new one).")
+@click.option("--backend", type=click.Choice(["local", "openai", "fake"]), help="LLM backend (default: config).")
+@click.option("--quantization", type=click.Choice(["auto", "none", "bf16", "8bit", "4bit"]))
+@click.option("--model", "llm_model", help="Hugging Face model id or path.")
+@click.option("--threads", type=int, help="torch CPU threads.")
+@click.option("--verbose", is_flag=True, help="Show tool calls.")
+def chat(session: str | None, backend: str | None, quantization: str | None, llm_model: str | None,
+         threads: int | None, verbose: bool) -> None:
+    """Chat with the assistant in the terminal (the same assistant as the web app). Ctrl-D to quit."""
+    from .build import build_assistant
+
+    _set_threads(threads)
+    settings = _settings(llm_backend=backend, llm_quantization=quantization, llm_model=llm_model)
+    click.echo("Loading the store and the model ...", err=True)
+    bot = build_assistant(settings)
+    session = session or uuid.uuid4().hex[:12]
+    for m in bot.conversations.messages(session):
+        who = {"user": "you", "assistant": "bot"}.get(m["role"], m["role"])
+        click.echo(f"{who}> {m['content']}")
+    click.echo(f"session {session} (resume with --session {session}); model {getattr(bot.model, 'name', '?')}",
+               err=True)
+    while True:
+        try:
+            message = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if not message.strip():
+            continue
+        started = False
+        for event in bot.respond(session, message):
+            if isinstance(event, TextDelta):
+                if not started:
+                    sys.stdout.write("bot> ")
+                    started = True
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Done):
+                sys.stdout.write("\n")
+            else:
+                line = render_event(event, verbose)
+                if line:
+                    click.echo(line)
+
+
+# ------------------------------------------------------------------------------------------------ bench
+BENCH_MESSAGES = ["I need a two person tent under $200", "cheaper", "a stainless steel water bottle",
+                  "wireless earbuds with long battery life", "a gift for a gardener under $40",
+                  "a warm winter jacket", "show me a yoga mat", "a cast iron skillet"]
+
+
+def _median(xs: list[float]) -> float | None:
+    xs = sorted(x for x in xs if x is not None)
+    return round(xs[len(xs) // 2], 4) if xs else None
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def measure_decode(model: Any, messages: list[dict[str, str]], tokens: int, runs: int) -> dict[str, float | None]:
+    """First-chunk latency and decode speed of ``model.stream`` alone (no fact checking, no retrieval)."""
+    firsts, speeds = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        first = None
+        text = ""
+        for chunk in model.stream(messages, max_new_tokens=tokens):
+            if first is None:
+                first = time.perf_counter() - t0
+            text += chunk
+        total = time.perf_counter() - t0
+        n = len(model.tokenizer(text, add_special_tokens=False).input_ids) if hasattr(model, "tokenizer") else 0
+        firsts.append(first)
+        if first is not None and n > 1 and total > first:
+            speeds.append((n - 1) / (total - first))
+    return {"first_token_s_p50": _median(firsts), "decode_tok_s": _median(speeds)}
+
+
+def bench_llama_cpp(messages: list[dict[str, str]], tokens: int, runs: int, threads: int) -> dict[str, Any]:
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return {"available": False, "note": "llama-cpp-python is not installed"}
+    from .loading import default_gguf
+
+    llm = Llama(model_path=str(default_gguf()), n_ctx=2048, n_threads=threads, verbose=False)
+    firsts, speeds = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        first, n = None, 0
+        for part in llm.create_chat_completion(messages=messages, max_tokens=tokens, temperature=0, stream=True):
+            if part["choices"][0]["delta"].get("content"):
+                n += 1
+                if first is None:
+                    first = time.perf_counter() - t0
+        total = time.perf_counter() - t0
+        firsts.append(first)
+        if first is not None and n > 1:
+            speeds.append((n - 1) / (total - first))
+    return {"available": True, "first_token_s_p50": _median(firsts), "decode_tok_s": _median(speeds)}
+
+
+@click.command("bench_assistant")
+@click.option("--modes", default="none,bf16,8bit,4bit", show_default=True,
+              help="Quantization modes to compare (none = fp32).")
+@click.option("--turns", default=6, show_default=True, help="Dialogue turns per mode.")
+@click.option("--tokens", default=48, show_default=True, help="Reply tokens per turn.")
+@click.option("--threads", type=int, help="torch CPU threads (default: torch's choice).")
+@click.option("--no-llama-cpp", is_flag=True, help="Skip the llama.cpp comparison.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_assistant(modes: str, turns: int, tokens: int, threads: int | None, no_llama_cpp: bool,
+                    as_json: bool) -> None:
+    """Speed of the assistant per quantization mode: results latency, first streamed token, decode tokens/s,
+    memory; and the same GGUF model under llama.cpp as a ratio. Medians over the turns."""
+    import torch
+
+    from .build import build_assistant
+    from .loading import load_chat_model
+
+    _set_threads(threads)
+    settings = _settings(llm_backend="local")
+    store = _open_store(settings, progress=not as_json)
+    rows: dict[str, Any] = {}
+    reference_messages = None
+    for mode in [m.strip() for m in modes.split(",") if m.strip()]:
+        rss0 = _rss_mb()
+        t0 = time.perf_counter()
+        model = load_chat_model(settings, quantization=mode, progress=not as_json)
+        load_s = time.perf_counter() - t0
+        bot = build_assistant(settings, store=store, model=model)
+        warm_s = time.perf_counter() - t0 - load_s
+        results, firsts, totals = [], [], []
+        session = f"bench-{mode}-{uuid.uuid4().hex[:6]}"
+        for n in range(turns):
+            message = BENCH_MESSAGES[n % len(BENCH_MESSAGES)]
+            t = time.perf_counter()
+            r = f = None
+            for event in bot.respond(session, message):
+                if isinstance(event, Products) and r is None:
+                    r = time.perf_counter() - t
+                if isinstance(event, TextDelta) and f is None:
+                    f = time.perf_counter() - t
+            results.append(r)
+            firsts.append(f)
+            totals.append(time.perf_counter() - t)
+        reference_messages = reference_messages or [
+            {"role": "system", "content": bot.system},
+            {"role": "user", "content": "I need a two person tent under $200"},
+            {"role": "assistant", "content": '<tool_call>{"name": "search_products", "arguments": {"query": '
+                                             '"two person tent", "max_price": 200}}</tool_call>'},
+            {"role": "tool", "content": '<tool_result>{"name":"search_products","content":[{"id":"LT-00001",'
+                                        '"title":"Ridgeline Outfitters Backpacking Tent, Olive, 2-person",'
+                                        '"price":149.0,"rating":4.6}]}</tool_result>'}]
+        decode = measure_decode(model, reference_messages, tokens, max(3, turns // 2))
+        loaded = model.loaded
+        rows[mode] = {
+            "quantization_used": loaded.quantization, "note": loaded.note, "load_s": round(load_s, 2),
+            "prefix_cache_s": round(warm_s, 2), "weights_mb": round(loaded.model.get_memory_footprint() / 1e6, 1),
+            "rss_delta_mb": round(_rss_mb() - rss0, 1), "results_s_p50": _median(results),
+            "first_text_s_p50": _median(firsts), "turn_s_p50": _median(totals), **decode,
+        }
+        del bot, model, loaded
+    llama = {"available": False, "note": "skipped"}
+    if not no_llama_cpp and reference_messages:
+        llama = bench_llama_cpp(reference_messages, tokens, 3, threads or torch.get_num_threads())
+    if llama.get("decode_tok_s"):
+        for row in rows.values():
+            if row.get("decode_tok_s"):
+                row["decode_vs_llama_cpp"] = round(row["decode_tok_s"] / llama["decode_tok_s"], 3)
+    out = {"threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "load_avg": os.getloadavg(),
+           "turns": turns, "reply_tokens": tokens, "modes": rows, "llama_cpp": llama}
+    header = (f"{'mode':8} {'used':6} {'weights MB':>10} {'load s':>7} {'results s':>9} {'1st text s':>10} "
+              f"{'1st tok s':>9} {'tok/s':>7} {'vs llama.cpp':>12}")
+    lines = [f"assistant bench: {turns} turns/mode, {tokens} reply tokens, torch threads {out['threads']}, "
+             f"load average {out['load_avg'][0]:.1f} on {os.cpu_count()} CPUs (medians)", header]
+    for mode, r in rows.items():
+        lines.append(f"{mode:8} {r['quantization_used']:6} {r['weights_mb']:>10} {r['load_s']:>7} "
+                     f"{r['results_s_p50']!s:>9} {r['first_text_s_p50']!s:>10} {r['first_token_s_p50']!s:>9} "
+                     f"{r['decode_tok_s'] and round(r['decode_tok_s'], 1)!s:>7} "
+                     f"{r.get('decode_vs_llama_cpp', '-')!s:>12}" + (f"  ({r['note']})" if r["note"] else ""))
+    if llama.get("available"):
+        lines.append(f"llama.cpp (same GGUF, {out['threads']} threads): first token {llama['first_token_s_p50']} s, "
+                     f"{llama['decode_tok_s'] and round(llama['decode_tok_s'], 1)} tok/s")
+    else:
+        lines.append(f"llama.cpp: {llama.get('note')}")
+    _emit(out, as_json, "\n".join(lines))
+
+
+# ------------------------------------------------------------------------------------------------ eval
+def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> dict[str, Any]:
+    from .build import build_assistant
+    from .quality import run_cases, summarise
+
+    bot = build_assistant(settings, store=store, model=model, tool_mode=tool_mode)
+    scores = run_cases(bot, cases, progress=progress)
+    summary = summarise(scores)
+    summary["tool_mode"] = bot.tool_mode
+    summary["model"] = getattr(model, "name", "?")
+    summary["failures"] = [{"case": s.case_id, "expected": s.tool_expected, "used": s.tool_used, "notes": s.notes}
+                           for s in scores if not s.tool_ok or s.args_ok is False or s.leaked
+                           or s.refused != s.refusal_expected][:30]
+    if tool_mode != "model":
+        summary.pop("model_tool_choice_accuracy", None)
+        summary.pop("model_valid_call_rate", None)
+    return summary
+
+
+@click.command("eval_assistant")
+@click.option("--split", type=click.Choice(["test", "train", "all"]), default="test", show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--limit", type=int, help="Only the first N cases (quick looks).")
+@click.option("--backend", type=click.Choice(["local", "fake"]), default="local", show_default=True,
+              help="'fake' = no LLM (template replies; measures the router and the grounding alone).")
+@click.option("--adapter", help="A LoRA adapter to compare with the base model (default: the shipped one, if any).")
+@click.option("--model-tools/--no-model-tools", default=True, show_default=True,
+              help="Also score the model choosing tools itself (constrained), before any fallback.")
+@click.option("--threads", type=int, help="torch CPU threads.")
+@click.option("--json", "as_json", is_flag=True)
+def eval_assistant(split: str, seed: int, limit: int | None, backend: str, adapter: str | None,
+                   model_tools: bool, threads: int | None, as_json: bool) -> None:
+    """Quality on held-out dialogue turns: tool choice, arguments, explanation faithfulness, refusals;
+    base model and fine-tuned adapter side by side."""
+    from .loading import adapter_path
+    from .models import ScriptedChatModel
+    from .quality import quality_cases
+
+    _set_threads(threads)
+    settings = _settings(llm_backend=backend, llm_adapter=adapter)
+    store = _open_store(settings, progress=not as_json)
+    cases = quality_cases(store, seed, split)
+    if limit:
+        cases = cases[:limit]
+    runs: dict[str, Any] = {}
+    if backend == "fake":
+        runs["router+templates"] = _evaluate(settings, store, cases, ScriptedChatModel([]), "router", not as_json)
+    else:
+        from .loading import load_chat_model
+
+        base = load_chat_model(settings, adapter=False, progress=not as_json)
+        runs["base"] = _evaluate(settings, store, cases, base, "router", not as_json)
+        if model_tools:
+            runs["base, model picks tools"] = _evaluate(settings, store, cases, base, "model", not as_json)
+        del base
+        if adapter_path(settings) is not None:
+            tuned = load_chat_model(settings, adapter=True, progress=not as_json)
+            runs["fine-tuned"] = _evaluate(settings, store, cases, tuned, "router", not as_json)
+            if model_tools:
+                runs["fine-tuned, model picks tools"] = _evaluate(settings, store, cases, tuned, "model", not as_json)
+        else:
+            runs["fine-tuned"] = None
+    out = {"split": split, "seed": seed, "cases": len(cases), "runs": runs}
+    metrics = ["tool_choice_accuracy", "argument_accuracy", "explanation_faithfulness", "model_text_faithfulness",
+               "refusal_correctness", "privacy_leaks", "model_tool_choice_accuracy", "model_valid_call_rate",
+               "seconds_per_turn_p50"]
+    names = [n for n, r in runs.items() if r]
+    lines = [f"eval assistant: {len(cases)} held-out turns ({split} split, seed {seed})",
+             f"{'metric':28}" + "".join(f"{n[:30]:>32}" for n in names)]
+    for metric in metrics:
+        lines.append(f"{metric:28}" + "".join(f"{str(runs[n].get(metric, '-')):>32}" for n in names))
+    if "fine-tuned" in runs and runs["fine-tuned"] is None:
+        lines.append("fine-tuned: no adapter (set llm_adapter or ship finetune/adapters/default)")
+    _emit(out, as_json, "\n".join(lines))
