@@ -109,11 +109,12 @@ class Facts:
     words: set[str] = field(default_factory=set)
     ids: set[str] = field(default_factory=set)
 
-    def add_text(self, text: str) -> None:
+    def add_text(self, text: str, ids: bool = True) -> None:
         self.words |= _words(text)
         for m in NUMBER.finditer(text.replace(",", "")):
             self.numbers.add(round(float(m.group(1)), 2))
-        self.ids |= {m.upper() for m in ITEM_ID.findall(text)}
+        if ids:
+            self.ids |= {m.upper() for m in ITEM_ID.findall(text)}
 
     def add_item(self, item: Item) -> None:
         self.ids.add(item.id.upper())
@@ -124,8 +125,9 @@ class Facts:
             self.ratings.add(round(item.rating, 1))
             self.numbers.add(round(item.rating, 1))
         self.numbers.add(float(item.rating_count))
+        # an item's own text never vouches for other item ids (a description may name any id)
         self.add_text(" ".join([item.title, item.brand, " ".join(item.category), item.description,
-                                " ".join(f"{k} {v}" for k, v in item.attributes.items())]))
+                                " ".join(f"{k} {v}" for k, v in item.attributes.items())]), ids=False)
 
 
 def facts_for(items: Iterable[Item] = (), texts: Iterable[str] = ()) -> Facts:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from retrieval import Filters, SearchHit, Store
 
+from . import safety
 from .orders import OrderBook
 from .policies import PolicyIndex
 
@@ -198,7 +199,7 @@ def compact_result(name: str, result: Any, limit: int = 3) -> str:
         content: Any = [compact_hit(h) for h in result[:limit]]
     elif name in ("product_details", "compare_products"):
         rows = result if isinstance(result, list) else [result]
-        content = [{k: (v[:160] if isinstance(v, str) else v) for k, v in r.items()
+        content = [{k: (safety.strip_instructions(v)[:160] if isinstance(v, str) else v) for k, v in r.items()
                     if k in ("id", "title", "brand", "price", "rating", "rating_count", "attributes", "in_stock",
                              "description")} for r in rows[:4]]
         content = content if isinstance(result, list) else content[0]
