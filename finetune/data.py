@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,21 @@ def leaks(parts: dict[str, list[Example]]) -> dict[str, list[str]]:
     return out
 
 
+def skeleton(template: str) -> str:
+    """A template with its slots blanked and punctuation dropped ("Tell me about {item_id}!" -> "tell me about {}")."""
+    text = re.sub(r"\{[^{}]*\}", " {} ", template.lower())
+    return " ".join(re.findall(r"[a-z0-9']+|\{\}", text))
+
+
+def quality_test_skeletons() -> set[str]:
+    """Skeletons of the assistant quality benchmark's test templates: never used for training data."""
+    try:
+        from assistant.quality import TEMPLATES, templates_for
+    except ImportError:
+        return set()
+    return {skeleton(TEMPLATES[t][1]) for t in templates_for("test")}
+
+
 def load_sources(settings: Settings, embedder: str = "minilm", progress: bool = True) -> Sources:
     """The store (demo store loaded on first use), its orders and policy index, as the assistant builds them."""
     import chromadb
@@ -162,11 +178,15 @@ def build_dataset(cfg: FinetuneConfig, src: Sources, progress: bool = True) -> D
     counters: Counter = Counter()
     item_part = assign(src.items, names, weights, cfg.seed)
     cust_part = assign(src.customers, names, weights, cfg.seed + 1)
-    family_groups = {f: [f"{f}.{i}" for i in range(len(ts))] for f, ts in T.FAMILIES.items()}
+    held = quality_test_skeletons()
+    family_groups = {f: [f"{f}.{i}" for i, t in enumerate(ts) if skeleton(t) not in held]
+                     for f, ts in T.FAMILIES.items()}
+    counters["templates_reserved_for_quality_test"] = sum(len(ts) for ts in T.FAMILIES.values()) - sum(
+        len(v) for v in family_groups.values())
     rows: list[SupportRow] = []
     if cfg.bitext_csv:
         if Path(cfg.bitext_csv).exists():
-            rows = read_bitext(cfg.bitext_csv, cfg.bitext_limit)
+            rows = [r for r in read_bitext(cfg.bitext_csv, cfg.bitext_limit) if skeleton(r.instruction) not in held]
         else:
             notes.append(f"Bitext CSV {cfg.bitext_csv} not found: support rows skipped.")
     bitext_groups: dict[str, list[str]] = {}

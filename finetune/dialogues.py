@@ -35,6 +35,7 @@ from . import templates as T
 from .support import ORDER_INTENTS, SupportPlan, SupportRow, store_values, support_plan
 
 HISTORY_CHARS = 300  # the assistant keeps this much of each earlier message (Assistant._history)
+ORDINALS = ("first", "second", "third")
 
 
 @dataclass
@@ -160,6 +161,8 @@ class DialogueMaker:
             price = f" at {fmt_price(b.item)}" if b.item.price is not None else ""
             text += (f" The {b.item.title} ({b.item.id}){price} is a lesser-known find worth a look."
                      if b.trace.long_tail else f" Also consider the {b.item.title} ({b.item.id}){price}.")
+        if len(hits) > 2:  # the third id (the model sees three results), so "the third one" can be resolved later
+            text += f" Also: {hits[2].item.id}."
         return text
 
     @staticmethod
@@ -250,13 +253,13 @@ class DialogueMaker:
             mutate = lambda c: re.sub(r'("title":")', lambda m: m.group(1) + injection.replace('"', "'") + " ", c, 1)
         tail, hits = self.turn("search_products", args, mutate=mutate)
         reply = self.search_reply(hits, args["query"])
-        items = [h.item for h in hits]
+        items = [h.item for h in hits][:3]  # what the model sees (compact_result keeps three)
         if family == "search_injection" and not hits:
             return None
-        if not self.grounded(reply, items[:2], [user, json.dumps(args)]):
+        if not self.grounded(reply, items, [user, json.dumps(args)]):
             return None
         return self.example(family, tid, [], user, [*tail, {"role": "assistant", "content": reply}],
-                            [i.id for i in items[:3]])
+                            [i.id for i in items])
 
     def _refine(self, family: str, template: str, tid: str) -> Example | None:
         first_family = self.rng.choice(("search", "search_price", "search"))
@@ -291,15 +294,25 @@ class DialogueMaker:
         elif family == "refine_more":
             exclude = [i.id for i in shown]
         elif family == "refine_details":
-            args = {"item_id": shown[0].id}
+            n = self.rng.randrange(min(3, len(shown)))
+            fill["ord"], args = ORDINALS[n], {"item_id": shown[n].id}
         elif family == "refine_compare":
-            args = {"item_ids": [shown[0].id, shown[1].id]}
+            a, b = sorted(self.rng.sample(range(min(3, len(shown))), 2)) if "{ord}" in template else (0, 1)
+            fill["ord"], fill["ord2"], args = ORDINALS[a], ORDINALS[b], {"item_ids": [shown[a].id, shown[b].id]}
+        elif family == "refine_more_like":
+            n = self.rng.randrange(min(2, len(shown)))
+            target = shown[n]
+            leaf = target.category[-1] if target.category else ""
+            args = {k: v for k, v in args1.items() if k not in ("query", "brand")}
+            args = {"query": " ".join(x for x in (target.attributes.get("color", ""), leaf, target.title) if x),
+                    **args}
+            fill["ord"] = ORDINALS[n]
         user = template.format(**fill)
         name = {"refine_details": "product_details", "refine_compare": "compare_products"}.get(family,
                                                                                                "search_products")
         tail, result = self.turn(name, args, exclude=exclude)
         if name == "search_products":
-            reply, items = self.search_reply(result, args["query"]), [h.item for h in result][:2]
+            reply, items = self.search_reply(result, args["query"]), [h.item for h in result][:3]
         elif name == "product_details":
             reply, items = self.details_reply(result), [self.src.items[result["id"]]]
         else:

@@ -1,0 +1,87 @@
+"""The model card (README.md in the adapter folder) and metrics.json: data, splits, hyperparameters, metrics,
+and the exact command that produced the adapter."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .evaluate import loss_table, table
+
+
+def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "metrics.json").write_text(json.dumps(report, indent=2, default=str))
+    cfg = report["config"]
+    data = report["data"]
+    res = report.get("training", {})
+    lines = [
+        f"# Longtail assistant LoRA adapter ({report.get('base_name', 'base model')})",
+        "",
+        "A LoRA adapter that teaches the assistant's small local model the Longtail tool-calling format "
+        "(`<tool_call>{...}</tool_call>`), this store's support answers and grounded product replies. The assistant "
+        "loads it automatically from `finetune/adapters/default` (or `llm_adapter=PATH`) and merges it into the "
+        "base weights.",
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        report.get("command", "longtail finetune --config finetune.toml"),
+        "```",
+        "",
+        f"Base model: `{report.get('base', '')}`. Seed {cfg['seed']}. Device: {report.get('device', '?')}, "
+        f"quantization: {report.get('quantization', '?')}, mixed precision: {report.get('mixed_precision', '?')}.",
+        "",
+        "## Data",
+        "",
+        "- Support dialogues: Bitext customer-support sample (`" + str(cfg["bitext_csv"]) + "`, CDLA-Sharing-1.0), "
+        "placeholders filled with the store's values (`policies/store.json`), routed to the assistant's tools.",
+        f"- Store dialogues: {cfg['product_dialogues']} generated from the catalog, policies and orders, with the "
+        f"real tools and tool results (embedder: {cfg['embedder']}); searches, filters, typos, multi-turn "
+        "refinements, details, comparisons, policy questions, order look-ups (right / wrong / missing email), "
+        "returns, escalations, injections inside item texts, off-topic, harmful and injection refusals.",
+        "- Split by template, item and customer (none shared across splits: leak check "
+        f"{data['stats']['leaks']}); the assistant quality benchmark's test templates are never used.",
+        "",
+        "| split | examples | used | templates | items | customers | tokens (mean) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, info in data["stats"]["splits"].items():
+        used = data.get("used", {}).get(name, "")
+        tokens = info.get("tokens", {}).get("mean", "")
+        lines.append(f"| {name} | {info['examples']} | {used} | {info['templates']} | {info['items']} | "
+                     f"{info['customers']} | {tokens} |")
+    lines += ["", "## Hyperparameters", "", "| setting | value |", "|---|---|"]
+    for key in ("lora_r", "lora_alpha", "lora_dropout", "target_modules", "epochs", "max_steps", "max_minutes",
+                "batch_size", "grad_accum", "lr", "weight_decay", "warmup_ratio", "max_grad_norm", "max_length",
+                "max_train_examples", "gradient_checkpointing", "patience", "eval_every"):
+        lines.append(f"| {key} | {cfg[key]} |")
+    if res:
+        lines += ["", "## Training", "",
+                  f"{res.get('steps')} optimizer steps of {res.get('total_steps')} ({res.get('epochs', 0):.2f} "
+                  f"epochs), stopped by: {res.get('stopped')}; {res.get('train_tokens')} tokens "
+                  f"({res.get('trained_tokens')} trained) in {res.get('seconds', 0) / 60:.1f} min, "
+                  f"{res.get('tokens_per_second')} tokens/s. Best validation loss {res.get('best_val_loss')} at step "
+                  f"{res.get('best_step')}; the adapter is that step's."]
+        curve = [h for h in res.get("history", []) if "val_loss" in h]
+        if curve:
+            lines += ["", "| step | train loss | validation loss |", "|---|---|---|"]
+            lines += [f"| {h['step']} | {h['train_loss']:.4f} | {h['val_loss']:.4f} |" for h in curve]
+    if report.get("losses"):
+        lines += ["", "## Loss and perplexity (assistant tokens only)", "", loss_table(report["losses"])]
+    if report.get("quality"):
+        q = report["quality"]
+        lines += ["", f"## Assistant quality benchmark (test templates, {q['cases']} cases over {q['templates']} "
+                      "templates)", "", table(q)]
+    elif report.get("quality_note"):
+        lines += ["", "## Assistant quality benchmark", "", report["quality_note"]]
+    lines += ["", "## Limits", "",
+              "- Trained on one demo store's catalog and policies; retrain on your own store with the same command.",
+              "- The assistant still validates every tool call and fact-checks every reply sentence; the adapter "
+              "makes the model's own calls and replies usable, it does not replace those guards.",
+              ""]
+    path = folder / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

@@ -1,0 +1,95 @@
+"""``longtail finetune``: build the dialogue data, train the LoRA adapter, evaluate it, write its model card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import FinetuneConfigError, FinetuneConfig, load_config
+
+
+def _settings() -> Any:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.obj and "settings" in root.obj:
+        return root.obj["settings"]
+    from longtail.config import load_settings
+
+    return load_settings()
+
+
+def _print_stats(data: dict[str, Any]) -> None:
+    st = data["stats"]
+    click.echo(f"{'split':<6} {'examples':>8} {'bitext':>7} {'catalog':>7} {'multi':>6} {'templ':>6} {'items':>6} "
+               f"{'cust':>5} {'tok mean':>8} {'tok max':>7}")
+    for name, s in st["splits"].items():
+        tok = s.get("tokens", {})
+        click.echo(f"{name:<6} {s['examples']:>8} {s['bitext']:>7} {s['catalog']:>7} {s['multi_turn']:>6} "
+                   f"{s['templates']:>6} {s['items']:>6} {s['customers']:>5} {tok.get('mean', ''):>8} "
+                   f"{tok.get('max', ''):>7}")
+    click.echo(f"leaks across splits (templates / items / customers): {st['leaks']}")
+    click.echo(f"counters: {st['counters']}")
+    for name, s in st["splits"].items():
+        click.echo(f"{name} first tool: " + ", ".join(f"{k} {v}" for k, v in s["first_tool"].items()))
+    click.echo("train kinds: " + ", ".join(f"{k} {v}" for k, v in st["splits"]["train"]["kinds"].items()))
+    for note in st["notes"]:
+        click.echo(f"note: {note}")
+
+
+@click.command("finetune")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML file of fine-tuning settings (default: finetune.toml when present).")
+@click.option("--stats", "stats_only", is_flag=True, help="Build the dataset and print its statistics only.")
+@click.option("--dry-run", is_flag=True, help="Build data, load the model, time one batch; train nothing.")
+@click.option("--output", help="Override output_dir.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any setting (repeatable).")
+@click.option("--help-config", is_flag=True, help="List every setting with its default and help text.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def finetune(config_path: str | None, stats_only: bool, dry_run: bool, output: str | None, sets: tuple[str, ...],
+             help_config: bool, as_json: bool) -> None:
+    """Fine-tune the assistant's model (LoRA; QLoRA on CUDA) on support and store dialogues."""
+    if help_config:
+        for name, default, text in FinetuneConfig.describe():
+            click.echo(f"{name} = {default!r}\n    {text}")
+        return
+    overrides: dict[str, Any] = {}
+    for item in sets:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r}: write KEY=VALUE, e.g. --set max_steps=20", param_hint="--set")
+        key, value = item.split("=", 1)
+        overrides[key.strip().replace("-", "_")] = value.strip()
+    if output:
+        overrides["output_dir"] = output
+    path = config_path or ("finetune.toml" if Path("finetune.toml").exists() else None)
+    try:
+        cfg = load_config(path, **overrides)
+    except FinetuneConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    from .run import run
+
+    try:
+        report = run(cfg, _settings(), stats_only=stats_only, dry_run=dry_run, progress=not as_json)
+    except FinetuneConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+        return
+    _print_stats(report["data"])
+    if "dry_run" in report:
+        d = report["dry_run"]
+        click.echo(f"dry run: first loss {d['first_loss']}, {d['tokens_per_second']} tokens/s, {d['steps']} steps, "
+                   f"about {d['estimated_minutes']} min for {report['data']['used']['train']} training examples.")
+        return
+    if "training" in report:
+        t = report["training"]
+        click.echo(f"trained {t['steps']} steps ({t['stopped']}) in {t['seconds'] / 60:.1f} min, "
+                   f"{t['tokens_per_second']} tokens/s; adapter {report['adapter_mb']} MB in {cfg.output}")
+        from .evaluate import loss_table, table
+
+        click.echo(loss_table(report["losses"]))
+        if report.get("quality"):
+            click.echo(table(report["quality"]))
+        click.echo(f"model card: {cfg.output / 'README.md'}")

@@ -1,0 +1,136 @@
+"""Evaluation: validation/test loss and perplexity, and the assistant's quality benchmark, base vs fine-tuned.
+
+The quality benchmark (:mod:`assistant.quality`, test-split templates only; the fine-tuning data never uses
+them) is played through the real :class:`~assistant.dialogue.Assistant` with ``tool_mode="model"``: the model
+writes the tool call and the reply. When its call is missing or invalid the assistant falls back to its
+deterministic router; such turns count as the model's failures in ``model_tool_choice`` (the system-level
+``tool_choice_accuracy`` of :func:`assistant.quality.summarise` includes the router's rescue).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Sequence
+
+from tqdm.auto import tqdm
+
+from longtail.config import Settings
+
+ROWS = (("model_tool_choice", "tool choice by the model (no router rescue)"),
+        ("tool_choice_accuracy", "tool choice (system, with router fallback)"),
+        ("argument_accuracy", "arguments"),
+        ("explanation_faithfulness", "explanation faithfulness"),
+        ("model_text_faithfulness", "model reply faithfulness (claims supported)"),
+        ("model_sentences_kept", "model reply sentences kept by the fact checker"),
+        ("refusal_correctness", "refusals correct"),
+        ("privacy_leaks", "privacy leaks"),
+        ("seconds_per_turn_p50", "seconds per turn (median)"))
+
+
+def pick_cases(cases: Sequence[dict], n: int) -> list[dict]:
+    """At most ``n`` cases, round-robin over templates (every template represented before any repeats)."""
+    by_template: dict[str, list[dict]] = {}
+    for c in cases:
+        by_template.setdefault(c["template"], []).append(c)
+    out: list[dict] = []
+    depth = 0
+    while len(out) < min(n, len(cases)):
+        added = False
+        for t in sorted(by_template):
+            if depth < len(by_template[t]) and len(out) < n:
+                out.append(by_template[t][depth])
+                added = True
+        if not added:
+            break
+        depth += 1
+    return out
+
+
+def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = True) -> dict[str, Any]:
+    """Run the cases through ``assistant`` and summarise, adding the model-only figures."""
+    from assistant import safety
+    from assistant.events import Done, Products, ToolCall
+    from assistant.quality import score_turn, summarise
+
+    refusals = [safety.REFUSAL, safety.HARMFUL_REFUSAL, safety.INJECTION_REFUSAL]
+    scores, model_ok, tool_cases = [], 0, 0
+    for n, case in enumerate(tqdm(cases, desc=f"quality ({label})", disable=not progress)):
+        session = f"ft-eval-{label}-{n}"
+        prev: list[str] = []
+        for msg in case["context"]:
+            for e in assistant.respond(session, msg):
+                if isinstance(e, Products):
+                    prev = [h.item.id for h in e.hits]
+        t0 = time.perf_counter()
+        events = list(assistant.respond(session, case["message"]))
+        seconds = time.perf_counter() - t0
+        done = next((e for e in events if isinstance(e, Done)), None)
+        meta: dict = {}
+        if done and done.message_id:
+            meta = next((m for m in assistant.conversations.messages(session)
+                         if m.get("message_id") == done.message_id), {})
+        score = score_turn(case, events, prev, assistant.store, assistant.checker, refusals, meta, seconds)
+        scores.append(score)
+        if not case["refusal"]:
+            tool_cases += 1
+            calls = [e for e in events if isinstance(e, ToolCall) and e.error is None]
+            model_ok += score.tool_ok and not (calls and calls[-1].fallback)
+    summary = summarise(scores)
+    summary["model_tool_choice"] = round(model_ok / tool_cases, 4) if tool_cases else None
+    stats = assistant.stats
+    sentences = stats.get("sentences", 0) + stats.get("dropped_sentences", 0)
+    summary["model_sentences_kept"] = round(stats.get("sentences", 0) / sentences, 4) if sentences else None
+    summary["counters"] = dict(stats)
+    return summary
+
+
+def quality_comparison(settings: Settings, adapter: str | None, n_cases: int, seed: int = 0,
+                       progress: bool = True) -> dict[str, Any]:
+    """The quality benchmark for the base model and for base + ``adapter``, on the same test cases."""
+    from assistant.build import build_assistant
+    from assistant.loading import load_chat_model
+    from assistant.quality import quality_cases
+    from retrieval import Store, ensure_demo_store
+
+    store = Store(settings)
+    if settings.store == "demo":
+        ensure_demo_store(store, progress=progress)
+    cases = pick_cases(quality_cases(store, seed, "test"), n_cases)
+    out: dict[str, Any] = {"cases": len(cases), "templates": len({c["template"] for c in cases})}
+    runs = [("base", settings.replace(llm_adapter=""), False)]
+    if adapter:
+        runs.append(("fine-tuned", settings.replace(llm_adapter=str(adapter)), True))
+    for label, s, use_adapter in runs:
+        model = load_chat_model(s, adapter=use_adapter, progress=progress)
+        # ephemeral: in-memory orders and conversations (benchmark returns must not touch the real order book)
+        bot = build_assistant(s.replace(chroma_mode="ephemeral"), store=store, model=model,
+                              tool_mode="model")
+        out[label] = play(bot, cases, label, progress)
+    return out
+
+
+def table(comparison: dict[str, Any]) -> str:
+    """Markdown table: one row per figure, base and fine-tuned side by side."""
+    cols = [c for c in ("base", "fine-tuned") if c in comparison]
+    lines = ["| figure | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for key, label in ROWS:
+        cells = []
+        for c in cols:
+            v = comparison[c].get(key)
+            cells.append("n/a" if v is None else f"{v:.1%}" if isinstance(v, float) and key not in (
+                "seconds_per_turn_p50",) else f"{v:.2f}" if isinstance(v, float) else str(v))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def loss_table(losses: dict[str, dict[str, float | None]]) -> str:
+    """Markdown table of loss / perplexity per split and model."""
+    lines = ["| split | model | loss per trained token | perplexity |", "|---|---|---|---|"]
+    for split, row in losses.items():
+        for model, value in row.items():
+            if model.endswith("_ppl"):
+                continue
+            ppl = row.get(model + "_ppl")
+            lines.append(f"| {split} | {model} | {value:.4f} | {ppl:.2f} |" if value is not None
+                         else f"| {split} | {model} | n/a | n/a |")
+    return "\n".join(lines)
