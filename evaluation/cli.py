@@ -59,6 +59,8 @@ def rec_options(fn):
         click.option("--users", type=int, help="Evaluate a random subsample of N users (quick runs)."),
         click.option("--seed", default=0, show_default=True, help="Seed for everything random."),
         click.option("--no-gems", is_flag=True, help="Skip the hidden-gem model and its boost."),
+        click.option("--gem-features", type=click.Choice(["tfidf", "embedding"]), default="tfidf",
+                     show_default=True, help="Text features of the hidden-gem model."),
         click.option("--out", type=click.Path(file_okay=False), help="Report folder (default reports/<task>)."),
         click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of markdown."),
     ]
@@ -68,8 +70,8 @@ def rec_options(fn):
 
 
 def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, max_ndcg_loss: float,
-              candidates: int, users: int | None, seed: int, no_gems: bool, out: str | None, as_json: bool,
-              source: dict[str, Any]) -> None:
+              candidates: int, users: int | None, seed: int, no_gems: bool, gem_features: str, out: str | None,
+              as_json: bool, source: dict[str, Any]) -> None:
     from retrieval import load_embedder
 
     from .harness import EvalConfig
@@ -81,7 +83,7 @@ def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, 
     settings = _settings()
     cfg = EvalConfig(k=k, candidates=candidates, seed=seed, tail=_tail(tail), lambdas=_floats(lambdas, "--lambdas"),
                      max_ndcg_loss=max_ndcg_loss, floor=settings.relevance_floor, tail_share=settings.tail_share,
-                     head_share=settings.head_share, progress=True)
+                     head_share=settings.head_share, gem_text=gem_features, progress=True)
     embedder = load_embedder(settings.embedding_model)
     t0 = time.perf_counter()
     vectors = item_vectors(task.items, embedder, settings.cache_dir / "eval", settings.embed_max_chars)
@@ -176,8 +178,10 @@ def eval_wands(folder: str, k: int, lambdas: str, tail: str, out: str | None, as
 @click.option("-n", "--n", "count", default=20, show_default=True, help="How many hidden gems to list.")
 @click.option("--folds", default=5, show_default=True, help="Cross-validation folds.")
 @click.option("--seed", default=0, show_default=True)
+@click.option("--features", type=click.Choice(["tfidf", "embedding"]), default="tfidf", show_default=True,
+              help="Text features of the appeal model.")
 @click.option("--json", "as_json", is_flag=True)
-def gems(count: int, folds: int, seed: int, as_json: bool) -> None:
+def gems(count: int, folds: int, seed: int, features: str, as_json: bool) -> None:
     """The store's top hidden gems: long-tail items whose text predicts high appeal (with CV quality)."""
     from retrieval import Popularity, Store, ensure_demo_store
 
@@ -198,7 +202,7 @@ def gems(count: int, folds: int, seed: int, as_json: bool) -> None:
         raise click.ClickException(f"{len(missing)} item(s) are not in the vector index: run `longtail index`.")
     catalog = [items[i] for i in ids]
     try:
-        model = train_gem_model(catalog, counts, vectors=vectors, folds=folds, seed=seed)
+        model = train_gem_model(catalog, counts, vectors=vectors, folds=folds, seed=seed, text=features)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     popularity = Popularity.from_store(store.db, items, settings.head_share, settings.tail_share_of_interactions)

@@ -38,6 +38,7 @@ class EvalConfig:
     head_share: float = 0.2          # the product's Popularity buckets (share of interactions)
     max_ndcg_loss: float = 0.05      # lambda is chosen on the tuning split within this NDCG loss
     bootstrap: int = 1000
+    gem_text: str = "tfidf"          # the gem model's text features: "tfidf" or "embedding"
     progress: bool = True
 
     def to_dict(self) -> dict:

@@ -57,9 +57,9 @@ class RecEvaluation:
                                 if self.chosen and self.systems[self.best].metrics[f"ndcg@{k}"] else None)}
 
 
-def _gem_array(task: RecTask, vectors: np.ndarray, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
+def _gem_array(task: RecTask, vectors: np.ndarray, cfg: EvalConfig) -> tuple[np.ndarray, dict[str, Any]]:
     counts = {item.id: float(c) for item, c in zip(task.items, task.popularity())}
-    model = train_gem_model(task.items, counts, vectors=vectors, seed=seed)
+    model = train_gem_model(task.items, counts, vectors=vectors, seed=cfg.seed, text=cfg.gem_text)
     return np.array([model.oof[item.id] for item in task.items]), model.cv
 
 
@@ -102,14 +102,14 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
     t0 = time.perf_counter()
     tune_runs, tune_cands = run_systems(build_systems(tune, vectors, cfg.seed, cfg.candidates), tune, cfg)
     base = best_relevance(_relevance_only(tune_runs), cfg.k)
-    tune_gem, _ = _gem_array(tune, vectors, cfg.seed) if use_gems else (None, {})
+    tune_gem, _ = _gem_array(tune, vectors, cfg) if use_gems else (None, {})
     tune_sweep = sweep(tune_cands[base], tune, cfg, tune_gem)
     chosen_t, plain_t, gem_t = _choose_all(tune_sweep, tune_runs[base].metrics[f"ndcg@{cfg.k}"], cfg)
     timings["tune_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     runs, cands = run_systems(build_systems(report, vectors, cfg.seed, cfg.candidates), report, cfg)
-    gem, gem_cv = _gem_array(report, vectors, cfg.seed) if use_gems else (None, {})
+    gem, gem_cv = _gem_array(report, vectors, cfg) if use_gems else (None, {})
     report_sweep = sweep(cands[base], report, cfg, gem)
     timings["report_seconds"] = time.perf_counter() - t0
 

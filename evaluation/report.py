@@ -117,13 +117,15 @@ def rec_markdown(ev: RecEvaluation, plots: Sequence[str] = ()) -> str:
         for metric in ("ndcg", "recall"):
             s = ev.significance[metric]
             b, w = s["bootstrap"], s["wilcoxon"]
+            p_boot = f"< {1 / b['samples']:.3g}" if b["p_value"] == 0 else f"{b['p_value']:.3g}"
             lines.append(f"| {metric}@{k} | {b['mean_diff']:+.4f} | [{b['ci_low']:+.4f}, {b['ci_high']:+.4f}] | "
-                         f"{b['p_value']:.3g} | {w['p_value']:.3g} |")
+                         f"{p_boot} | {w['p_value']:.3g} |")
         lines.append("")
     if ev.gem_cv:
         g = ev.gem_cv
         lines += ["## Hidden-gem model (k-fold CV on the reported split's training log)", "",
-                  f"Label: {g['label']} (prevalence {g['prevalence']:.3f}). ROC AUC {g['auc_mean']:.3f} ± "
+                  f"Features: {g.get('features', 'embedding')}. Label: {g['label']} (prevalence "
+                  f"{g['prevalence']:.3f}). ROC AUC {g['auc_mean']:.3f} ± "
                   f"{g['auc_std']:.3f} over {g['folds']} folds; Brier {g['brier']:.4f} (base rate "
                   f"{g['brier_base_rate']:.4f}).", ""]
     lines += [f"## Trade-off sweep on the reported split (base {ev.base}; descriptive, not used for the choice)",

@@ -37,10 +37,11 @@ def test_features_have_one_row_per_item():
     assert item_features(items, vectors).shape == (10, 16 + 7)
 
 
-def test_cross_validated_auc_finds_learnable_appeal():
+@pytest.mark.parametrize("text", ["tfidf", "embedding"])
+def test_cross_validated_auc_finds_learnable_appeal(text):
     items, counts = synthetic_catalog()
     vectors = HashEmbedder(64).encode([i.embedding_text() for i in items])
-    model = train_gem_model(items, counts, vectors=vectors, folds=5, seed=0, c=1.0)
+    model = train_gem_model(items, counts, vectors=vectors, folds=5, seed=0, text=text, c=1.0)
     cv = model.cv
     assert cv["folds"] == 5 and len(cv["auc_folds"]) == 5
     assert cv["auc_mean"] > 0.9                    # the words decide appeal
@@ -56,13 +57,14 @@ def test_unlearnable_appeal_stays_near_chance():
     rng = np.random.default_rng(1)
     counts = {i.id: float(rng.poisson(10)) for i in items}  # popularity unrelated to text
     vectors = HashEmbedder(64).encode([i.embedding_text() for i in items])
-    assert abs(train_gem_model(items, counts, vectors=vectors).cv["auc_mean"] - 0.5) < 0.15
+    for text in ("tfidf", "embedding"):
+        assert abs(train_gem_model(items, counts, vectors=vectors, text=text).cv["auc_mean"] - 0.5) < 0.15
 
 
 def test_scores_for_new_items_and_hidden_gems():
     items, counts = synthetic_catalog()
     embedder = HashEmbedder(64)
-    model = train_gem_model(items, counts, embedder=embedder, c=1.0)
+    model = train_gem_model(items, counts, embedder=embedder, text="embedding", c=1.0)
     new = [Item(id="N1", title="handcrafted walnut lamp 999"), Item(id="N2", title="plastic basic mug 998")]
     scores = model.scores(new)  # not trained on: the full model predicts them from text
     assert scores["N1"] > scores["N2"]
@@ -76,7 +78,7 @@ def test_scores_for_new_items_and_hidden_gems():
 def test_uniform_log_is_refused():
     items, _ = synthetic_catalog(20)
     with pytest.raises(ValueError, match="same appeal label"):
-        train_gem_model(items, {i.id: 1.0 for i in items}, vectors=np.zeros((20, 4)))
+        train_gem_model(items, {i.id: 1.0 for i in items})
 
 
 def test_gems_command_on_the_demo_store(tmp_path):
@@ -86,7 +88,7 @@ def test_gems_command_on_the_demo_store(tmp_path):
     if not (DATA_DIR / "items.jsonl").exists():
         pytest.skip("the demo store data is not generated yet")
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "--embedding-model", "hash-64",
-                                      "--chroma-mode", "ephemeral", "gems", "-n", "5", "--json"])
+                                      "--chroma-mode", "ephemeral", "gems", "-n", "5", "--folds", "3", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output[result.output.index("{"):])
     assert 0 <= out["cv"]["auc_mean"] <= 1 and len(out["gems"]) == 5
