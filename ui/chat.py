@@ -115,9 +115,9 @@ class ChatService:
         try:
             for event in self.assistant.respond(session_id, message, filters):
                 data = event_to_dict(event)
+                yield data  # the cards go out first; their traces are logged right after
                 if data["type"] == "products":
                     self._shown(session_id, event.query, data["cards"], event.hits, "chat")
-                yield data
         except Exception:  # noqa: BLE001 - the shopper gets a sentence, the log gets the traceback
             log.exception("assistant failed for session %s", session_id)
             yield {"type": "error", "message": FRIENDLY_ERROR}
