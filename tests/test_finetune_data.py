@@ -203,3 +203,28 @@ def test_sample_is_stratified(dataset):
     got = sample(train, 40, 1)
     assert len(got) == 40
     assert len({e.kind for e in got}) >= 10
+
+
+def test_model_card_has_tables_and_command(tmp_path, dataset):
+    from finetune.card import write_card
+    from finetune.evaluate import pick_cases, table
+
+    cfg, ds = dataset
+    quality = {"cases": 2, "templates": 2,
+               "base": {"model_tool_choice": 0.1, "tool_choice_accuracy": 0.5, "privacy_leaks": 0},
+               "fine-tuned": {"model_tool_choice": 0.9, "tool_choice_accuracy": 0.95, "privacy_leaks": 0}}
+    report = {"config": cfg.to_dict(), "command": "longtail finetune --config finetune.toml",
+              "data": {"stats": stats(ds, cfg), "used": {"train": 5, "val": 2, "test": 2}},
+              "training": {"steps": 3, "total_steps": 3, "epochs": 0.5, "stopped": "epochs", "seconds": 60,
+                           "history": [{"step": 3, "train_loss": 1.5, "val_loss": 1.4}]},
+              "losses": {"test": {"base": 2.0, "base_ppl": 7.39, "fine-tuned": 1.0, "fine-tuned_ppl": 2.72}},
+              "quality": quality}
+    text = write_card(tmp_path, report).read_text()
+    assert "longtail finetune --config finetune.toml" in text
+    assert "| tool choice by the model (no router rescue) | 10.0% | 90.0% |" in text
+    assert "| test | fine-tuned | 1.0000 | 2.72 |" in text
+    assert json.loads((tmp_path / "metrics.json").read_text())["training"]["steps"] == 3
+    assert table(quality).count("\n") == len(__import__("finetune.evaluate").evaluate.ROWS) + 1
+    cases = [{"template": t, "n": n} for t in "abc" for n in range(3)]
+    picked = pick_cases(cases, 4)
+    assert [c["template"] for c in picked] == ["a", "b", "c", "a"]
