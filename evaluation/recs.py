@@ -44,6 +44,7 @@ class RecEvaluation:
     gem_cv: dict[str, Any]
     significance: dict[str, Any]
     goals: dict[str, Any]
+    gem_comparison: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -71,6 +72,29 @@ def _choose_all(tune_sweep: list[Run], reference: float, cfg: EvalConfig) -> tup
     plain = [r for r in tune_sweep if not r.config["gem_weight"]]
     gem = [r for r in tune_sweep if r.config["gem_weight"]]
     return choose(tune_sweep, reference, cfg), choose(plain, reference, cfg), choose(gem, reference, cfg)
+
+
+def gem_vs_penalty(sweep_runs: list[Run], base: Run, k: int) -> list[dict[str, Any]]:
+    """Each gem-boosted configuration against the penalty-only curve of the same re-ranker at the *same*
+    APLT@K (NDCG@K linearly interpolated along that curve, the base system being its lambda-0 end): a positive
+    ``ndcg_gain`` means the gem boost buys the same long-tail share for less relevance."""
+    out = []
+    for reranker in sorted({r.config["reranker"] for r in sweep_runs}):
+        plain = [base] + [r for r in sweep_runs if r.config["reranker"] == reranker and not r.config["gem_weight"]]
+        plain.sort(key=lambda r: r.metrics[f"aplt@{k}"])
+        xs = [r.metrics[f"aplt@{k}"] for r in plain]
+        ys = [r.metrics[f"ndcg@{k}"] for r in plain]
+        for r in sweep_runs:
+            if r.config["reranker"] != reranker or not r.config["gem_weight"]:
+                continue
+            aplt = r.metrics[f"aplt@{k}"]
+            inside = xs[0] <= aplt <= xs[-1]
+            at_same = float(np.interp(aplt, xs, ys)) if inside else None
+            out.append({"configuration": r.name, "reranker": reranker, "lambda": r.config["lambda"],
+                        f"aplt@{k}": aplt, f"ndcg@{k}": r.metrics[f"ndcg@{k}"],
+                        f"penalty_only_ndcg@{k}_at_same_aplt": at_same,
+                        "ndcg_gain": r.metrics[f"ndcg@{k}"] - at_same if at_same is not None else None})
+    return out
 
 
 def goals(systems: dict[str, Run], best: str, chosen: Run | None, k: int) -> dict[str, Any]:
@@ -127,4 +151,5 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
     timings["total_seconds"] = time.perf_counter() - start
     return RecEvaluation(report, cfg, runs, report_sweep, tune_runs, tune_sweep, base, best, chosen,
                          on_report(plain_t), on_report(gem_t), gem_cv, significance,
-                         goals(runs, best, chosen, cfg.k), timings)
+                         goals(runs, best, chosen, cfg.k),
+                         gem_vs_penalty(report_sweep, runs[base], cfg.k) if use_gems else [], timings)

@@ -69,6 +69,7 @@ def rec_json(ev: RecEvaluation, extra: dict[str, Any] | None = None) -> dict[str
         "gem_model_cv": ev.gem_cv,
         "significance": ev.significance,
         "goals": ev.goals,
+        "gem_vs_penalty": ev.gem_comparison,
         "timings": ev.timings,
     })
 
@@ -128,6 +129,19 @@ def rec_markdown(ev: RecEvaluation, plots: Sequence[str] = ()) -> str:
                   f"{g['prevalence']:.3f}). ROC AUC {g['auc_mean']:.3f} ± "
                   f"{g['auc_std']:.3f} over {g['folds']} folds; Brier {g['brier']:.4f} (base rate "
                   f"{g['brier_base_rate']:.4f}).", ""]
+    if ev.gem_comparison:
+        gains = [g["ndcg_gain"] for g in ev.gem_comparison if g["ndcg_gain"] is not None]
+        verdict = ("beats" if gains and min(gains) > 0 else "does not beat" if gains and max(gains) <= 0
+                   else "is mixed against")
+        lines += ["### Gem boost against the plain popularity penalty (reported split, same APLT)", "",
+                  f"The gem boost {verdict} the penalty alone: NDCG@{k} of each gem configuration minus the "
+                  f"penalty-only curve's NDCG@{k} interpolated at the same APLT@{k}.", "",
+                  f"| configuration | APLT@{k} | NDCG@{k} | penalty only, same APLT | gain |", "|---|---:|---:|---:|---:|"]
+        for g in ev.gem_comparison:
+            same = g[f"penalty_only_ndcg@{k}_at_same_aplt"]
+            lines.append(f"| {g['configuration']} | {g[f'aplt@{k}']:.4f} | {g[f'ndcg@{k}']:.4f} | "
+                         + (f"{same:.4f} | {g['ndcg_gain']:+.4f} |" if same is not None else "outside the curve | - |"))
+        lines.append("")
     lines += [f"## Trade-off sweep on the reported split (base {ev.base}; descriptive, not used for the choice)",
               "", table(ev.sweep, k, "configuration"), ""]
     lines += ["## Run", "", f"Timings: " + ", ".join(f"{k_} {v:.1f}" for k_, v in ev.timings.items()), ""]

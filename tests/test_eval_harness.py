@@ -206,3 +206,20 @@ def test_recbole_atomic_log_is_split_leave_one_out(tmp_path):
     task = load_sequence_split(tmp_path / "shop.inter", tmp_path / "shop.item")
     # u1 in time order: A(1), B(2), C(3) -> history [A, B], target C; u2 has no history -> left out
     assert task.users == ["u1"] and task.histories == [[0, 1]] and task.targets.tolist() == [2]
+
+
+def test_gem_comparison_interpolates_the_penalty_curve():
+    from evaluation.harness import Run
+    from evaluation.recs import gem_vs_penalty
+
+    def run(name, aplt, ndcg, lam=0.0, gem=0.0):
+        return Run(name, np.zeros((1, 10), int), {}, {"aplt@10": aplt, "ndcg@10": ndcg},
+                   {"reranker": "exposure", "lambda": lam, "gem_weight": gem})
+
+    base = run("base", 0.2, 0.10)
+    sweep_runs = [run("plain", 0.4, 0.08, 0.5), run("gem", 0.3, 0.095, 0.3, 1.0), run("far", 0.9, 0.01, 2.0, 1.0)]
+    got = {g["configuration"]: g for g in gem_vs_penalty(sweep_runs, base, 10)}
+    # halfway between (0.2, 0.10) and (0.4, 0.08) the penalty-only curve gives 0.09; the gem run has 0.095
+    assert got["gem"]["penalty_only_ndcg@10_at_same_aplt"] == pytest.approx(0.09)
+    assert got["gem"]["ndcg_gain"] == pytest.approx(0.005)
+    assert got["far"]["ndcg_gain"] is None  # beyond the penalty-only curve: no comparison is made up
