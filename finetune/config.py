@@ -43,7 +43,7 @@ class FinetuneConfig:
     bitext_csv: str = field(default=DEFAULT_BITEXT, metadata=_h(
         "Bitext-format support CSV (instruction, intent, category, response); '' = none. Missing file = skipped "
         "with a note."))
-    bitext_limit: int = field(default=0, metadata=_h("Use at most this many Bitext rows (0 = all)."))
+    bitext_limit: int = field(default=0, metadata=_h("Use at most this many Bitext rows, evenly spread over the file (0 = all)."))
     product_dialogues: int = field(default=2000, metadata=_h(
         "Catalog/policy/order dialogues generated from the store with the real tools (before the split)."))
     embedder: str = field(default="minilm", metadata=_h(

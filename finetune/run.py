@@ -6,6 +6,8 @@ times one training batch to estimate the run, without training or writing an ada
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import shlex
 import sys
@@ -17,15 +19,28 @@ from longtail.config import Settings
 from .config import FinetuneConfig
 from .data import Dataset, build_dataset, load_sources, sample, stats
 
+DATA_VERSION = 1  # bump when the generators change (invalidates cached datasets)
+
 
 def command_line() -> str:
     args = sys.argv[1:]
     return "longtail " + " ".join(shlex.quote(a) for a in args) if args else "longtail finetune"
 
 
+DATA_KEYS = ("bitext_csv", "bitext_limit", "product_dialogues", "embedder", "val_share", "test_share", "kfold",
+             "seed")
+
+
 def dataset_for(cfg: FinetuneConfig, settings: Settings, progress: bool) -> Dataset:
-    src = load_sources(settings, cfg.embedder, progress)
-    return build_dataset(cfg, src, progress)
+    """The dataset, generated once per (data settings, store, catalog) and cached under the cache dir."""
+    key = json.dumps([{k: getattr(cfg, k) for k in DATA_KEYS}, settings.store, settings.embedding_model,
+                      DATA_VERSION])
+    folder = settings.cache_dir / "finetune-data" / hashlib.sha1(key.encode()).hexdigest()[:16]
+    if (folder / "meta.json").exists():
+        return Dataset.load(folder)
+    dataset = build_dataset(cfg, load_sources(settings, cfg.embedder, progress), progress)
+    dataset.save(folder)
+    return dataset
 
 
 def token_counts(tokenizer: Any, splits: dict[str, list], limit: int = 400) -> dict[str, list[int]]:

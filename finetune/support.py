@@ -73,8 +73,9 @@ def read_bitext(path: str | Path, limit: int = 0) -> list[SupportRow]:
                                    (rec.get("category") or "").strip(), rec["response"].strip(),
                                    (rec.get("entity_type") or "").strip(), (rec.get("entity_value") or "").strip(),
                                    start, end))
-            if limit and len(rows) >= limit:
-                break
+    if limit and len(rows) > limit:  # an even spread over the file (it is sorted by intent)
+        step = len(rows) / limit
+        rows = [rows[int(i * step)] for i in range(limit)]
     return rows
 
 
