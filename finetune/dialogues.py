@@ -153,16 +153,14 @@ class DialogueMaker:
         if not hits:
             return (f"I found no new matches for \"{query}\" with these filters. Try other words, a wider price "
                     f"range, or ask to see earlier results again.")
-        a = hits[0].item
-        text = f"My top pick is the {a.title} ({a.id})" + (f" at {fmt_price(a)}" if a.price is not None else "")
-        text += f", rated {a.rating:.1f}/5." if a.rating is not None and a.rating_count else "."
+        a, price = hits[0].item, (lambda it: f", {fmt_price(it)}" if it.price is not None else "")
+        text = f"Top pick: {a.title} ({a.id}){price(a)}."
         if len(hits) > 1:
             b = hits[1]
-            price = f" at {fmt_price(b.item)}" if b.item.price is not None else ""
-            text += (f" The {b.item.title} ({b.item.id}){price} is a lesser-known find worth a look."
-                     if b.trace.long_tail else f" Also consider the {b.item.title} ({b.item.id}){price}.")
+            lead = "Lesser-known find" if b.trace.long_tail else "Also good"
+            text += f" {lead}: {b.item.title} ({b.item.id}){price(b.item)}."
         if len(hits) > 2:  # the third id (the model sees three results), so "the third one" can be resolved later
-            text += f" Also: {hits[2].item.id}."
+            text += f" Third: {hits[2].item.id}."
         return text
 
     @staticmethod

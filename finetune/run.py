@@ -19,7 +19,7 @@ from longtail.config import Settings
 from .config import FinetuneConfig
 from .data import Dataset, build_dataset, load_sources, sample, stats
 
-DATA_VERSION = 1  # bump when the generators change (invalidates cached datasets)
+DATA_VERSION = 2  # bump when the generators change (invalidates cached datasets)
 
 
 def command_line() -> str:
