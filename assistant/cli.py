@@ -260,6 +260,19 @@ def bench_assistant(modes: str, turns: int, tokens: int, threads: int | None, no
 
 
 # ------------------------------------------------------------------------------------------------ eval
+def spread(cases: list[dict], n: int) -> list[dict]:
+    """``n`` cases taken round-robin over the templates (every template before any repeats)."""
+    by_template: dict[str, list[dict]] = {}
+    for case in cases:
+        by_template.setdefault(case["template"], []).append(case)
+    out: list[dict] = []
+    depth = 0
+    while len(out) < n and any(depth < len(v) for v in by_template.values()):
+        out += [v[depth] for v in by_template.values() if depth < len(v)][:n - len(out)]
+        depth += 1
+    return out
+
+
 def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> dict[str, Any]:
     from .build import build_assistant
     from .quality import run_cases, summarise
@@ -282,6 +295,7 @@ def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> 
 @click.option("--split", type=click.Choice(["test", "train", "all"]), default="test", show_default=True)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--limit", type=int, help="Only the first N cases (quick looks).")
+@click.option("--sample", type=int, help="N cases spread evenly over the templates (round-robin).")
 @click.option("--backend", type=click.Choice(["local", "fake"]), default="local", show_default=True,
               help="'fake' = no LLM (template replies; measures the router and the grounding alone).")
 @click.option("--adapter", help="A LoRA adapter to compare with the base model (default: the shipped one, if any).")
@@ -289,7 +303,7 @@ def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> 
               help="Also score the model choosing tools itself (constrained), before any fallback.")
 @click.option("--threads", type=int, help="torch CPU threads.")
 @click.option("--json", "as_json", is_flag=True)
-def eval_assistant(split: str, seed: int, limit: int | None, backend: str, adapter: str | None,
+def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None, backend: str, adapter: str | None,
                    model_tools: bool, threads: int | None, as_json: bool) -> None:
     """Quality on held-out dialogue turns: tool choice, arguments, explanation faithfulness, refusals;
     base model and fine-tuned adapter side by side."""
@@ -301,6 +315,8 @@ def eval_assistant(split: str, seed: int, limit: int | None, backend: str, adapt
     settings = _settings(llm_backend=backend, llm_adapter=adapter)
     store = _open_store(settings, progress=not as_json)
     cases = quality_cases(store, seed, split)
+    if sample:
+        cases = spread(cases, sample)
     if limit:
         cases = cases[:limit]
     runs: dict[str, Any] = {}
