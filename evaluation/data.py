@@ -142,7 +142,8 @@ def from_interactions(items: Sequence[Item], rows: Iterable[tuple[str, str, str,
                       row: dict[str, int] | None = None, target_event: str | None = "purchase") -> RecTask:
     """Leave-one-out from an interaction log ``(user, item, event, timestamp)``: per user, in time order, the
     target is the last interaction (the last ``target_event`` one when given) and the history everything
-    before it. Users with no such target or no history are left out."""
+    before it except earlier events on the target item itself. Users with no such target or no history are
+    left out."""
     row = row or {item.id: n for n, item in enumerate(items)}
     per_user: dict[str, list[tuple[str, int, str]]] = {}
     for user, item_id, event, ts in rows:
@@ -154,9 +155,14 @@ def from_interactions(items: Sequence[Item], rows: Iterable[tuple[str, str, str,
         last = max((n for n, e in enumerate(events) if target_event is None or e[2] == target_event), default=-1)
         if last <= 0:
             continue
+        target = events[last][1]
+        # the views / carts of the target itself lead up to the purchase: they would leak it, so they go
+        history = [e[1] for e in events[:last] if e[1] != target]
+        if not history:
+            continue
         users.append(user)
-        histories.append([e[1] for e in events[:last]])
-        targets.append(events[last][1])
+        histories.append(history)
+        targets.append(target)
     if not users:
         raise ValueError(f"{name}: no user has a history followed by a "
                          f"{target_event or 'final'} interaction; nothing to evaluate.")

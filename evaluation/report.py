@@ -104,7 +104,8 @@ def rec_markdown(ev: RecEvaluation, plots: Sequence[str] = ()) -> str:
                   f"| APLT@{k} >= 0.30 | {c[f'aplt@{k}']:.4f} | {ev.goals['aplt_at_least_0.30']} |",
                   f"| coverage@{k} >= 2x best ({2 * best[f'coverage@{k}']:.4f}) | {c[f'coverage@{k}']:.4f} | "
                   f"{ev.goals['coverage_at_least_2x_best']} (attainable: {ev.goals['coverage_2x_attainable']}) |",
-                  f"| NDCG@{k} within 10% of best | {c[f'ndcg@{k}'] / best[f'ndcg@{k}'] - 1:+.1%} | "
+                  f"| NDCG@{k} within 10% of best | "
+                  f"{(c[f'ndcg@{k}'] / best[f'ndcg@{k}'] - 1) if best[f'ndcg@{k}'] else 0.0:+.1%} | "
                   f"{ev.goals['ndcg_within_10pct']} |",
                   f"| best beats most-popular on NDCG@{k} | {best[f'ndcg@{k}']:.4f} vs "
                   f"{ev.systems['most-popular'].metrics[f'ndcg@{k}']:.4f} | {ev.goals['best_beats_most_popular']} |"]

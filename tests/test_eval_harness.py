@@ -72,9 +72,12 @@ def test_tuning_split_never_sees_the_target(toy):
 
 def test_from_interactions_uses_the_last_purchase():
     items = [Item(id=f"X{n}", title=f"thing {n}") for n in range(4)]
-    rows = [("u", "X0", "view", "1"), ("u", "X1", "purchase", "2"), ("u", "X2", "purchase", "3"),
-            ("u", "X3", "view", "4"), ("v", "X3", "view", "1")]  # v never purchases: left out
+    rows = [("u", "X2", "view", "0"), ("u", "X0", "view", "1"), ("u", "X1", "purchase", "2"),
+            ("u", "X2", "purchase", "3"), ("u", "X3", "view", "4"),
+            ("v", "X3", "view", "1"),                                # v never purchases: left out
+            ("w", "X1", "view", "1"), ("w", "X1", "purchase", "2")]  # w only viewed its target: left out
     task = from_interactions(items, rows, "t")
+    # u's target is X2 (last purchase); the earlier view of X2 would leak it, the view of X3 comes after
     assert task.users == ["u"] and task.targets.tolist() == [2] and task.histories == [[0, 1]]
 
 
