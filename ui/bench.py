@@ -11,6 +11,7 @@ report has medians, p95s and the load/baseline ratio from the same run.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import threading
 import time
@@ -154,6 +155,7 @@ def run_phase(url: str, shoppers: int, turns: int, via: str, timeout: float, tag
 
 def run_bench(url: str, shoppers: int = 10, turns: int = 5, via: str = "gradio", timeout: float = 60.0,
               warmup: int = 2) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     run_phase(url, 1, warmup, via, timeout, "warmup")  # the first search builds the searcher
     baseline = run_phase(url, 1, turns, via, timeout, "base").stats()
     load = run_phase(url, shoppers, turns, via, timeout, "load").stats()
@@ -161,6 +163,7 @@ def run_bench(url: str, shoppers: int = 10, turns: int = 5, via: str = "gradio",
              if load["cards_p95_s"] and baseline["cards_p95_s"] else None)
     return {"url": url, "via": via, "turns_per_shopper": turns, "baseline": baseline, "load": load,
             "cards_p95_ratio_load_vs_baseline": ratio,
+            "machine_load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after
             "goal": {"cards_p95_under_s": 1.0,
                      "met": bool(load["cards_p95_s"] is not None and load["cards_p95_s"] < 1.0
                                  and load["failed"] == 0 and load["lost"] == 0)}}
@@ -176,7 +179,8 @@ def report_text(r: dict[str, Any]) -> str:
     return "\n".join([
         f"bench ui via {r['via']} at {r['url']}",
         line("baseline", r["baseline"]), line("load", r["load"]),
-        f"cards p95 under load / alone: {r['cards_p95_ratio_load_vs_baseline']}x",
+        f"cards p95 under load / alone: {r['cards_p95_ratio_load_vs_baseline']}x; machine load average "
+        f"(1 min) before/after: {r['machine_load_avg_1m'][0]} / {r['machine_load_avg_1m'][1]}",
         f"goal (cards p95 < {goal['cards_p95_under_s']} s, nothing failed or lost): "
         f"{'met' if goal['met'] else 'NOT met'}",
         *(f"  error: {e}" for e in r["load"]["errors"]),

@@ -43,11 +43,18 @@ def build_web_app(settings: Any, rate_limit: int = 12, concurrency: int = 16, pr
 @click.option("--concurrency", default=16, show_default=True, help="Chat turns processed at the same time.")
 @click.option("--allow-origin", "origins", multiple=True,
               help="A site allowed to embed the chat / call the API, e.g. https://shop.example.com (repeatable).")
+@click.option("--torch-threads", type=int,
+              help="Threads per torch operation (default: 1 with --fake-model, where torch only embeds queries "
+                   "and concurrent shoppers would oversubscribe the cores; else torch's default).")
 def serve(host: str | None, port: int | None, fake_model: bool, rate_limit: int, concurrency: int,
-          origins: tuple[str, ...]) -> None:
+          origins: tuple[str, ...], torch_threads: int | None) -> None:
     """Open the shopper chat (/), the API (/docs) and the support console (/console) on the store."""
     import uvicorn
 
+    if torch_threads or fake_model:
+        import torch
+
+        torch.set_num_threads(torch_threads or 1)
     settings = _settings()
     changes: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     if fake_model:
