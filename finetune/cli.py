@@ -70,8 +70,11 @@ def finetune(config_path: str | None, stats_only: bool, dry_run: bool, output: s
         raise click.ClickException(str(exc)) from None
     from .run import run
 
+    parts = ["longtail", "finetune"] + (["--config", path] if path else []) + [f"--set {s}" for s in sets] + (
+        ["--output", output] if output else [])
     try:
-        report = run(cfg, _settings(), stats_only=stats_only, dry_run=dry_run, progress=not as_json)
+        report = run(cfg, _settings(), stats_only=stats_only, dry_run=dry_run, progress=not as_json,
+                     command=" ".join(parts))
     except FinetuneConfigError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

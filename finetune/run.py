@@ -50,7 +50,7 @@ def token_counts(tokenizer: Any, splits: dict[str, list], limit: int = 400) -> d
 
 
 def run(cfg: FinetuneConfig, settings: Settings, stats_only: bool = False, dry_run: bool = False,
-        progress: bool = True) -> dict[str, Any]:
+        progress: bool = True, command: str | None = None) -> dict[str, Any]:
     import torch
 
     from .masking import collate, encode_all, length_batches
@@ -62,7 +62,7 @@ def run(cfg: FinetuneConfig, settings: Settings, stats_only: bool = False, dry_r
     settings = settings.replace(llm_model=cfg.model) if cfg.model else settings
     dataset = dataset_for(cfg, settings, progress)
     splits = dataset.splits(cfg)
-    report: dict[str, Any] = {"config": cfg.to_dict(), "command": command_line()}
+    report: dict[str, Any] = {"config": cfg.to_dict(), "command": command or command_line()}
     if stats_only:
         from transformers import AutoTokenizer
 
