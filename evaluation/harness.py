@@ -3,9 +3,10 @@ turn every top-K matrix into one flat dict of figures with prefixed keys (``ndcg
 ``aplt@10`` ...), plus the per-user arrays the significance tests need.
 
 Re-ranking uses :func:`retrieval.exposure_rerank` / :func:`retrieval.xquad_rerank` on the base system's top
-``candidates`` with the product's inputs (:class:`retrieval.Popularity` penalty and head/tail flags, relevance
-normalised so the best candidate is 1, gem boost ``gem_weight * gem * (1 - penalty)``), so the evaluation
-ranks exactly the way :meth:`retrieval.Searcher.rank` does.
+``candidates`` with the product's inputs (:class:`retrieval.Popularity` penalty and head/tail flags, gem boost
+``gem_weight * gem * (1 - penalty)``, and relevance as the product's default RRF fusion makes it: a hybrid's
+fused score over the best one, or ``(RRF_K + 1) / (RRF_K + rank)`` for a single system's list), so the
+evaluation ranks exactly the way :meth:`retrieval.Searcher.rank` does.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from retrieval import Candidate, Popularity, exposure_rerank, xquad_rerank
+from retrieval.search import RRF_K
 
 from .data import RecTask
 from .metrics import PAD, TailDefinition, long_tail_metrics, loo_metrics
-from .systems import System, exclude_history, top_k
+from .systems import RRFHybrid, System, exclude_history, top_k
 
 
 @dataclass
@@ -60,11 +62,13 @@ class Run:
 
 @dataclass
 class Candidates:
-    """The base system's top candidates per user (history removed) and their raw scores."""
+    """The base system's top candidates per user (history removed, best first) and their scores. ``fused``:
+    the scores are already reciprocal-rank fusion scores (a hybrid); otherwise they are raw model scores."""
 
     system: str
     ids: np.ndarray
     scores: np.ndarray
+    fused: bool = False
 
 
 def summarise(name: str, topk: np.ndarray, task: RecTask, pop: np.ndarray, tail: np.ndarray, k: int,
@@ -110,7 +114,8 @@ def run_systems(systems: Sequence[System], task: RecTask, cfg: EvalConfig
     for system in systems:
         topk = ids[system.name][:, :cfg.k]
         runs[system.name] = summarise(system.name, topk, task, pop, tail, cfg.k, {"system": system.name})
-        cands[system.name] = Candidates(system.name, ids[system.name], vals[system.name])
+        cands[system.name] = Candidates(system.name, ids[system.name], vals[system.name],
+                                        fused=isinstance(system, RRFHybrid))
     return runs, cands
 
 
@@ -133,9 +138,12 @@ def rerank(cands: Candidates, popularity: Popularity, reranker: str, lam: float,
         ids, scores = cands.ids[row][valid], cands.scores[row][valid].astype(np.float64)
         if ids.size == 0:
             continue
-        best = scores.max()
-        # relevance with the best candidate at 1, as the product normalises its fused scores
-        rel = scores / best if best > 0 else np.exp(scores - best)
+        if cands.fused:
+            # fused scores: relevance with the best candidate at 1, as Searcher.rank normalises them
+            rel = scores / scores.max()
+        else:
+            # one ranked list through the product's default fusion (RRF): relevance (K + 1) / (K + rank)
+            rel = (RRF_K + 1) / (RRF_K + np.arange(1, ids.size + 1, dtype=np.float64))
         cs = [Candidate(str(i), float(r), float(penalty[i]), bool(long_tail[i]), float(boost[i]))
               for i, r in zip(ids, rel)]
         if reranker == "exposure":

@@ -150,11 +150,13 @@ def test_end_to_end_on_a_tiny_dataset(toy, tmp_path):
 
 
 def test_rerank_matches_the_products_searcher(toy, tmp_path):
-    """The harness re-ranks a candidate list exactly as Searcher.rank does with the same inputs."""
+    """The harness re-ranks a candidate list exactly as Searcher.rank does with the same inputs: a single
+    system's list through RRF fusion, a hybrid's already-fused scores through score fusion."""
     vectors = item_vectors(toy.items, HashEmbedder(64), None, progress=False)
     systems = build_systems(toy, vectors)
     cfg = EvalConfig(progress=False)
-    _, cands = run_systems([s for s in systems if s.name == "ease"], toy, cfg)
+    _, cands = run_systems([s for s in systems if s.name in ("ease", "hybrid+cf")], toy, cfg)
+    assert not cands["ease"].fused and cands["hybrid+cf"].fused
     store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store="evalrank"),
                   client=chromadb.EphemeralClient(), embedder=HashEmbedder(64), db=CatalogDB())
     store.db.replace_items(toy.items)
@@ -166,19 +168,21 @@ def test_rerank_matches_the_products_searcher(toy, tmp_path):
     searcher = store.searcher
     popularity = product_popularity(toy, cfg.head_share)
     checked = 0
-    for user in range(0, toy.n_users, 15):
-        ids, scores = cands["ease"].ids[user], cands["ease"].scores[user]
-        keep = scores > 0
-        one = Candidates("ease", np.where(keep, ids, -1)[None], np.where(keep, scores, -np.inf)[None])
-        dense = [(searcher.row[toy.items[i].id], float(s)) for i, s in zip(ids[keep], scores[keep])]
-        for reranker, lam, gem_weight in (("exposure", 0.5, 0.0), ("exposure", 0.3, 1.0), ("xquad", 0.6, 0.0)):
-            params = SearchParams(k=cfg.k, reranker=reranker, lam=lam, fusion="score", dense_weight=1.0,
-                                  floor=cfg.floor, tail_share=cfg.tail_share, gem_weight=gem_weight)
-            product = [h.item.id for h in searcher.rank(dense, [], params)]
-            ours = rerank(one, popularity, reranker, lam, cfg, gem, gem_weight)[0]
-            assert [toy.items[i].id for i in ours if i >= 0] == product, (user, reranker, lam)
-            checked += 1
-    assert checked >= 20
+    for base, fusion in (("ease", "rrf"), ("hybrid+cf", "score")):
+        for user in range(0, toy.n_users, 15):
+            ids, scores = cands[base].ids[user], cands[base].scores[user]
+            keep = scores > 0
+            one = Candidates(base, np.where(keep, ids, -1)[None], np.where(keep, scores, -np.inf)[None],
+                             fused=cands[base].fused)
+            listed = [(searcher.row[toy.items[i].id], float(s)) for i, s in zip(ids[keep], scores[keep])]
+            for reranker, lam, gem_weight in (("exposure", 0.5, 0.0), ("exposure", 0.3, 1.0), ("xquad", 0.6, 0.0)):
+                params = SearchParams(k=cfg.k, reranker=reranker, lam=lam, fusion=fusion, dense_weight=1.0,
+                                      floor=cfg.floor, tail_share=cfg.tail_share, gem_weight=gem_weight)
+                product = [h.item.id for h in searcher.rank(listed, [], params)]
+                ours = rerank(one, popularity, reranker, lam, cfg, gem, gem_weight)[0]
+                assert [toy.items[i].id for i in ours if i >= 0] == product, (base, user, reranker, lam)
+                checked += 1
+    assert checked >= 40
 
 
 def test_cli_eval_recs_end_to_end(tmp_path):
