@@ -190,17 +190,24 @@ def gems(count: int, folds: int, seed: int, features: str, as_json: bool) -> Non
     settings = _settings()
     store = Store(settings)
     if settings.store == "demo":
-        ensure_demo_store(store, progress=not as_json)
+        if features == "embedding":
+            ensure_demo_store(store, progress=not as_json)
+        elif len(store.db) == 0:  # TF-IDF needs the catalog and the log, not the vector index
+            from longtail.demo import DATA_DIR
+
+            store.import_catalog(DATA_DIR / "items.jsonl", progress=not as_json)
+            store.import_interactions(DATA_DIR / "interactions.csv", progress=not as_json)
     items = store.db.items()
     if not items:
         raise click.ClickException(f"Store {settings.store!r} is empty: import a catalog with `longtail index`.")
     counts = store.db.interaction_counts() or {i: float(it.rating_count) for i, it in items.items()}
-    ids, vectors = store.index.embeddings(list(items))
-    order = {i: n for n, i in enumerate(ids)}
-    missing = [i for i in items if i not in order]
-    if missing:
-        raise click.ClickException(f"{len(missing)} item(s) are not in the vector index: run `longtail index`.")
-    catalog = [items[i] for i in ids]
+    catalog, vectors = list(items.values()), None
+    if features == "embedding":
+        ids, vectors = store.index.embeddings(list(items))
+        missing = len(set(items) - set(ids))
+        if missing:
+            raise click.ClickException(f"{missing} item(s) are not in the vector index: run `longtail index`.")
+        catalog = [items[i] for i in ids]
     try:
         model = train_gem_model(catalog, counts, vectors=vectors, folds=folds, seed=seed, text=features)
     except ValueError as exc:

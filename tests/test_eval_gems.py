@@ -81,14 +81,16 @@ def test_uniform_log_is_refused():
         train_gem_model(items, {i.id: 1.0 for i in items})
 
 
-def test_gems_command_on_the_demo_store(tmp_path):
+@pytest.mark.parametrize("features", ["tfidf", "embedding"])
+def test_gems_command_on_the_demo_store(tmp_path, features):
     from longtail.cli import cli
     from longtail.demo import DATA_DIR
 
     if not (DATA_DIR / "items.jsonl").exists():
         pytest.skip("the demo store data is not generated yet")
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "--embedding-model", "hash-64",
-                                      "--chroma-mode", "ephemeral", "gems", "-n", "5", "--folds", "3", "--json"])
+                                      "--chroma-mode", "ephemeral", "gems", "-n", "5", "--folds", "3", "--features", features,
+                                      "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output[result.output.index("{"):])
     assert 0 <= out["cv"]["auc_mean"] <= 1 and len(out["gems"]) == 5
