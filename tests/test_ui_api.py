@@ -54,8 +54,10 @@ def test_chat_without_streaming_continues_a_session(server):
 def test_limits_answer_with_clear_status_codes(server):
     too_long = post_chat(server, message="x" * 201)
     assert too_long.status_code == 413 and "limit is 200" in too_long.json()["detail"]
-    codes = [post_chat(server, message="hello", session_id="api-ratelimit-01", stream=False).status_code
-             for _ in range(6)]
+    codes = [
+        post_chat(server, message="hello", session_id="api-ratelimit-01", stream=False).status_code
+        for _ in range(6)
+    ]
     assert codes[:5] == [200] * 5 and codes[5] == 429
     assert "Please wait" in post_chat(server, message="hi", session_id="api-ratelimit-01").json()["detail"]
     assert post_chat(server, message="hi", session_id="../../etc").status_code == 422
@@ -65,12 +67,15 @@ def test_search_and_feedback(server):
     got = httpx.get(server.url + "/api/search", params={"q": "hiking boots", "k": 3, "max_price": 150}).json()
     assert 0 < len(got["results"]) <= 3 and all(c["price"] <= 150 for c in got["results"])
     item = got["results"][0]["id"]
-    fb = httpx.post(server.url + "/api/feedback", json={"session_id": got["session_id"], "item_id": item,
-                                                        "kind": "more_like_this"}).json()
+    fb = httpx.post(
+        server.url + "/api/feedback",
+        json={"session_id": got["session_id"], "item_id": item, "kind": "more_like_this"},
+    ).json()
     assert fb["ok"] and fb["cards"] and item not in [c["id"] for c in fb["cards"]]
     assert server.assistant.conversations.feedback(got["session_id"])[0]["kind"] == "more_like_this"
-    missing = httpx.post(server.url + "/api/feedback",
-                         json={"session_id": got["session_id"], "item_id": "NOPE", "kind": "up"})
+    missing = httpx.post(
+        server.url + "/api/feedback", json={"session_id": got["session_id"], "item_id": "NOPE", "kind": "up"}
+    )
     assert missing.status_code == 404 and "NOPE" in missing.json()["detail"]
 
 
@@ -102,15 +107,21 @@ def test_console_is_off_without_credentials():
 
 
 def test_allowed_origins_limit_which_sites_may_embed_the_chat():
-    app = create_server(ui_assistant(PacedModel()), ui_settings(), allowed_origins=["https://shop.example.com"])
+    app = create_server(
+        ui_assistant(PacedModel()), ui_settings(), allowed_origins=["https://shop.example.com"]
+    )
     running = start_in_thread(app)
     try:
-        def preflight(origin: str) -> httpx.Response:
-            return httpx.options(running.url + "/api/chat", headers={
-                "Origin": origin, "Access-Control-Request-Method": "POST"})
 
-        assert preflight("https://shop.example.com").headers.get("access-control-allow-origin") == \
-            "https://shop.example.com"
+        def preflight(origin: str) -> httpx.Response:
+            return httpx.options(
+                running.url + "/api/chat", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+            )
+
+        assert (
+            preflight("https://shop.example.com").headers.get("access-control-allow-origin")
+            == "https://shop.example.com"
+        )
         assert "access-control-allow-origin" not in preflight("https://evil.example.net").headers
     finally:
         running.stop()

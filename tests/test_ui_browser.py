@@ -14,15 +14,29 @@ import pytest
 from test_ui_support import ADMIN_PASSWORD, ADMIN_USER, PacedModel, ui_assistant, ui_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: "
-                               "`.venv/bin/pip install playwright` (do not run `playwright install`).")
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="Playwright is not installed: "
+    "`.venv/bin/pip install playwright` (do not run `playwright install`).",
+)
 if not CHROMIUM.exists():
-    pytest.skip("Chromium is not installed at /usr/bin/chromium: run `make browser-deps` "
-                "(apt-get install -y chromium).", allow_module_level=True)
+    pytest.skip(
+        "Chromium is not installed at /usr/bin/chromium: run `make browser-deps` "
+        "(apt-get install -y chromium).",
+        allow_module_level=True,
+    )
 
 TIMEOUT = 20_000  # ms
 
@@ -53,7 +67,9 @@ def browser():
 def page(browser, app):
     context = browser.new_context(viewport={"width": 1180, "height": 900})
     outside: list[str] = []
-    context.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("data:", app.url)) else None)
+    context.on(
+        "request", lambda r: outside.append(r.url) if not r.url.startswith(("data:", app.url)) else None
+    )
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT)
     yield pg
@@ -95,8 +111,12 @@ def test_chat_streams_text_and_shows_cards_with_gems(page, app):
     gem = page.locator(".lt-card:has(.lt-gem)").first
     assert gem.get_attribute("data-bucket") in ("mid", "tail")
     assert "Hidden gem" in gem.inner_text() and gem.locator(".lt-why").inner_text().strip()
-    assert page.locator(".lt-card:not(:has(.lt-gem))[data-bucket='mid'], .lt-card:not(:has(.lt-gem))"
-                        "[data-bucket='tail']").count() == 0
+    assert (
+        page.locator(
+            ".lt-card:not(:has(.lt-gem))[data-bucket='mid'], .lt-card:not(:has(.lt-gem))[data-bucket='tail']"
+        ).count()
+        == 0
+    )
     page.screenshot(path=str(SHOTS / "chat-desktop.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # phone width: no horizontal scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -117,7 +137,8 @@ def test_thumbs_up_by_keyboard_is_logged_and_more_like_this_replaces_cards(page,
     logged = [f for f in app.assistant.conversations.feedback() if f["item_id"] == item_id]
     assert [f["kind"] for f in logged] == ["up"]
     assert (logged[0]["session_id"], item_id, "like") in [
-        (u, i, e) for u, i, e, _ in app.assistant.store.db.iter_interactions()]
+        (u, i, e) for u, i, e, _ in app.assistant.store.db.iter_interactions()
+    ]
     page.locator(".lt-card").first.locator("button[data-fb=more_like_this]").click()
     page.wait_for_selector(".lt-cards-heading:has-text('More like')")
     assert item_id not in page.locator(".lt-card").evaluate_all("cs => cs.map(c => c.dataset.itemId)")
@@ -143,7 +164,9 @@ def test_two_shoppers_at_once_do_not_see_each_other(browser, app):
         for pg, w in zip(pages, words):  # both turns run at the same time (the model is paced)
             send(pg, w)
         for pg in pages:
-            pg.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+            pg.wait_for_function(
+                "document.querySelector('#lt-chat').innerText.includes('something different')"
+            )
         for pg, mine, theirs in zip(pages, words, reversed(words)):
             chat = pg.inner_text("#lt-chat")
             assert mine in chat and theirs not in chat
@@ -172,7 +195,9 @@ def test_console_refuses_a_wrong_password_then_shows_the_escalated_chat(browser,
     agent.fill("input[type=password]", ADMIN_PASSWORD)
     agent.click("button:has-text('Login')")
     agent.wait_for_selector("#lt-queue")
-    agent.wait_for_function("document.querySelector('#lt-ticket-transcript').innerText.includes('damaged parcel')")
+    agent.wait_for_function(
+        "document.querySelector('#lt-ticket-transcript').innerText.includes('damaged parcel')"
+    )
     ticket = app.assistant.conversations.escalations("open")[-1]["ticket_id"]
     shopped = app.assistant.conversations.escalations("open")[-1]["session_id"]
     assert ticket in agent.inner_text("#lt-queue")
@@ -232,6 +257,14 @@ def test_concurrent_clicks_lose_no_feedback(browser, app):
 
 
 def test_screenshots_of_the_main_screens_are_kept():
-    for name in ("chat-desktop", "chat-phone", "more-like-this", "policy-answer", "console-login-refused",
-                 "console-queue", "console-transcripts", "console-exposure"):
+    for name in (
+        "chat-desktop",
+        "chat-phone",
+        "more-like-this",
+        "policy-answer",
+        "console-login-refused",
+        "console-queue",
+        "console-transcripts",
+        "console-exposure",
+    ):
         assert (SHOTS / f"{name}.png").stat().st_size > 5_000, name

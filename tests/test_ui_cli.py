@@ -7,10 +7,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from test_ui_support import ui_settings
 
 from longtail.cli import cli
 from ui.cli import settings_env
-from test_ui_support import ui_settings
 
 
 def test_serve_help_lists_the_fake_model_switch():
@@ -28,11 +28,26 @@ def test_settings_travel_to_the_child_process_as_environment():
 
 
 def test_bench_ui_starts_the_app_and_reports_cards_latency(tmp_path):
-    args = ["--data-dir", str(tmp_path), "--chroma-mode", "ephemeral", "--embedding-model", "hash",
-            "bench", "ui", "--shoppers", "2", "--turns", "2", "--via", "api", "--json"]
+    args = [
+        "--data-dir",
+        str(tmp_path),
+        "--chroma-mode",
+        "ephemeral",
+        "--embedding-model",
+        "hash",
+        "bench",
+        "ui",
+        "--shoppers",
+        "2",
+        "--turns",
+        "2",
+        "--via",
+        "api",
+        "--json",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout[result.stdout.index("{"):])
+    report = json.loads(result.stdout[result.stdout.index("{") :])
     load = report["load"]
     assert load["requests"] == 4 and load["ok"] == 4 and load["failed"] == 0 and load["lost"] == 0
     assert 0 < load["cards_p50_s"] <= load["cards_p95_s"] <= load["done_p95_s"]
@@ -41,11 +56,20 @@ def test_bench_ui_starts_the_app_and_reports_cards_latency(tmp_path):
 
 @pytest.mark.slow
 def test_bench_ui_through_the_gradio_queue_with_ten_shoppers(tmp_path):
-    args = ["--data-dir", str(tmp_path), "--chroma-mode", "ephemeral", "--embedding-model", "hash",
-            "bench", "ui", "--json"]
+    args = [
+        "--data-dir",
+        str(tmp_path),
+        "--chroma-mode",
+        "ephemeral",
+        "--embedding-model",
+        "hash",
+        "bench",
+        "ui",
+        "--json",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout[result.stdout.index("{"):])
+    report = json.loads(result.stdout[result.stdout.index("{") :])
     assert report["load"]["requests"] == 50 and report["load"]["failed"] == report["load"]["lost"] == 0
 
 
@@ -62,8 +86,11 @@ def test_serve_with_the_default_local_model_answers_in_the_chat(tmp_path):
     port = free_port()
     proc = start_server_process(settings, port, real_model=True, rate_limit=12, timeout=900)
     try:
-        got = httpx.post(f"http://127.0.0.1:{port}/api/chat", json={"message": "waterproof hiking boots",
-                                                                   "stream": False}, timeout=300).json()
+        got = httpx.post(
+            f"http://127.0.0.1:{port}/api/chat",
+            json={"message": "waterproof hiking boots", "stream": False},
+            timeout=300,
+        ).json()
         kinds = [e["type"] for e in got["events"]]
         assert "products" in kinds and kinds[-1] == "done" and got["text"]
         assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200

@@ -9,22 +9,40 @@ import pytest
 from test_ui_support import PacedModel, ui_assistant
 
 from retrieval import Filters
-from ui.cards import card_from_hit, format_price, format_rating, render_card, render_cards
-from ui.chat import FRIENDLY_ERROR, ChatService, event_to_dict, make_filters, valid_session_id
+from ui.cards import format_price, format_rating, render_card, render_cards
+from ui.chat import FRIENDLY_ERROR, ChatService, make_filters, valid_session_id
 from ui.dashboard import exposure_report, figures, gini, lorenz
 from ui.limits import RateLimiter, check_message
 
 
 def card(**kw):
-    base = dict(id="LT-1", title="Pan", brand="Acme", price=19.5, currency="USD", rating=4.25, rating_count=3,
-                in_stock=True, bucket="tail", hidden_gem=True, long_tail=True, explanation="Fits.")
+    base = dict(
+        id="LT-1",
+        title="Pan",
+        brand="Acme",
+        price=19.5,
+        currency="USD",
+        rating=4.25,
+        rating_count=3,
+        in_stock=True,
+        bucket="tail",
+        hidden_gem=True,
+        long_tail=True,
+        explanation="Fits.",
+    )
     return base | kw
 
 
 # -- cards --------------------------------------------------------------------------------------------------
 def test_card_escapes_every_item_text():
-    html = render_card(card(id='x"><img src=x onerror=alert(1)>', title="<script>alert(1)</script>",
-                            brand="<b>B</b>", explanation="<iframe>"))
+    html = render_card(
+        card(
+            id='x"><img src=x onerror=alert(1)>',
+            title="<script>alert(1)</script>",
+            brand="<b>B</b>",
+            explanation="<iframe>",
+        )
+    )
     assert "<script>" not in html and "<iframe>" not in html and "<b>B</b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert '"><img' not in html
@@ -68,9 +86,14 @@ def test_check_message():
 
 def test_make_filters_and_session_ids():
     assert make_filters() is None and make_filters(None, "", "", False) is None
-    assert make_filters(50, 10, "Kitchen", True) == Filters(min_price=10, max_price=50, category="Kitchen",
-                                                            in_stock=True)
-    assert valid_session_id("web-0123456789abcdef") and not valid_session_id("../etc") and not valid_session_id("")
+    assert make_filters(50, 10, "Kitchen", True) == Filters(
+        min_price=10, max_price=50, category="Kitchen", in_stock=True
+    )
+    assert (
+        valid_session_id("web-0123456789abcdef")
+        and not valid_session_id("../etc")
+        and not valid_session_id("")
+    )
 
 
 # -- the exposure numbers -----------------------------------------------------------------------------------
@@ -84,8 +107,12 @@ def test_gini_and_lorenz_by_hand():
 
 def test_exposure_report_shares_over_time_and_never_shown():
     bucket = {"h": "head", "m": "mid", "t1": "tail", "t2": "tail"}
-    rows = [(0.0, "s", "h", 1, "q", ""), (1.0, "s", "h", 2, "q", ""), (100.0, "s", "t1", 1, "q", ""),
-            (101.0, "s", "m", 2, "q", "")]
+    rows = [
+        (0.0, "s", "h", 1, "q", ""),
+        (1.0, "s", "h", 2, "q", ""),
+        (100.0, "s", "t1", 1, "q", ""),
+        (101.0, "s", "m", 2, "q", ""),
+    ]
     r = exposure_report(rows, bucket, ["h", "m", "t1", "t2"], "exposure", 0.3, bins=2)
     assert r.never_shown == ["t2"] and r.impressions == 4
     assert r.shares["head"] == [1.0, 0.0] and r.shares["tail"] == [0.0, 0.5] and r.shares["mid"] == [0.0, 0.5]
@@ -119,7 +146,9 @@ def test_turn_streams_user_bubble_then_cards_then_growing_text(service):
 
 def test_policy_answer_shows_the_passage_it_rests_on(service):
     final = list(service.respond("web-policy-0001", "What is your return policy?", []))[-1]
-    folded = [m for m in final.history if m.get("metadata", {}).get("title", "").startswith("📄 Store policy")]
+    folded = [
+        m for m in final.history if m.get("metadata", {}).get("title", "").startswith("📄 Store policy")
+    ]
     assert folded and folded[0]["content"]
 
 

@@ -9,20 +9,28 @@ from __future__ import annotations
 import functools
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from assistant import ScriptedChatModel
 from longtail.config import Settings
 
 ADMIN_USER, ADMIN_PASSWORD = "agent-ada", "correct horse battery staple"
-REPLY = "These should suit you well. Each one fits what you asked for. Tell me if you want something different."
+REPLY = (
+    "These should suit you well. Each one fits what you asked for. Tell me if you want something different."
+)
 
 
 def ui_settings(**overrides: Any) -> Settings:
     data_dir = Path(tempfile.mkdtemp(prefix="longtail-ui-test-"))
-    values = dict(data_dir=data_dir, chroma_mode="ephemeral", llm_backend="fake", admin_user=ADMIN_USER,
-                  admin_password=ADMIN_PASSWORD)
+    values = dict(
+        data_dir=data_dir,
+        chroma_mode="ephemeral",
+        llm_backend="fake",
+        admin_user=ADMIN_USER,
+        admin_password=ADMIN_PASSWORD,
+    )
     values.update(overrides)
     return Settings(**values)
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Literal
 
 import gradio as gr
 from fastapi import FastAPI, HTTPException, Query
@@ -25,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from .app import APP_CSS, THEME, build_app
 from .cards import card_from_hit
-from .chat import ChatService, make_filters, new_session_id, valid_session_id
+from .chat import ChatService, make_filters, new_session_id
 from .console import build_console
 from .limits import RateLimiter
 from .tracelog import TraceLog
@@ -42,8 +43,11 @@ class FilterModel(BaseModel):
 
 class ChatRequest(BaseModel):
     message: str = Field(..., description="The shopper's message.", examples=["a gift for a hiker under $60"])
-    session_id: str | None = Field(None, description="Continue this conversation; omit to start a new one "
-                                                     "(the new id is returned).", pattern=r"^[A-Za-z0-9_-]{8,64}$")
+    session_id: str | None = Field(
+        None,
+        description="Continue this conversation; omit to start a new one (the new id is returned).",
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+    )
     filters: FilterModel | None = None
     stream: bool = Field(True, description="NDJSON stream of events (true) or one JSON answer (false).")
 
@@ -70,25 +74,44 @@ def _filters(f: FilterModel | None):
     return make_filters(f.min_price, f.max_price, f.category, f.in_stock) if f else None
 
 
-def create_server(assistant: Any, settings: Any, limiter: RateLimiter | None = None,
-                  traces: TraceLog | None = None, log_impressions: bool = False, concurrency: int = 16,
-                  mount_ui: bool = True, allowed_origins: Sequence[str] = ()) -> FastAPI:
+def create_server(
+    assistant: Any,
+    settings: Any,
+    limiter: RateLimiter | None = None,
+    traces: TraceLog | None = None,
+    log_impressions: bool = False,
+    concurrency: int = 16,
+    mount_ui: bool = True,
+    allowed_origins: Sequence[str] = (),
+) -> FastAPI:
     """The whole web app for one assistant. ``traces`` defaults to a file under ``settings.store_dir``.
 
     ``allowed_origins``: the sites allowed to embed the chat with the ``<gradio-app>`` web component or call
     the API from their pages (CORS). Empty = Gradio's default: any site when served under a real host name,
     only localhost pages when served on localhost."""
     if traces is None:
-        traces = TraceLog(Path(settings.store_dir) / "ui_traces.sqlite") \
-            if settings.chroma_mode != "ephemeral" else TraceLog()
+        traces = (
+            TraceLog(Path(settings.store_dir) / "ui_traces.sqlite")
+            if settings.chroma_mode != "ephemeral"
+            else TraceLog()
+        )
     service = ChatService(assistant, settings.max_message_chars, limiter, traces, log_impressions)
-    api = FastAPI(title="Longtail API", version="1.0",
-                  description="Chat with the Longtail shopping assistant, search the catalog (with retrieval "
-                              "traces) and send product feedback. The chat widget itself is served at `/`.")
+    api = FastAPI(
+        title="Longtail API",
+        version="1.0",
+        description="Chat with the Longtail shopping assistant, search the catalog (with retrieval "
+        "traces) and send product feedback. The chat widget itself is served at `/`.",
+    )
     api.state.service = service
     if allowed_origins:
-        api.add_middleware(CORSMiddleware, allow_origins=list(allowed_origins), allow_credentials=True,
-                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Session-Id"])
+        api.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(allowed_origins),
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Session-Id"],
+        )
 
     def refuse(session_id: str, message: str) -> None:
         reason = service.refusal(session_id, message)
@@ -96,11 +119,20 @@ def create_server(assistant: Any, settings: Any, limiter: RateLimiter | None = N
             status = 413 if len(message) > settings.max_message_chars else 429 if message.strip() else 422
             raise HTTPException(status_code=status, detail=reason)
 
-    @api.post("/api/chat", response_model=ChatResponse, tags=["chat"],
-              responses={200: {"content": {"application/x-ndjson": {}}, "description":
-                               "With stream=true: one JSON event per line (session, tool_call, products, "
-                               "policy, text, escalated, error, done)."},
-                         413: {"description": "Message too long."}, 429: {"description": "Rate limit."}})
+    @api.post(
+        "/api/chat",
+        response_model=ChatResponse,
+        tags=["chat"],
+        responses={
+            200: {
+                "content": {"application/x-ndjson": {}},
+                "description": "With stream=true: one JSON event per line (session, tool_call, products, "
+                "policy, text, escalated, error, done).",
+            },
+            413: {"description": "Message too long."},
+            429: {"description": "Rate limit."},
+        },
+    )
     def chat(req: ChatRequest):
         """One chat turn. Events: ``products`` (cards with explanation and trace) arrives as soon as retrieval
         returns, then ``text`` chunks, then ``done`` with the whole reply."""
@@ -117,15 +149,23 @@ def create_server(assistant: Any, settings: Any, limiter: RateLimiter | None = N
             for event in events:
                 yield json.dumps(event, default=str, ensure_ascii=False) + "\n"
 
-        return StreamingResponse(lines(), media_type="application/x-ndjson",
-                                 headers={"X-Session-Id": session_id, "Cache-Control": "no-store"})
+        return StreamingResponse(
+            lines(),
+            media_type="application/x-ndjson",
+            headers={"X-Session-Id": session_id, "Cache-Control": "no-store"},
+        )
 
     @api.get("/api/search", tags=["search"])
-    def search(q: str = Query(..., min_length=1, max_length=500, description="What the shopper wants."),
-               k: int = Query(10, ge=1, le=50), min_price: float | None = Query(None, ge=0),
-               max_price: float | None = Query(None, ge=0), category: str | None = None,
-               in_stock: bool | None = None, lam: float | None = Query(None, ge=0, description="Long-tail knob."),
-               session_id: str | None = Query(None, pattern=r"^[A-Za-z0-9_-]{8,64}$")) -> dict[str, Any]:
+    def search(
+        q: str = Query(..., min_length=1, max_length=500, description="What the shopper wants."),
+        k: int = Query(10, ge=1, le=50),
+        min_price: float | None = Query(None, ge=0),
+        max_price: float | None = Query(None, ge=0),
+        category: str | None = None,
+        in_stock: bool | None = None,
+        lam: float | None = Query(None, ge=0, description="Long-tail knob."),
+        session_id: str | None = Query(None, pattern=r"^[A-Za-z0-9_-]{8,64}$"),
+    ) -> dict[str, Any]:
         """Products for a query, each with its card fields and full retrieval trace."""
         hits = assistant.store.search(q, make_filters(min_price, max_price, category, in_stock), k=k, lam=lam)
         sid = session_id or new_session_id("api")
@@ -138,7 +178,9 @@ def create_server(assistant: Any, settings: Any, limiter: RateLimiter | None = N
         """Thumbs up / down, or "more like this" (which also returns similar products)."""
         try:
             message = service.feedback(req.session_id, req.item_id, req.kind)
-            cards = service.more_like_this(req.session_id, req.item_id) if req.kind == "more_like_this" else []
+            cards = (
+                service.more_like_this(req.session_id, req.item_id) if req.kind == "more_like_this" else []
+            )
         except KeyError as exc:
             raise HTTPException(status_code=404, detail=str(exc).strip("'\"")) from None
         return FeedbackResponse(ok=True, message=message, cards=cards)
@@ -151,17 +193,39 @@ def create_server(assistant: Any, settings: Any, limiter: RateLimiter | None = N
         return api
     if settings.admin_user:
         console = build_console(assistant, settings, traces)
-        gr.mount_gradio_app(api, console, path="/console", auth=(settings.admin_user, settings.admin_password),
-                            auth_message="Support agents only. Sign in with the console credentials.",
-                            theme=THEME, css=APP_CSS, footer_links=[], show_error=False, ssr_mode=False,
-                            mcp_server=False)
+        gr.mount_gradio_app(
+            api,
+            console,
+            path="/console",
+            auth=(settings.admin_user, settings.admin_password),
+            auth_message="Support agents only. Sign in with the console credentials.",
+            theme=THEME,
+            css=APP_CSS,
+            footer_links=[],
+            show_error=False,
+            ssr_mode=False,
+            mcp_server=False,
+        )
     else:
+
         @api.get("/console", include_in_schema=False)
         def console_off() -> PlainTextResponse:
-            return PlainTextResponse("The support console is off: set admin_user and admin_password "
-                                     "(LONGTAIL_ADMIN_USER / LONGTAIL_ADMIN_PASSWORD) and restart.", 404)
+            return PlainTextResponse(
+                "The support console is off: set admin_user and admin_password "
+                "(LONGTAIL_ADMIN_USER / LONGTAIL_ADMIN_PASSWORD) and restart.",
+                404,
+            )
 
     shop = build_app(assistant, settings, service, concurrency)
-    gr.mount_gradio_app(api, shop, path="", theme=THEME, css=APP_CSS, footer_links=["api"], show_error=False,
-                        ssr_mode=False, mcp_server=False)
+    gr.mount_gradio_app(
+        api,
+        shop,
+        path="",
+        theme=THEME,
+        css=APP_CSS,
+        footer_links=["api"],
+        show_error=False,
+        ssr_mode=False,
+        mcp_server=False,
+    )
     return api

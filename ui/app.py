@@ -24,16 +24,22 @@ EXAMPLES = [
     "Where is my order?",
 ]
 
-APP_CSS = CARDS_CSS + """
+APP_CSS = (
+    CARDS_CSS
+    + """
 #lt-chat { min-height: 320px; }
 #lt-status:empty { display: none; }
 .lt-status { padding: 6px 10px; border-radius: 8px; background: #ecfdf5; color: #065f46; }
 @media (max-width: 640px) { .gradio-container { padding: 6px !important; } #lt-send { min-width: 72px !important; } }
 """
+)
 
 # System fonts only: the default theme would fetch Google Fonts from the shopper's browser.
-THEME = gr.themes.Soft(primary_hue="violet", font=["system-ui", "-apple-system", "Segoe UI", "sans-serif"],
-                       font_mono=["ui-monospace", "SFMono-Regular", "monospace"])
+THEME = gr.themes.Soft(
+    primary_hue="violet",
+    font=["system-ui", "-apple-system", "Segoe UI", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
+)
 
 
 def status_html(text: str) -> str:
@@ -42,8 +48,9 @@ def status_html(text: str) -> str:
     return f'<div class="lt-status" role="status" aria-live="polite">{escape(text)}</div>' if text else ""
 
 
-def build_app(assistant: Any, settings: Any, service: ChatService | None = None,
-              concurrency: int = 16) -> gr.Blocks:
+def build_app(
+    assistant: Any, settings: Any, service: ChatService | None = None, concurrency: int = 16
+) -> gr.Blocks:
     """The shopper app for ``assistant`` (queue configured for ``concurrency`` simultaneous turns)."""
     service = service or ChatService(assistant, settings.max_message_chars)
     categories = sorted({i.top_category for i in assistant.store.db.items().values() if i.top_category})
@@ -54,32 +61,47 @@ def build_app(assistant: Any, settings: Any, service: ChatService | None = None,
         pressed = gr.State({})  # item id -> feedback kinds given
         agent_seen = gr.State(0)
 
-        gr.Markdown("## 🛍️ Shopping assistant\nAsk for products or for help with an order. "
-                    "Picks marked 💎 are relevant items few shoppers have found yet.")
-        with gr.Accordion("Filters", open=False, elem_id="lt-filters"):
-            with gr.Row():
-                min_price = gr.Number(label="Min price ($)", minimum=0, min_width=120, elem_id="lt-min-price")
-                max_price = gr.Number(label="Max price ($)", minimum=0, min_width=120, elem_id="lt-max-price")
-                category = gr.Dropdown(["", *categories], value="", label="Category", min_width=160,
-                                       elem_id="lt-category")
-                in_stock = gr.Checkbox(label="In stock only", min_width=120, elem_id="lt-in-stock")
-        chatbot = gr.Chatbot(label="Chat", elem_id="lt-chat", height=420, buttons=["copy"],
-                             feedback_options=None, placeholder="Ask me anything about our products.",
-                             group_consecutive_messages=False)
+        gr.Markdown(
+            "## 🛍️ Shopping assistant\nAsk for products or for help with an order. "
+            "Picks marked 💎 are relevant items few shoppers have found yet."
+        )
+        with gr.Accordion("Filters", open=False, elem_id="lt-filters"), gr.Row():
+            min_price = gr.Number(label="Min price ($)", minimum=0, min_width=120, elem_id="lt-min-price")
+            max_price = gr.Number(label="Max price ($)", minimum=0, min_width=120, elem_id="lt-max-price")
+            category = gr.Dropdown(
+                ["", *categories], value="", label="Category", min_width=160, elem_id="lt-category"
+            )
+            in_stock = gr.Checkbox(label="In stock only", min_width=120, elem_id="lt-in-stock")
+        chatbot = gr.Chatbot(
+            label="Chat",
+            elem_id="lt-chat",
+            height=420,
+            buttons=["copy"],
+            feedback_options=None,
+            placeholder="Ask me anything about our products.",
+            group_consecutive_messages=False,
+        )
         cards = gr.HTML("", js_on_load=CARDS_JS, elem_id="lt-cards")
         status = gr.HTML("", js_on_load=None, elem_id="lt-status")
         with gr.Row(equal_height=True):
-            message = gr.Textbox(show_label=False, placeholder="Type your message and press Enter",
-                                 scale=8, min_width=180, autofocus=True, elem_id="lt-message",
-                                 max_length=settings.max_message_chars * 2)
+            message = gr.Textbox(
+                show_label=False,
+                placeholder="Type your message and press Enter",
+                scale=8,
+                min_width=180,
+                autofocus=True,
+                elem_id="lt-message",
+                max_length=settings.max_message_chars * 2,
+            )
             send = gr.Button("Send", variant="primary", scale=1, min_width=72, elem_id="lt-send")
         with gr.Row():
             clear = gr.Button("Start over", variant="secondary", size="sm", elem_id="lt-clear")
         gr.Examples(EXAMPLES, inputs=message, label="Try asking")
         timer = gr.Timer(3.0, active=False)
 
-        def on_message(text: str, history: list, session_id: str, lo: Any, hi: Any, cat: str, stock: bool,
-                       feedback: dict):
+        def on_message(
+            text: str, history: list, session_id: str, lo: Any, hi: Any, cat: str, stock: bool, feedback: dict
+        ):
             session_id = session_id or new_session_id()
             filters = make_filters(lo, hi, cat, stock)
             try:
@@ -88,45 +110,87 @@ def build_app(assistant: Any, settings: Any, service: ChatService | None = None,
                     on_screen = u.cards if u.cards_changed else gr.skip()
                     poll = gr.Timer(active=True) if u.ticket_id else gr.skip()
                     # the textbox and the feedback note are cleared once, so a click mid-stream keeps its note
-                    yield u.history, html, on_screen, session_id, "" if n == 0 else gr.skip(), poll, \
-                        "" if n == 0 else gr.skip()
-            except Exception:  # noqa: BLE001 - never a stack trace in the shopper's chat
+                    yield (
+                        u.history,
+                        html,
+                        on_screen,
+                        session_id,
+                        "" if n == 0 else gr.skip(),
+                        poll,
+                        "" if n == 0 else gr.skip(),
+                    )
+            except Exception:
                 log.exception("chat turn failed")
-                yield [*history, {"role": "assistant", "content": FRIENDLY_ERROR}], gr.skip(), gr.skip(), \
-                    session_id, "", gr.skip(), ""
+                yield (
+                    [*history, {"role": "assistant", "content": FRIENDLY_ERROR}],
+                    gr.skip(),
+                    gr.skip(),
+                    session_id,
+                    "",
+                    gr.skip(),
+                    "",
+                )
 
         turn_outputs = [chatbot, cards, shown, session, message, timer, status]
         turn_inputs = [message, chatbot, session, min_price, max_price, category, in_stock, pressed]
         # always_last: a message sent while the previous answer still streams runs right after it (not dropped)
         message.submit(on_message, turn_inputs, turn_outputs, api_name="chat", trigger_mode="always_last")
-        send.click(on_message, turn_inputs, turn_outputs, api_visibility="private", trigger_mode="always_last")
+        send.click(
+            on_message, turn_inputs, turn_outputs, api_visibility="private", trigger_mode="always_last"
+        )
 
-        def on_card(evt: gr.EventData, session_id: str, on_screen: list, feedback: dict, lo: Any, hi: Any,
-                    cat: str, stock: bool):
+        def on_card(
+            evt: gr.EventData,
+            session_id: str,
+            on_screen: list,
+            feedback: dict,
+            lo: Any,
+            hi: Any,
+            cat: str,
+            stock: bool,
+        ):
             data = getattr(evt, "_data", None) or {}
             item_id, kind = str(data.get("item_id", "")), str(data.get("kind", ""))
             current = {str(c["id"]): c for c in on_screen or []}
             if not session_id or item_id not in current:
-                return status_html("That product is no longer on screen; ask again to see it."), \
-                    gr.skip(), gr.skip(), gr.skip()
+                return (
+                    status_html("That product is no longer on screen; ask again to see it."),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                )
             try:
                 note = service.feedback(session_id, item_id, kind)
                 feedback = {**feedback, item_id: sorted({*feedback.get(item_id, []), kind})}
                 if kind != "more_like_this":
                     return status_html(note), render_cards(on_screen, feedback), gr.skip(), feedback
-                more = service.more_like_this(session_id, item_id, make_filters(lo, hi, cat, stock),
-                                              shown=tuple(current))
+                more = service.more_like_this(
+                    session_id, item_id, make_filters(lo, hi, cat, stock), shown=tuple(current)
+                )
                 if not more:
-                    return status_html("I couldn't find anything else quite like that one."), \
-                        render_cards(on_screen, feedback), gr.skip(), feedback
+                    return (
+                        status_html("I couldn't find anything else quite like that one."),
+                        render_cards(on_screen, feedback),
+                        gr.skip(),
+                        feedback,
+                    )
                 heading = f"More like “{current[item_id]['title']}”"
                 return status_html(note), render_cards(more, feedback, heading), more, feedback
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("card feedback failed")
-                return status_html("Sorry, that didn't work. Please try again."), gr.skip(), gr.skip(), gr.skip()
+                return (
+                    status_html("Sorry, that didn't work. Please try again."),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                )
 
-        cards.click(on_card, [session, shown, pressed, min_price, max_price, category, in_stock],
-                    [status, cards, shown, pressed], api_name="feedback")
+        cards.click(
+            on_card,
+            [session, shown, pressed, min_price, max_price, category, in_stock],
+            [status, cards, shown, pressed],
+            api_name="feedback",
+        )
 
         def on_tick(session_id: str, history: list, seen: int):
             if not session_id:
@@ -136,13 +200,22 @@ def build_app(assistant: Any, settings: Any, service: ChatService | None = None,
                 return gr.skip(), seen
             return [*history, *[agent_bubble(m) for m in replies[seen:]]], len(replies)
 
-        timer.tick(on_tick, [session, chatbot, agent_seen], [chatbot, agent_seen], api_visibility="private",
-                   show_progress="hidden")
+        timer.tick(
+            on_tick,
+            [session, chatbot, agent_seen],
+            [chatbot, agent_seen],
+            api_visibility="private",
+            show_progress="hidden",
+        )
 
         def on_clear():
             return [], "", [], {}, "", 0, gr.Timer(active=False), ""
 
-        clear.click(on_clear, None, [chatbot, cards, shown, pressed, session, agent_seen, timer, status],
-                    api_visibility="private")
+        clear.click(
+            on_clear,
+            None,
+            [chatbot, cards, shown, pressed, session, agent_seen, timer, status],
+            api_visibility="private",
+        )
     demo.queue(default_concurrency_limit=concurrency)
     return demo

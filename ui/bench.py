@@ -15,16 +15,27 @@ import os
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
 QUERIES = [
-    "running shorts under $50", "a saucepan that works on induction", "waterproof hiking boots",
-    "a gift for a coffee lover", "a non-slip yoga mat", "a desk lamp for reading", "a bed for a large dog",
-    "a rain jacket for kids", "a cast iron skillet", "wireless headphones for the gym", "a sleeping bag for winter",
-    "a birthday present for a 5 year old", "a cozy wool blanket", "a stand mixer for baking",
+    "running shorts under $50",
+    "a saucepan that works on induction",
+    "waterproof hiking boots",
+    "a gift for a coffee lover",
+    "a non-slip yoga mat",
+    "a desk lamp for reading",
+    "a bed for a large dog",
+    "a rain jacket for kids",
+    "a cast iron skillet",
+    "wireless headphones for the gym",
+    "a sleeping bag for winter",
+    "a birthday present for a 5 year old",
+    "a cozy wool blanket",
+    "a stand mixer for baking",
 ]
 
 
@@ -46,12 +57,16 @@ class Phase:
         cards = sorted(t.cards_s for t in self.turns if t.cards_s is not None)
         done = sorted(t.done_s for t in self.turns if t.done_s is not None)
         return {
-            "shoppers": self.shoppers, "requests": len(self.turns),
+            "shoppers": self.shoppers,
+            "requests": len(self.turns),
             "ok": sum(t.status == "ok" for t in self.turns),
             "failed": sum(t.status == "failed" for t in self.turns),
             "lost": sum(t.status == "lost" for t in self.turns),
-            "cards_p50_s": _pct(cards, 50), "cards_p95_s": _pct(cards, 95), "cards_max_s": round(cards[-1], 4) if cards else None,
-            "done_p50_s": _pct(done, 50), "done_p95_s": _pct(done, 95),
+            "cards_p50_s": _pct(cards, 50),
+            "cards_p95_s": _pct(cards, 95),
+            "cards_max_s": round(cards[-1], 4) if cards else None,
+            "done_p50_s": _pct(done, 50),
+            "done_p95_s": _pct(done, 95),
             "turns_per_s": round(len(done) / self.wall_s, 2) if self.wall_s else None,
             "wall_s": round(self.wall_s, 2),
             "errors": sorted({t.error for t in self.turns if t.error})[:5],
@@ -70,8 +85,12 @@ def _pct(values: list[float], q: float) -> float | None:
 def api_turn(url: str, session_id: str, message: str, timeout: float) -> Turn:
     turn, start = Turn(), time.perf_counter()
     try:
-        with httpx.stream("POST", url.rstrip("/") + "/api/chat", json={"message": message, "session_id": session_id},
-                          timeout=timeout) as r:
+        with httpx.stream(
+            "POST",
+            url.rstrip("/") + "/api/chat",
+            json={"message": message, "session_id": session_id},
+            timeout=timeout,
+        ) as r:
             if r.status_code != 200:
                 r.read()
                 return Turn(status="failed", error=f"HTTP {r.status_code}: {r.text[:120]}")
@@ -153,37 +172,56 @@ def run_phase(url: str, shoppers: int, turns: int, via: str, timeout: float, tag
     return phase
 
 
-def run_bench(url: str, shoppers: int = 10, turns: int = 5, via: str = "gradio", timeout: float = 60.0,
-              warmup: int = 2) -> dict[str, Any]:
+def run_bench(
+    url: str, shoppers: int = 10, turns: int = 5, via: str = "gradio", timeout: float = 60.0, warmup: int = 2
+) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     run_phase(url, 1, warmup, via, timeout, "warmup")  # the first search builds the searcher
     baseline = run_phase(url, 1, turns, via, timeout, "base").stats()
     load = run_phase(url, shoppers, turns, via, timeout, "load").stats()
-    ratio = (round(load["cards_p95_s"] / baseline["cards_p95_s"], 2)
-             if load["cards_p95_s"] and baseline["cards_p95_s"] else None)
-    return {"url": url, "via": via, "turns_per_shopper": turns, "baseline": baseline, "load": load,
-            "cards_p95_ratio_load_vs_baseline": ratio,
-            "machine_load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after
-            "goal": {"cards_p95_under_s": 1.0,
-                     "met": bool(load["cards_p95_s"] is not None and load["cards_p95_s"] < 1.0
-                                 and load["failed"] == 0 and load["lost"] == 0)}}
+    ratio = (
+        round(load["cards_p95_s"] / baseline["cards_p95_s"], 2)
+        if load["cards_p95_s"] and baseline["cards_p95_s"]
+        else None
+    )
+    return {
+        "url": url,
+        "via": via,
+        "turns_per_shopper": turns,
+        "baseline": baseline,
+        "load": load,
+        "cards_p95_ratio_load_vs_baseline": ratio,
+        "machine_load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after
+        "goal": {
+            "cards_p95_under_s": 1.0,
+            "met": bool(
+                load["cards_p95_s"] is not None
+                and load["cards_p95_s"] < 1.0
+                and load["failed"] == 0
+                and load["lost"] == 0
+            ),
+        },
+    }
 
 
 def report_text(r: dict[str, Any]) -> str:
     def line(name: str, s: dict[str, Any]) -> str:
-        return (f"{name:9} {s['shoppers']:2} shopper(s) {s['requests']:3} turns | cards p50 {s['cards_p50_s']} s "
-                f"p95 {s['cards_p95_s']} s max {s['cards_max_s']} s | answer p50 {s['done_p50_s']} s "
-                f"p95 {s['done_p95_s']} s | {s['turns_per_s']} turns/s | failed {s['failed']} lost {s['lost']}")
+        return (
+            f"{name:9} {s['shoppers']:2} shopper(s) {s['requests']:3} turns | cards p50 {s['cards_p50_s']} s "
+            f"p95 {s['cards_p95_s']} s max {s['cards_max_s']} s | answer p50 {s['done_p50_s']} s "
+            f"p95 {s['done_p95_s']} s | {s['turns_per_s']} turns/s | failed {s['failed']} lost {s['lost']}"
+        )
 
     goal = r["goal"]
-    return "\n".join([
-        f"bench ui via {r['via']} at {r['url']}",
-        line("baseline", r["baseline"]), line("load", r["load"]),
-        f"cards p95 under load / alone: {r['cards_p95_ratio_load_vs_baseline']}x; machine load average "
-        f"(1 min) before/after: {r['machine_load_avg_1m'][0]} / {r['machine_load_avg_1m'][1]}",
-        f"goal (cards p95 < {goal['cards_p95_under_s']} s, nothing failed or lost): "
-        f"{'met' if goal['met'] else 'NOT met'}",
-        *(f"  error: {e}" for e in r["load"]["errors"]),
-    ])
-
-
+    return "\n".join(
+        [
+            f"bench ui via {r['via']} at {r['url']}",
+            line("baseline", r["baseline"]),
+            line("load", r["load"]),
+            f"cards p95 under load / alone: {r['cards_p95_ratio_load_vs_baseline']}x; machine load average "
+            f"(1 min) before/after: {r['machine_load_avg_1m'][0]} / {r['machine_load_avg_1m'][1]}",
+            f"goal (cards p95 < {goal['cards_p95_under_s']} s, nothing failed or lost): "
+            f"{'met' if goal['met'] else 'NOT met'}",
+            *(f"  error: {e}" for e in r["load"]["errors"]),
+        ]
+    )

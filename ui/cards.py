@@ -7,8 +7,9 @@ or script into the shopper's page. Each card carries real ``<button>`` elements 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from html import escape
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 FEEDBACK_KINDS = ("up", "down", "more_like_this")
 GEM_LABEL = "Hidden gem"
@@ -58,40 +59,57 @@ def render_card(card: Mapping[str, Any], pressed: Iterable[str] = ()) -> str:
     pressed = set(pressed)
     title = escape(str(card["title"]))
     item_id = escape(str(card["id"]), quote=True)
-    gem = (f'<span class="lt-gem" title="A relevant item few shoppers have seen yet">💎 {GEM_LABEL}</span>'
-           if card.get("hidden_gem") else "")
+    gem = (
+        f'<span class="lt-gem" title="A relevant item few shoppers have seen yet">💎 {GEM_LABEL}</span>'
+        if card.get("hidden_gem")
+        else ""
+    )
     stock = "" if card.get("in_stock", True) else '<span class="lt-oos">out of stock</span>'
-    meta = " · ".join(p for p in (
-        f'<span class="lt-price">{escape(format_price(card.get("price"), card.get("currency") or "USD"))}</span>',
-        f'<span class="lt-rating">{escape(format_rating(card.get("rating"), int(card.get("rating_count") or 0)))}'
-        f'</span>',
-        escape(str(card.get("brand") or "")),
-    ) if p)
+    meta = " · ".join(
+        p
+        for p in (
+            f'<span class="lt-price">{escape(format_price(card.get("price"), card.get("currency") or "USD"))}</span>',
+            f'<span class="lt-rating">{escape(format_rating(card.get("rating"), int(card.get("rating_count") or 0)))}'
+            f"</span>",
+            escape(str(card.get("brand") or "")),
+        )
+        if p
+    )
     why = escape(str(card.get("explanation") or ""))
     buttons = []
-    for kind, label, aria in (("up", "👍 Good pick", "Good pick"), ("down", "👎 Not for me", "Not for me"),
-                              ("more_like_this", "More like this", "More like this")):
+    for kind, label, aria in (
+        ("up", "👍 Good pick", "Good pick"),
+        ("down", "👎 Not for me", "Not for me"),
+        ("more_like_this", "More like this", "More like this"),
+    ):
         state = "true" if kind in pressed else "false"
-        buttons.append(f'<button type="button" class="lt-fb lt-fb-{kind}" data-fb="{kind}" data-item="{item_id}" '
-                       f'aria-pressed="{state}" aria-label="{escape(aria, quote=True)}: {title}">{label}</button>')
-    return (f'<article class="lt-card{" lt-card-gem" if card.get("hidden_gem") else ""}" role="listitem" '
-            f'data-item-id="{item_id}" data-bucket="{escape(str(card.get("bucket", "")), quote=True)}">'
-            f'<div class="lt-card-head"><h4 class="lt-title">{title}</h4>{gem}</div>'
-            f'<div class="lt-meta">{meta} {stock}</div>'
-            f'<p class="lt-why">{why}</p>'
-            f'<div class="lt-actions">{"".join(buttons)}</div></article>')
+        buttons.append(
+            f'<button type="button" class="lt-fb lt-fb-{kind}" data-fb="{kind}" data-item="{item_id}" '
+            f'aria-pressed="{state}" aria-label="{escape(aria, quote=True)}: {title}">{label}</button>'
+        )
+    return (
+        f'<article class="lt-card{" lt-card-gem" if card.get("hidden_gem") else ""}" role="listitem" '
+        f'data-item-id="{item_id}" data-bucket="{escape(str(card.get("bucket", "")), quote=True)}">'
+        f'<div class="lt-card-head"><h4 class="lt-title">{title}</h4>{gem}</div>'
+        f'<div class="lt-meta">{meta} {stock}</div>'
+        f'<p class="lt-why">{why}</p>'
+        f'<div class="lt-actions">{"".join(buttons)}</div></article>'
+    )
 
 
-def render_cards(cards: list[Mapping[str, Any]], feedback: Mapping[str, Iterable[str]] | None = None,
-                 heading: str = "") -> str:
+def render_cards(
+    cards: list[Mapping[str, Any]], feedback: Mapping[str, Iterable[str]] | None = None, heading: str = ""
+) -> str:
     """The card panel's HTML (empty string when there are no cards, so the panel collapses)."""
     if not cards:
         return ""
     feedback = feedback or {}
     head = f'<h3 class="lt-cards-heading">{escape(heading)}</h3>' if heading else ""
     body = "".join(render_card(c, feedback.get(str(c["id"]), ())) for c in cards)
-    return f'<section class="lt-cards-wrap" aria-label="Recommended products">{head}' \
-           f'<div class="lt-cards" role="list">{body}</div></section>'
+    return (
+        f'<section class="lt-cards-wrap" aria-label="Recommended products">{head}'
+        f'<div class="lt-cards" role="list">{body}</div></section>'
+    )
 
 
 CARDS_CSS = """

@@ -10,11 +10,13 @@ buttons on the cards. Every path applies the abuse limits and turns any failure 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from retrieval import Filters
 
@@ -24,8 +26,10 @@ from .tracelog import TraceLog
 
 log = logging.getLogger(__name__)
 
-FRIENDLY_ERROR = ("Sorry, something went wrong on our side and I couldn't finish that answer. "
-                  "Please try again in a moment, or ask for a human agent.")
+FRIENDLY_ERROR = (
+    "Sorry, something went wrong on our side and I couldn't finish that answer. "
+    "Please try again in a moment, or ask for a human agent."
+)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # Interaction logged for each kind of card feedback (user = the session); "down" is kept as feedback only,
 # because the interaction log counts popularity and a thumbs-down must not make an item more popular.
@@ -40,22 +44,30 @@ def valid_session_id(session_id: str) -> bool:
     return bool(SESSION_ID.match(session_id or ""))
 
 
-def make_filters(min_price: float | None = None, max_price: float | None = None, category: str | None = None,
-                 in_stock: bool | None = None) -> Filters | None:
+def make_filters(
+    min_price: float | None = None,
+    max_price: float | None = None,
+    category: str | None = None,
+    in_stock: bool | None = None,
+) -> Filters | None:
     """Filters from the shopper's controls (blank controls mean "no filter"); None when nothing is set."""
+
     def number(value: Any) -> float | None:
-        return None if value in (None, "") or (isinstance(value, float) and value != value) else float(value)
+        return None if value in (None, "") or (isinstance(value, float) and math.isnan(value)) else float(value)
 
     lo, hi = number(min_price), number(max_price)
     if lo is not None and hi is not None and lo > hi:
         lo, hi = hi, lo
-    filters = Filters(min_price=lo, max_price=hi, category=category or None, in_stock=True if in_stock else None)
+    filters = Filters(
+        min_price=lo, max_price=hi, category=category or None, in_stock=True if in_stock else None
+    )
     return None if filters.is_empty() else filters
 
 
 @dataclass
 class Update:
     """The state of the chat screen after one step of a turn."""
+
     history: list[dict[str, Any]]
     cards: list[dict[str, Any]] = field(default_factory=list)
     cards_changed: bool = False
@@ -68,8 +80,13 @@ def event_to_dict(event: Any) -> dict[str, Any]:
     """A JSON-safe dict for one ``assistant.events`` event (the HTTP API's wire format)."""
     kind = type(event).__name__
     if kind == "ToolCall":
-        return {"type": "tool_call", "name": event.name, "arguments": event.arguments, "error": event.error,
-                "fallback": event.fallback}
+        return {
+            "type": "tool_call",
+            "name": event.name,
+            "arguments": event.arguments,
+            "error": event.error,
+            "fallback": event.fallback,
+        }
     if kind == "Products":
         return {"type": "products", "query": event.query, "cards": cards_from_products(event)}
     if kind == "Policy":
@@ -91,8 +108,14 @@ def agent_bubble(message: dict[str, Any]) -> dict[str, Any]:
 
 
 class ChatService:
-    def __init__(self, assistant: Any, max_message_chars: int = 2000, limiter: RateLimiter | None = None,
-                 traces: TraceLog | None = None, log_impressions: bool = False):
+    def __init__(
+        self,
+        assistant: Any,
+        max_message_chars: int = 2000,
+        limiter: RateLimiter | None = None,
+        traces: TraceLog | None = None,
+        log_impressions: bool = False,
+    ):
         """``log_impressions``: log shown cards to the store's impression log here (only when the assistant
         does not already do it, so nothing is counted twice)."""
         self.assistant = assistant
@@ -109,7 +132,9 @@ class ChatService:
         return check_message(message, self.max_message_chars) or self.limiter.check(session_id)
 
     # -- one turn for the API -----------------------------------------------------------------------------
-    def events(self, session_id: str, message: str, filters: Filters | None = None) -> Iterator[dict[str, Any]]:
+    def events(
+        self, session_id: str, message: str, filters: Filters | None = None
+    ) -> Iterator[dict[str, Any]]:
         """The turn's events as JSON-safe dicts. Limits must be checked by the caller (the API answers them
         with a status code); failures become an ``error`` event then ``done``."""
         try:
@@ -118,14 +143,19 @@ class ChatService:
                 yield data  # the cards go out first; their traces are logged right after
                 if data["type"] == "products":
                     self._shown(session_id, event.query, data["cards"], event.hits, "chat")
-        except Exception:  # noqa: BLE001 - the shopper gets a sentence, the log gets the traceback
+        except Exception:
             log.exception("assistant failed for session %s", session_id)
             yield {"type": "error", "message": FRIENDLY_ERROR}
             yield {"type": "done", "text": FRIENDLY_ERROR, "message_id": ""}
 
     # -- one turn for the chat screen ---------------------------------------------------------------------
-    def respond(self, session_id: str, message: str, history: list[dict[str, Any]] | None,
-                filters: Filters | None = None) -> Iterator[Update]:
+    def respond(
+        self,
+        session_id: str,
+        message: str,
+        history: list[dict[str, Any]] | None,
+        filters: Filters | None = None,
+    ) -> Iterator[Update]:
         """Stream one turn as screen updates: the user's bubble at once, cards the moment retrieval returns,
         then the reply growing as text arrives. Refusals and failures are bubbles in the chat."""
         history = [dict(m) for m in (history or [])]
@@ -147,8 +177,13 @@ class ChatService:
             elif kind == "policy":
                 for p in data["passages"]:
                     title = " › ".join(x for x in (p.get("source", ""), p.get("section", "")) if x)
-                    history.append({"role": "assistant", "content": p.get("text", ""),
-                                    "metadata": {"title": f"📄 Store policy: {title}", "status": "done"}})
+                    history.append(
+                        {
+                            "role": "assistant",
+                            "content": p.get("text", ""),
+                            "metadata": {"title": f"📄 Store policy: {title}", "status": "done"},
+                        }
+                    )
                 reply = None
             elif kind == "text":  # a new dict each time: earlier updates keep the text they had
                 if reply is None:
@@ -162,8 +197,13 @@ class ChatService:
                 history.append({"role": "assistant", "content": data["message"]})
                 reply = None
             elif kind == "done":
-                if reply is None and data["text"] and not any(
-                        m["role"] == "assistant" and m.get("content") == data["text"] for m in history[-3:]):
+                if (
+                    reply is None
+                    and data["text"]
+                    and not any(
+                        m["role"] == "assistant" and m.get("content") == data["text"] for m in history[-3:]
+                    )
+                ):
                     history.append({"role": "assistant", "content": data["text"]})
                 update.done = True
             else:
@@ -173,13 +213,14 @@ class ChatService:
         if not update.done:
             yield Update(list(history), done=True)
 
-    def _shown(self, session_id: str, query: str, cards: list[dict[str, Any]], hits: list[Any],
-               source: str) -> None:
+    def _shown(
+        self, session_id: str, query: str, cards: list[dict[str, Any]], hits: list[Any], source: str
+    ) -> None:
         try:
             self.traces.log(session_id, query, cards, source)
             if self.log_impressions and hits:
                 self.store.log_impressions(session_id, hits, query)
-        except Exception:  # noqa: BLE001 - logging must never break the shopper's answer
+        except Exception:
             log.exception("could not log recommendations for session %s", session_id)
 
     # -- the buttons on the cards -------------------------------------------------------------------------
@@ -193,14 +234,22 @@ class ChatService:
         self.conversations.add_feedback(session_id, item_id, kind)
         event = FEEDBACK_EVENTS.get(kind)
         if event:
-            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
             self.store.db.add_interactions([(session_id, item_id, event, stamp)])
-        return {"up": f"Thanks! Noted that you like “{item.title}”.",
-                "down": f"Got it, fewer picks like “{item.title}”.",
-                "more_like_this": f"More like “{item.title}”:"}[kind]
+        return {
+            "up": f"Thanks! Noted that you like “{item.title}”.",
+            "down": f"Got it, fewer picks like “{item.title}”.",
+            "more_like_this": f"More like “{item.title}”:",
+        }[kind]
 
-    def more_like_this(self, session_id: str, item_id: str, filters: Filters | None = None,
-                       shown: tuple[str, ...] = (), k: int = 4) -> list[dict[str, Any]]:
+    def more_like_this(
+        self,
+        session_id: str,
+        item_id: str,
+        filters: Filters | None = None,
+        shown: tuple[str, ...] = (),
+        k: int = 4,
+    ) -> list[dict[str, Any]]:
         """Cards for items similar to ``item_id`` (its title and category as the query), impressions logged."""
         item = self.store.db.get(item_id)
         if item is None:
@@ -223,4 +272,3 @@ class ChatService:
     # -- a human agent's replies reach the shopper ------------------------------------------------------------
     def agent_messages(self, session_id: str) -> list[dict[str, Any]]:
         return [m for m in self.conversations.messages(session_id) if m["role"] == "agent"]
-

@@ -16,8 +16,13 @@ def _settings() -> Any:
     return click.get_current_context().find_root().obj["settings"]
 
 
-def build_web_app(settings: Any, rate_limit: int = 12, concurrency: int = 16, progress: bool = True,
-                  allowed_origins: tuple[str, ...] = ()):
+def build_web_app(
+    settings: Any,
+    rate_limit: int = 12,
+    concurrency: int = 16,
+    progress: bool = True,
+    allowed_origins: tuple[str, ...] = (),
+):
     """The whole web app for ``settings``: store (the demo store loaded and indexed on first use), assistant,
     API, chat and console."""
     from assistant import build_assistant
@@ -30,24 +35,46 @@ def build_web_app(settings: Any, rate_limit: int = 12, concurrency: int = 16, pr
     if settings.store == "demo":
         ensure_demo_store(store, progress=progress)
     assistant = build_assistant(settings, store)
-    return create_server(assistant, settings, limiter=RateLimiter(rate_limit, 60.0), concurrency=concurrency,
-                         allowed_origins=allowed_origins)
+    return create_server(
+        assistant,
+        settings,
+        limiter=RateLimiter(rate_limit, 60.0),
+        concurrency=concurrency,
+        allowed_origins=allowed_origins,
+    )
 
 
 @click.command("serve")
 @click.option("--host", help="Address to listen on (default from config: 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default from config: 7860).")
-@click.option("--fake-model", is_flag=True,
-              help="No LLM: the assistant's router and template replies (starts in seconds; for demos and tests).")
+@click.option(
+    "--fake-model",
+    is_flag=True,
+    help="No LLM: the assistant's router and template replies (starts in seconds; for demos and tests).",
+)
 @click.option("--rate-limit", default=12, show_default=True, help="Messages per minute per shopper session.")
 @click.option("--concurrency", default=16, show_default=True, help="Chat turns processed at the same time.")
-@click.option("--allow-origin", "origins", multiple=True,
-              help="A site allowed to embed the chat / call the API, e.g. https://shop.example.com (repeatable).")
-@click.option("--torch-threads", type=int,
-              help="Threads per torch operation (default: 1 with --fake-model, where torch only embeds queries "
-                   "and concurrent shoppers would oversubscribe the cores; else torch's default).")
-def serve(host: str | None, port: int | None, fake_model: bool, rate_limit: int, concurrency: int,
-          origins: tuple[str, ...], torch_threads: int | None) -> None:
+@click.option(
+    "--allow-origin",
+    "origins",
+    multiple=True,
+    help="A site allowed to embed the chat / call the API, e.g. https://shop.example.com (repeatable).",
+)
+@click.option(
+    "--torch-threads",
+    type=int,
+    help="Threads per torch operation (default: 1 with --fake-model, where torch only embeds queries "
+    "and concurrent shoppers would oversubscribe the cores; else torch's default).",
+)
+def serve(
+    host: str | None,
+    port: int | None,
+    fake_model: bool,
+    rate_limit: int,
+    concurrency: int,
+    origins: tuple[str, ...],
+    torch_threads: int | None,
+) -> None:
     """Open the shopper chat (/), the API (/docs) and the support console (/console) on the store."""
     import uvicorn
 
@@ -63,13 +90,20 @@ def serve(host: str | None, port: int | None, fake_model: bool, rate_limit: int,
     try:
         app = build_web_app(settings, rate_limit, concurrency, allowed_origins=origins)
     except (RuntimeError, OSError, ValueError) as exc:
-        raise click.ClickException(f"{exc}\nTip: `longtail serve --fake-model` starts without the LLM.") from None
+        raise click.ClickException(
+            f"{exc}\nTip: `longtail serve --fake-model` starts without the LLM."
+        ) from None
     url = f"http://{settings.host}:{settings.port}"
-    console = (f"{url}/console (user {settings.admin_user!r})" if settings.admin_user else
-               "off (set LONGTAIL_ADMIN_USER and LONGTAIL_ADMIN_PASSWORD to turn it on)")
-    click.echo(f"Longtail on store {settings.store!r} with model "
-               f"{'fake (router + templates)' if settings.llm_backend == 'fake' else settings.llm_backend}\n"
-               f"  chat:    {url}/\n  API:     {url}/docs\n  console: {console}\nCtrl+C stops it.")
+    console = (
+        f"{url}/console (user {settings.admin_user!r})"
+        if settings.admin_user
+        else "off (set LONGTAIL_ADMIN_USER and LONGTAIL_ADMIN_PASSWORD to turn it on)"
+    )
+    click.echo(
+        f"Longtail on store {settings.store!r} with model "
+        f"{'fake (router + templates)' if settings.llm_backend == 'fake' else settings.llm_backend}\n"
+        f"  chat:    {url}/\n  API:     {url}/docs\n  console: {console}\nCtrl+C stops it."
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
@@ -81,12 +115,23 @@ def settings_env(settings: Any) -> dict[str, str]:
     return env
 
 
-def start_server_process(settings: Any, port: int, real_model: bool, rate_limit: int,
-                         timeout: float = 900.0) -> subprocess.Popen:
+def start_server_process(
+    settings: Any, port: int, real_model: bool, rate_limit: int, timeout: float = 900.0
+) -> subprocess.Popen:
     """`longtail serve` in a child process (so the simulated shoppers do not share its interpreter)."""
     env = {**os.environ, **settings_env(settings)}
-    cmd = [sys.executable, "-m", "longtail.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--rate-limit", str(rate_limit)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "longtail.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--rate-limit",
+        str(rate_limit),
+    ]
     if not real_model:
         cmd.append("--fake-model")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
@@ -95,8 +140,9 @@ def start_server_process(settings: Any, port: int, real_model: bool, rate_limit:
 
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise click.ClickException(f"The app exited with status {proc.returncode} before it was ready "
-                                       f"(see the messages above).")
+            raise click.ClickException(
+                f"The app exited with status {proc.returncode} before it was ready (see the messages above)."
+            )
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
                 return proc
@@ -110,14 +156,22 @@ def start_server_process(settings: Any, port: int, real_model: bool, rate_limit:
 @click.command("bench_ui")
 @click.option("--shoppers", default=10, show_default=True, help="Simulated shoppers at the same time.")
 @click.option("--turns", default=5, show_default=True, help="Messages each shopper sends, one after another.")
-@click.option("--via", type=click.Choice(["gradio", "api"]), default="gradio", show_default=True,
-              help="Through the chat screen's Gradio queue (what browsers use) or the HTTP API.")
+@click.option(
+    "--via",
+    type=click.Choice(["gradio", "api"]),
+    default="gradio",
+    show_default=True,
+    help="Through the chat screen's Gradio queue (what browsers use) or the HTTP API.",
+)
 @click.option("--url", help="Bench an app that is already running here instead of starting one.")
-@click.option("--real-model", is_flag=True, help="Start the app with the configured LLM (default: --fake-model).")
+@click.option(
+    "--real-model", is_flag=True, help="Start the app with the configured LLM (default: --fake-model)."
+)
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds before a turn counts as lost.")
 @click.option("--json", "as_json", is_flag=True)
-def bench_ui(shoppers: int, turns: int, via: str, url: str | None, real_model: bool, timeout: float,
-             as_json: bool) -> None:
+def bench_ui(
+    shoppers: int, turns: int, via: str, url: str | None, real_model: bool, timeout: float, as_json: bool
+) -> None:
     """Time until product cards appear (p50/p95) and lost/failed turns, with N shoppers at once."""
     import json
 
@@ -128,8 +182,10 @@ def bench_ui(shoppers: int, turns: int, via: str, url: str | None, real_model: b
     proc = None
     if not url:
         port = free_port()
-        click.echo(f"starting the app ({'configured LLM' if real_model else 'fake model'}) on port {port}...",
-                   err=True)
+        click.echo(
+            f"starting the app ({'configured LLM' if real_model else 'fake model'}) on port {port}...",
+            err=True,
+        )
         proc = start_server_process(settings, port, real_model, rate_limit=max(12, turns + 4))
         url = f"http://127.0.0.1:{port}"
     try:

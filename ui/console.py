@@ -40,21 +40,30 @@ def transcript(conversations: Any, session_id: str) -> list[dict[str, Any]]:
         elif role == "agent":
             out.append(agent_bubble(m))
         elif content:
-            out.append({"role": "assistant", "content": content[:4000],
-                        "metadata": {"title": f"🔧 {role}", "status": "done"}})
+            out.append(
+                {
+                    "role": "assistant",
+                    "content": content[:4000],
+                    "metadata": {"title": f"🔧 {role}", "status": "done"},
+                }
+            )
     return out
 
 
 def queue_rows(conversations: Any) -> list[list[Any]]:
     tickets = conversations.escalations(None)
     tickets = [t for t in tickets if t["status"] != "closed"]
-    return [[t["ticket_id"], t["status"], t.get("agent", ""), _when(t["created"]), t["session_id"], t["summary"]]
-            for t in tickets]
+    return [
+        [t["ticket_id"], t["status"], t.get("agent", ""), _when(t["created"]), t["session_id"], t["summary"]]
+        for t in tickets
+    ]
 
 
 def session_rows(conversations: Any) -> list[list[Any]]:
-    return [[s["session_id"], s.get("status", ""), s.get("messages", 0), _when(s["updated"])]
-            for s in conversations.sessions()]
+    return [
+        [s["session_id"], s.get("status", ""), s.get("messages", 0), _when(s["updated"])]
+        for s in conversations.sessions()
+    ]
 
 
 def trace_rows(traces: TraceLog, session_id: str) -> list[list[Any]]:
@@ -67,41 +76,67 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
     with gr.Blocks(title="Longtail support console", analytics_enabled=False) as console:
         gr.Markdown("## 🎧 Support console")
         with gr.Tab("Queue", elem_id="lt-queue-tab"):
-            queue = gr.Dataframe(headers=QUEUE_COLUMNS, value=lambda: queue_rows(conversations),
-                                 interactive=False, wrap=True, elem_id="lt-queue",
-                                 label="Escalated conversations (click a row to open it)")
+            queue = gr.Dataframe(
+                headers=QUEUE_COLUMNS,
+                value=lambda: queue_rows(conversations),
+                interactive=False,
+                wrap=True,
+                elem_id="lt-queue",
+                label="Escalated conversations (click a row to open it)",
+            )
             with gr.Row():
-                ticket = gr.Dropdown([], label="Ticket", allow_custom_value=False, elem_id="lt-ticket",
-                                     min_width=200)
+                ticket = gr.Dropdown(
+                    [], label="Ticket", allow_custom_value=False, elem_id="lt-ticket", min_width=200
+                )
                 refresh = gr.Button("Refresh", size="sm", elem_id="lt-refresh")
                 take = gr.Button("Take over", variant="primary", size="sm", elem_id="lt-take")
             q_status = gr.Markdown("")
-            q_transcript = gr.Chatbot(label="Transcript", height=360, elem_id="lt-ticket-transcript",
-                                      group_consecutive_messages=False,
-                                      feedback_options=None)
+            q_transcript = gr.Chatbot(
+                label="Transcript",
+                height=360,
+                elem_id="lt-ticket-transcript",
+                group_consecutive_messages=False,
+                feedback_options=None,
+            )
             with gr.Row(equal_height=True):
-                reply = gr.Textbox(show_label=False, placeholder="Reply to the shopper as a human agent",
-                                   scale=8, elem_id="lt-reply")
+                reply = gr.Textbox(
+                    show_label=False,
+                    placeholder="Reply to the shopper as a human agent",
+                    scale=8,
+                    elem_id="lt-reply",
+                )
                 send = gr.Button("Send reply", variant="primary", scale=1, elem_id="lt-send-reply")
         with gr.Tab("Transcripts", elem_id="lt-transcripts-tab"):
-            sessions = gr.Dataframe(headers=SESSION_COLUMNS, interactive=False, elem_id="lt-sessions",
-                                    label="Sessions (click a row to open it)")
+            sessions = gr.Dataframe(
+                headers=SESSION_COLUMNS,
+                interactive=False,
+                elem_id="lt-sessions",
+                label="Sessions (click a row to open it)",
+            )
             with gr.Row():
                 session = gr.Dropdown([], label="Session", elem_id="lt-session", min_width=240)
                 load = gr.Button("Refresh", size="sm")
-            s_transcript = gr.Chatbot(label="Transcript", height=360, feedback_options=None,
-                                      group_consecutive_messages=False)
-            traces_table = gr.Dataframe(headers=list(TRACE_COLUMNS), interactive=False, wrap=False,
-                                        label="Recommendations and their retrieval traces "
-                                              "(rank_before = by relevance only; rank_after = after re-ranking)",
-                                        elem_id="lt-traces")
+            s_transcript = gr.Chatbot(
+                label="Transcript", height=360, feedback_options=None, group_consecutive_messages=False
+            )
+            traces_table = gr.Dataframe(
+                headers=list(TRACE_COLUMNS),
+                interactive=False,
+                wrap=False,
+                label="Recommendations and their retrieval traces "
+                "(rank_before = by relevance only; rank_after = after re-ranking)",
+                elem_id="lt-traces",
+            )
         with gr.Tab("Exposure", elem_id="lt-exposure-tab"):
             summary = gr.Markdown("")
             with gr.Row():
                 over_time = gr.Plot(label="Share of impressions by popularity bucket", show_label=False)
                 curve = gr.Plot(label="Lorenz curve of exposure", show_label=False)
-            never = gr.Dataframe(headers=["item_id", "title", "bucket"], interactive=False,
-                                 label="Items never shown (first 200)")
+            never = gr.Dataframe(
+                headers=["item_id", "title", "bucket"],
+                interactive=False,
+                label="Items never shown (first 200)",
+            )
             dash = gr.Button("Refresh dashboard", size="sm")
 
         def ticket_of(ticket_id: str) -> dict[str, Any] | None:
@@ -112,7 +147,11 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
             ids = [r[0] for r in rows]
             pick = current if current in ids else (ids[0] if ids else None)
             t = ticket_of(pick) if pick else None
-            return rows, gr.Dropdown(choices=ids, value=pick), transcript(conversations, t["session_id"] if t else "")
+            return (
+                rows,
+                gr.Dropdown(choices=ids, value=pick),
+                transcript(conversations, t["session_id"] if t else ""),
+            )
 
         def on_take(ticket_id: str, request: gr.Request):
             t = ticket_of(ticket_id or "")
@@ -120,8 +159,11 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
                 return "Pick a ticket first.", gr.skip(), gr.skip()
             agent = getattr(request, "username", None) or settings.admin_user
             conversations.take_over(ticket_id, agent)
-            return (f"You ({agent}) took over **{ticket_id}**: the assistant is now silent in this chat.",
-                    queue_rows(conversations), transcript(conversations, t["session_id"]))
+            return (
+                f"You ({agent}) took over **{ticket_id}**: the assistant is now silent in this chat.",
+                queue_rows(conversations),
+                transcript(conversations, t["session_id"]),
+            )
 
         def on_reply(ticket_id: str, text: str, request: gr.Request):
             t = ticket_of(ticket_id or "")
@@ -137,8 +179,12 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
             rows = session_rows(conversations)
             ids = [r[0] for r in rows]
             pick = current if current in ids else (ids[0] if ids else None)
-            return rows, gr.Dropdown(choices=ids, value=pick), transcript(conversations, pick or ""), \
-                trace_rows(traces, pick or "")
+            return (
+                rows,
+                gr.Dropdown(choices=ids, value=pick),
+                transcript(conversations, pick or ""),
+                trace_rows(traces, pick or ""),
+            )
 
         def on_session(pick: str):
             return transcript(conversations, pick or ""), trace_rows(traces, pick or "")
@@ -158,8 +204,14 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
 
         def on_queue_row(rows: Any, evt: gr.SelectData):
             pick = row_value(rows, evt, 0)
-            return (gr.Dropdown(value=pick), transcript(conversations, (ticket_of(pick) or {}).get("session_id", ""))
-                    ) if pick else (gr.skip(), gr.skip())
+            return (
+                (
+                    gr.Dropdown(value=pick),
+                    transcript(conversations, (ticket_of(pick) or {}).get("session_id", "")),
+                )
+                if pick
+                else (gr.skip(), gr.skip())
+            )
 
         def on_session_row(rows: Any, evt: gr.SelectData):
             pick = row_value(rows, evt, 0)
@@ -168,8 +220,11 @@ def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
         queue.select(on_queue_row, queue, [ticket, q_transcript])
         sessions.select(on_session_row, sessions, [session, s_transcript, traces_table])
         refresh.click(on_refresh, ticket, [queue, ticket, q_transcript])
-        ticket.change(lambda tid: transcript(conversations, (ticket_of(tid or "") or {}).get("session_id", "")),
-                      ticket, q_transcript)
+        ticket.change(
+            lambda tid: transcript(conversations, (ticket_of(tid or "") or {}).get("session_id", "")),
+            ticket,
+            q_transcript,
+        )
         take.click(on_take, ticket, [q_status, queue, q_transcript])
         send.click(on_reply, [ticket, reply], [q_status, q_transcript, reply])
         reply.submit(on_reply, [ticket, reply], [q_status, q_transcript, reply])

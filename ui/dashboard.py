@@ -9,9 +9,10 @@ them with matplotlib (Agg backend, no display needed).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 BUCKETS = ("head", "mid", "tail")
 
@@ -56,26 +57,40 @@ class ExposureReport:
     def summary(self) -> dict[str, Any]:
         total = max(self.impressions, 1)
         return {
-            "items": self.items, "impressions": self.impressions, "gini": round(self.gini, 4),
+            "items": self.items,
+            "impressions": self.impressions,
+            "gini": round(self.gini, 4),
             "never_shown": len(self.never_shown),
             "never_shown_share": round(len(self.never_shown) / max(self.items, 1), 4),
-            "share_of_catalog": {b: round(self.bucket_items.get(b, 0) / max(self.items, 1), 4) for b in BUCKETS},
+            "share_of_catalog": {
+                b: round(self.bucket_items.get(b, 0) / max(self.items, 1), 4) for b in BUCKETS
+            },
             "share_of_impressions": {b: round(self.bucket_impressions.get(b, 0) / total, 4) for b in BUCKETS},
-            "reranker": self.reranker, "lambda": self.lam,
+            "reranker": self.reranker,
+            "lambda": self.lam,
         }
 
     def markdown(self) -> str:
         s = self.summary()
-        rows = "\n".join(f"| {b} | {s['share_of_catalog'][b]:.1%} | {s['share_of_impressions'][b]:.1%} |"
-                         for b in BUCKETS)
-        return (f"**Re-ranker:** `{s['reranker']}` with **λ = {s['lambda']:g}** · **{s['impressions']:,}** "
-                f"impressions over **{s['items']:,}** items · **Gini of exposure: {s['gini']:.3f}** · "
-                f"**{s['never_shown']:,}** items never shown ({s['never_shown_share']:.1%})\n\n"
-                f"| bucket | share of catalog | share of impressions |\n|---|---|---|\n{rows}")
+        rows = "\n".join(
+            f"| {b} | {s['share_of_catalog'][b]:.1%} | {s['share_of_impressions'][b]:.1%} |" for b in BUCKETS
+        )
+        return (
+            f"**Re-ranker:** `{s['reranker']}` with **λ = {s['lambda']:g}** · **{s['impressions']:,}** "
+            f"impressions over **{s['items']:,}** items · **Gini of exposure: {s['gini']:.3f}** · "
+            f"**{s['never_shown']:,}** items never shown ({s['never_shown_share']:.1%})\n\n"
+            f"| bucket | share of catalog | share of impressions |\n|---|---|---|\n{rows}"
+        )
 
 
-def exposure_report(impressions: Sequence[tuple], bucket: Mapping[str, str], item_ids: Sequence[str],
-                    reranker: str = "", lam: float = 0.0, bins: int = 12) -> ExposureReport:
+def exposure_report(
+    impressions: Sequence[tuple],
+    bucket: Mapping[str, str],
+    item_ids: Sequence[str],
+    reranker: str = "",
+    lam: float = 0.0,
+    bins: int = 12,
+) -> ExposureReport:
     """Numbers for the dashboard. ``impressions`` rows are ``CatalogDB.impressions()`` tuples
     (ts, session_id, item_id, position, query, source); ``bucket`` maps item id -> head|mid|tail."""
     counts = Counter(row[2] for row in impressions)
@@ -86,9 +101,17 @@ def exposure_report(impressions: Sequence[tuple], bucket: Mapping[str, str], ite
     bucket_items = Counter(bucket.get(i, "tail") for i in ids)
     bucket_impr = Counter(bucket.get(row[2], "tail") for row in impressions if row[2] in known)
     report = ExposureReport(
-        items=len(ids), impressions=len(impressions), gini=gini(values), lorenz_x=px, lorenz_y=py,
-        never_shown=[i for i in ids if counts.get(i, 0) == 0], bucket_items=dict(bucket_items),
-        bucket_impressions=dict(bucket_impr), reranker=reranker, lam=lam)
+        items=len(ids),
+        impressions=len(impressions),
+        gini=gini(values),
+        lorenz_x=px,
+        lorenz_y=py,
+        never_shown=[i for i in ids if counts.get(i, 0) == 0],
+        bucket_items=dict(bucket_items),
+        bucket_impressions=dict(bucket_impr),
+        reranker=reranker,
+        lam=lam,
+    )
     if impressions:
         start, end = min(r[0] for r in impressions), max(r[0] for r in impressions)
         n_bins = max(1, min(bins, len(impressions)))
@@ -105,8 +128,14 @@ def exposure_report(impressions: Sequence[tuple], bucket: Mapping[str, str], ite
 def store_report(store: Any, bins: int = 12) -> ExposureReport:
     """The report for a live ``retrieval.Store`` (its impression log, buckets and settings)."""
     pop = store.searcher.popularity
-    return exposure_report(store.db.impressions(), pop.bucket, list(store.db.items()),
-                           store.settings.reranker, store.settings.lambda_, bins)
+    return exposure_report(
+        store.db.impressions(),
+        pop.bucket,
+        list(store.db.items()),
+        store.settings.reranker,
+        store.settings.lambda_,
+        bins,
+    )
 
 
 def figures(report: ExposureReport) -> tuple[Any, Any]:
@@ -120,9 +149,14 @@ def figures(report: ExposureReport) -> tuple[Any, Any]:
     over_time = Figure(figsize=(6.4, 3.4), layout="constrained")
     ax = over_time.add_subplot()
     if report.times:
-        when = [datetime.fromtimestamp(t, tz=timezone.utc) for t in report.times]
-        ax.stackplot(when, *[report.shares[b] for b in BUCKETS], labels=BUCKETS,
-                     colors=[colors[b] for b in BUCKETS], alpha=0.9)
+        when = [datetime.fromtimestamp(t, tz=UTC) for t in report.times]
+        ax.stackplot(
+            when,
+            *[report.shares[b] for b in BUCKETS],
+            labels=BUCKETS,
+            colors=[colors[b] for b in BUCKETS],
+            alpha=0.9,
+        )
         over_time.autofmt_xdate()
         ax.legend(loc="upper left", fontsize="small")
     else:

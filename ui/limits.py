@@ -9,16 +9,23 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 
 class RateLimiter:
     """At most ``max_messages`` per ``per_seconds`` for each session id."""
 
-    def __init__(self, max_messages: int = 12, per_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, max_sessions: int = 100_000):
+    def __init__(
+        self,
+        max_messages: int = 12,
+        per_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_sessions: int = 100_000,
+    ):
         if max_messages <= 0 or per_seconds <= 0:
-            raise ValueError("RateLimiter needs max_messages > 0 and per_seconds > 0 (use a large value to relax it).")
+            raise ValueError(
+                "RateLimiter needs max_messages > 0 and per_seconds > 0 (use a large value to relax it)."
+            )
         self.max_messages = max_messages
         self.per_seconds = per_seconds
         self.clock = clock
@@ -38,9 +45,11 @@ class RateLimiter:
                 stamps.popleft()
             if len(stamps) >= self.max_messages:
                 wait = max(1, int(self.per_seconds - (now - stamps[0]) + 0.999))
-                return (f"You're sending messages faster than I can keep up with (limit: {self.max_messages} "
-                        f"per {self.per_seconds:g} seconds). Please wait {wait} second{'s' if wait != 1 else ''} "
-                        f"and try again.")
+                return (
+                    f"You're sending messages faster than I can keep up with (limit: {self.max_messages} "
+                    f"per {self.per_seconds:g} seconds). Please wait {wait} second{'s' if wait != 1 else ''} "
+                    f"and try again."
+                )
             stamps.append(now)
             return None
 
@@ -50,6 +59,8 @@ def check_message(message: str, max_chars: int) -> str | None:
     if not message or not message.strip():
         return "Please type a question or describe what you're looking for."
     if len(message) > max_chars:
-        return (f"That message is {len(message):,} characters long; the limit is {max_chars:,}. "
-                f"Please shorten it and send it again.")
+        return (
+            f"That message is {len(message):,} characters long; the limit is {max_chars:,}. "
+            f"Please shorten it and send it again."
+        )
     return None

@@ -28,8 +28,9 @@ class RunningServer:
         self.thread.join(timeout)
 
 
-def start_in_thread(app: Any, host: str = "127.0.0.1", port: int | None = None,
-                    timeout: float = 30.0) -> RunningServer:
+def start_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int | None = None, timeout: float = 30.0
+) -> RunningServer:
     """Start ``app`` on ``host:port`` (a free port when None) and wait until it accepts connections."""
     port = port or free_port(host)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
@@ -40,7 +41,9 @@ def start_in_thread(app: Any, host: str = "127.0.0.1", port: int | None = None,
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
-            raise RuntimeError(f"The web app did not start on {host}:{port} within {timeout:g} s "
-                               f"(is the port taken? pick another with --port).")
+            raise RuntimeError(
+                f"The web app did not start on {host}:{port} within {timeout:g} s "
+                f"(is the port taken? pick another with --port)."
+            )
         time.sleep(0.05)
     return RunningServer(f"http://{host}:{port}", server, thread)

@@ -11,8 +11,9 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS recommendations (
@@ -29,9 +30,28 @@ CREATE INDEX IF NOT EXISTS recommendations_session ON recommendations(session_id
 """
 
 # Columns of the console's trace table, in order (trace fields come from retrieval.Trace).
-TRACE_COLUMNS = ("time", "query", "source", "rank_after", "rank_before", "item_id", "title", "bucket",
-                 "long_tail", "relevance", "popularity", "exposure", "penalty", "gem_score", "boost",
-                 "final_score", "dense_rank", "bm25_rank", "reranker", "lam")
+TRACE_COLUMNS = (
+    "time",
+    "query",
+    "source",
+    "rank_after",
+    "rank_before",
+    "item_id",
+    "title",
+    "bucket",
+    "long_tail",
+    "relevance",
+    "popularity",
+    "exposure",
+    "penalty",
+    "gem_score",
+    "boost",
+    "final_score",
+    "dense_rank",
+    "bm25_rank",
+    "reranker",
+    "lam",
+)
 
 
 class TraceLog:
@@ -47,10 +67,23 @@ class TraceLog:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA)
 
-    def log(self, session_id: str, query: str, cards: Sequence[Mapping[str, Any]], source: str = "chat") -> None:
+    def log(
+        self, session_id: str, query: str, cards: Sequence[Mapping[str, Any]], source: str = "chat"
+    ) -> None:
         now = time.time()
-        rows = [(now, session_id, query, source, str(c["id"]), str(c.get("title", "")),
-                 str(c.get("explanation", "")), json.dumps(c.get("trace") or {}, default=str)) for c in cards]
+        rows = [
+            (
+                now,
+                session_id,
+                query,
+                source,
+                str(c["id"]),
+                str(c.get("title", "")),
+                str(c.get("explanation", "")),
+                json.dumps(c.get("trace") or {}, default=str),
+            )
+            for c in cards
+        ]
         with self._lock, self._conn:
             self._conn.executemany("INSERT INTO recommendations VALUES (?,?,?,?,?,?,?,?)", rows)
 
@@ -59,12 +92,20 @@ class TraceLog:
         with self._lock:
             got = self._conn.execute(
                 "SELECT ts, query, source, item_id, title, explanation, trace FROM recommendations "
-                "WHERE session_id=? ORDER BY ts, rowid", (session_id,)).fetchall()
+                "WHERE session_id=? ORDER BY ts, rowid",
+                (session_id,),
+            ).fetchall()
         out = []
         for ts, query, source, item_id, title, explanation, trace in got:
             t = json.loads(trace)
-            row = {"time": time.strftime("%H:%M:%S", time.localtime(ts)), "query": query, "source": source,
-                   "item_id": item_id, "title": title, "explanation": explanation}
+            row = {
+                "time": time.strftime("%H:%M:%S", time.localtime(ts)),
+                "query": query,
+                "source": source,
+                "item_id": item_id,
+                "title": title,
+                "explanation": explanation,
+            }
             for key in TRACE_COLUMNS:
                 if key not in row:
                     value = t.get(key)
