@@ -145,6 +145,11 @@ class Assistant:
             return
         state = self.conversations.state(session_id)
         plan = self.router.plan(text, state)
+        if plan.pending is not None or state.get("pending_order"):  # remember / clear a half-given order look-up
+            state = {k: v for k, v in state.items() if k != "pending_order"}
+            if plan.pending is not None:
+                state["pending_order"] = {k: v for k, v in plan.pending.items() if v}
+            self.conversations.set_state(session_id, state)
         history = self._history(session_id)
         ctx = ToolContext(self.store, self.orders, self.policies, session_id, self.conversations.escalate,
                           filters, exclude=() if plan.show_again else tuple(state.get("seen", [])), k=self.k)

@@ -81,6 +81,7 @@ class Plan:
     reply: str = ""  # for clarify/chat
     refinement: str = ""  # which refinement produced the search, if any
     show_again: bool = False
+    pending: dict[str, Any] | None = None  # an order look-up waiting for the missing id or email
 
 
 def ordinal(message: str) -> int | None:
@@ -184,10 +185,15 @@ class Router:
         if ESCALATE.search(message) and not ORDER_WORDS.search(message) or re.search(
                 r"(?i)\b(escalate|human agent|live agent)\b", message):
             return Plan("tool", "escalate_to_human", {"summary": message[:300]})
+        pending = state.get("pending_order") or {}
+        if pending and (order_id or email):  # the shopper completes an order look-up started last turn
+            message = f"{pending.get('message', '')} {message}"
+            return self._order_plan(message, state, order_id.group(0).upper() if order_id else pending.get("order_id"),
+                                    email.group(0) if email else pending.get("email"))
         if order_id or (ORDER_WORDS.search(message) and not POLICY_WORDS.search(message)) or (
                 RETURN_WORDS.search(message) and START_RETURN.search(message) and (order_id or email)):
             return self._order_plan(message, state, order_id.group(0).upper() if order_id else None,
-                                    email.group(0) if email else state.get("email"))
+                                    email.group(0) if email else None)
         if POLICY_WORDS.search(message) and (QUESTION.search(message) or not self._looks_like_shopping(message)):
             return Plan("tool", "policy_lookup", {"question": message})
         shown = state.get("shown") or []
@@ -228,7 +234,8 @@ class Router:
             missing = " and ".join(x for x, have in (("your order number (it starts with ORD-)", order_id),
                                                     ("the email address you ordered with", email)) if not have)
             return Plan("clarify", reply=f"I can help with that. Please give me {missing}, so I can look the "
-                                         f"order up securely.")
+                                         f"order up securely.",
+                        pending={"order_id": order_id, "email": email, "message": message[:300]})
         if RETURN_WORDS.search(message) and START_RETURN.search(message):
             item = ITEM_ID.search(message)
             if item:

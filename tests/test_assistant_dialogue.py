@@ -145,6 +145,19 @@ def test_order_question_without_email_asks_for_it(store, an_order):
     assert "email" in text and an_order["tracking_number"] not in text
 
 
+def test_order_id_and_email_can_come_in_two_messages(store, an_order):
+    bot = demo_assistant()
+    first_ = run(bot, f"where is my order {an_order['order_id']}?", session="two")
+    assert not any(isinstance(e, ToolCall) for e in first_)
+    wrong = run(bot, "it's stranger@example.com", session="two")
+    assert an_order["tracking_number"] not in repr(wrong) and NOT_FOUND in text_of(wrong)
+    run(bot, f"where is my order {an_order['order_id']}?", session="two")
+    right = run(bot, f"my email is {an_order['email']}", session="two")
+    assert an_order["tracking_number"] in text_of(right)
+    later = run(bot, "a wool scarf", session="two")  # the pending look-up does not swallow later requests
+    assert first(later, ToolCall).name == "search_products"
+
+
 def test_start_return_needs_matching_email(store):
     from longtail.demo import DATA_DIR
 
