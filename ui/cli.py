@@ -34,6 +34,13 @@ def build_web_app(
     store = Store(settings)
     if settings.store == "demo":
         ensure_demo_store(store, progress=progress)
+    try:  # build the searcher now: the first shopper does not wait for it, and a broken index fails here
+        store.searcher  # noqa: B018
+    except Exception as exc:
+        raise RuntimeError(
+            f"The store's vector index could not be read ({type(exc).__name__}: {exc}). Rebuild it with "
+            f"`longtail index --rebuild` (and let only one process index a data_dir at a time)."
+        ) from exc
     assistant = build_assistant(settings, store)
     return create_server(
         assistant,
@@ -90,9 +97,8 @@ def serve(
     try:
         app = build_web_app(settings, rate_limit, concurrency, allowed_origins=origins)
     except (RuntimeError, OSError, ValueError) as exc:
-        raise click.ClickException(
-            f"{exc}\nTip: `longtail serve --fake-model` starts without the LLM."
-        ) from None
+        tip = "" if fake_model else "\nTip: `longtail serve --fake-model` starts without the LLM."
+        raise click.ClickException(f"{exc}{tip}") from None
     url = f"http://{settings.host}:{settings.port}"
     console = (
         f"{url}/console (user {settings.admin_user!r})"
