@@ -280,7 +280,7 @@ class Assistant:
         shown: list[str] = []
         if model_messages is not None:
             check = Check()
-            for sentence in self._checked(model_messages, facts, check):
+            for sentence in self._checked(model_messages, facts, check, meta.get("explanations")):
                 piece = (" " if shown else "") + sentence
                 shown.append(sentence)
                 yield TextDelta(piece)
@@ -299,10 +299,22 @@ class Assistant:
         message_id = self.conversations.add_message(session_id, "assistant", reply, **meta)
         yield Done(reply, message_id)
 
-    def _checked(self, messages: list[dict[str, str]], facts: Any, check: Check) -> Iterator[str]:
-        """The model's reply, one fact-checked sentence at a time (unsupported sentences are dropped)."""
+    def _checked(self, messages: list[dict[str, str]], facts: Any, check: Check,
+                 explanations: dict[str, str] | None = None) -> Iterator[str]:
+        """The model's reply, one fact-checked sentence at a time. An unsupported sentence about a shown item is
+        replaced by that item's template explanation; other unsupported sentences are dropped."""
         buffer = ""
         boundary = re.compile(r"(?<=[.!?])\s")
+        used: set[str] = set()
+
+        def judged(sentence: str) -> str | None:
+            if self._accept(sentence, facts, check):
+                return sentence
+            swap = self._replacement(sentence, explanations or {}, used)
+            if swap:
+                self.stats["replaced_sentences"] += 1
+            return swap
+
         stream = self.model.stream(messages, max_new_tokens=self.reply_tokens, stop=(TOOL_CALL_OPEN, "<|"))
         for chunk in stream:
             buffer += chunk
@@ -311,25 +323,43 @@ class Assistant:
                 if not m:
                     break
                 sentence, buffer = buffer[:m.start()].strip(), buffer[m.end():]
-                if self._accept(sentence, facts, check):
-                    yield sentence
+                out = judged(sentence)
+                if out:
+                    yield out
         for sentence in split_sentences(buffer):  # an unfinished last fragment (token limit) is not shown
-            if len(sentence) > 3 and sentence[-1] in ".!?" and self._accept(sentence, facts, check):
-                yield sentence
+            if len(sentence) > 3 and sentence[-1] in ".!?":
+                out = judged(sentence)
+                if out:
+                    yield out
 
     def _accept(self, sentence: str, facts: Any, check: Check) -> bool:
+        """Fact-check one sentence; counts kept ("sentences") and dropped ("dropped_sentences") ones."""
         if not sentence or safety.looks_like_injection(sentence) or TOOL_CALL_OPEN in sentence:
             self.stats["dropped_sentences"] += 1
             return False
         result = self.checker.check(sentence, facts)
         check += result
-        self.stats["sentences"] += 1
         self.stats["claims"] += result.claims
         self.stats["supported_claims"] += result.supported
         if not result.ok:
             self.stats["dropped_sentences"] += 1
             return False
+        self.stats["sentences"] += 1
         return True
+
+    def _replacement(self, sentence: str, explanations: dict[str, str], used: set[str]) -> str | None:
+        """The template explanation of the shown item an unsupported sentence talks about (once per item)."""
+        low = sentence.lower()
+        for item_id, text in explanations.items():
+            item = self.store.db.get(item_id)
+            if item is None or item_id in used:
+                continue
+            title = {w for w in re.findall(r"[a-z]{4,}", item.title.lower())}
+            if item_id.lower() in low or (item.brand and item.brand.lower() in low) or len(
+                    title & set(re.findall(r"[a-z]{4,}", low))) >= 2:
+                used.add(item_id)
+                return f"{item.title}: {text}"
+        return None
 
     @staticmethod
     def _search_reply(hits: Sequence[SearchHit], query: str, plan: Plan) -> str:

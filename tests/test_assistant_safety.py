@@ -138,3 +138,15 @@ def test_policies_split_by_section():
     passages = split_sections("returns.md", "# Returns\n\nIntro text.\n\n## Window\n\n30 days.\n\n## Refunds\n\n5 days.")
     assert [(p.section, p.text) for p in passages] == [("Returns", "Intro text."), ("Window", "30 days."),
                                                        ("Refunds", "5 days.")]
+
+
+def test_unsupported_sentence_about_an_item_is_replaced_by_its_template(small_store):
+    model = ScriptedChatModel(["The Hearthwell skillet costs only $12.00 and has 900 reviews. Enjoy your cooking!"])
+    bot = demo_assistant(model, store=small_store, tool_mode="router")
+    events = list(bot.respond("swap", "a cast iron skillet"))
+    products = next(e for e in events if isinstance(e, Products))
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert "$12.00" not in text and "900" not in text
+    assert f"Cast Iron Skillet, 10 in: {products.explanations['LT-90001']}" in text
+    assert text.endswith("Enjoy your cooking!")
+    assert bot.stats["replaced_sentences"] == 1 and bot.stats["sentences"] == 1
