@@ -17,6 +17,8 @@ from tqdm.auto import tqdm
 from longtail.config import Settings
 
 ROWS = (("model_tool_choice", "tool choice by the model (no router rescue)"),
+        ("model_tool_choice_accuracy", "tool choice by the model (assistant.quality's count)"),
+        ("model_valid_call_rate", "valid tool calls written by the model"),
         ("tool_choice_accuracy", "tool choice (system, with router fallback)"),
         ("argument_accuracy", "arguments"),
         ("explanation_faithfulness", "explanation faithfulness"),

@@ -225,6 +225,7 @@ def test_model_card_has_tables_and_command(tmp_path, dataset):
     assert "| test | fine-tuned | 1.0000 | 2.72 |" in text
     assert json.loads((tmp_path / "metrics.json").read_text())["training"]["steps"] == 3
     assert table(quality).count("\n") == len(__import__("finetune.evaluate").evaluate.ROWS) + 1
+    assert "| valid tool calls written by the model | n/a | n/a |" in table(quality)
     cases = [{"template": t, "n": n} for t in "abc" for n in range(3)]
     picked = pick_cases(cases, 4)
     assert [c["template"] for c in picked] == ["a", "b", "c", "a"]
