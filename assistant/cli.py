@@ -280,6 +280,12 @@ def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> 
     bot = build_assistant(settings, store=store, model=model, tool_mode=tool_mode)
     scores = run_cases(bot, cases, progress=progress)
     summary = summarise(scores)
+    stats = bot.stats
+    judged = stats["sentences"] + stats["dropped_sentences"]
+    summary["reply_sentences"] = judged
+    summary["reply_sentence_replacement_rate"] = round(stats["replaced_sentences"] / judged, 4) if judged else None
+    summary["reply_sentence_drop_rate"] = (round((stats["dropped_sentences"] - stats["replaced_sentences"]) / judged, 4)
+                                           if judged else None)
     summary["tool_mode"] = bot.tool_mode
     summary["model"] = getattr(model, "name", "?")
     summary["failures"] = [{"case": s.case_id, "expected": s.tool_expected, "used": s.tool_used, "notes": s.notes}
@@ -339,6 +345,7 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
             runs["fine-tuned"] = None
     out = {"split": split, "seed": seed, "cases": len(cases), "runs": runs}
     metrics = ["tool_choice_accuracy", "argument_accuracy", "explanation_faithfulness", "model_text_faithfulness",
+               "reply_sentences", "reply_sentence_replacement_rate", "reply_sentence_drop_rate",
                "refusal_correctness", "privacy_leaks", "model_tool_choice_accuracy", "model_valid_call_rate",
                "seconds_per_turn_p50"]
     names = [n for n, r in runs.items() if r]
