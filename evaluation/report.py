@@ -133,10 +133,12 @@ def rec_markdown(ev: RecEvaluation, plots: Sequence[str] = ()) -> str:
     if ev.gem_comparison:
         gains = [g["ndcg_gain"] for g in ev.gem_comparison if g["ndcg_gain"] is not None]
         verdict = ("beats" if gains and min(gains) > 0 else "does not beat" if gains and max(gains) <= 0
-                   else "is mixed against")
+                   else "is mixed against" if gains else "cannot be compared with")
+        spread = f" (gains from {min(gains):+.4f} to {max(gains):+.4f})" if gains else ""
         lines += ["### Gem boost against the plain popularity penalty (reported split, same APLT)", "",
-                  f"The gem boost {verdict} the penalty alone: NDCG@{k} of each gem configuration minus the "
-                  f"penalty-only curve's NDCG@{k} interpolated at the same APLT@{k}.", "",
+                  f"The gem boost {verdict} the penalty alone{spread}: NDCG@{k} of each gem configuration minus "
+                  f"the penalty-only curve's NDCG@{k} interpolated at the same APLT@{k} (only inside that "
+                  f"curve's APLT range).", "",
                   f"| configuration | APLT@{k} | NDCG@{k} | penalty only, same APLT | gain |", "|---|---:|---:|---:|---:|"]
         for g in ev.gem_comparison:
             same = g[f"penalty_only_ndcg@{k}_at_same_aplt"]
