@@ -178,7 +178,12 @@ class Assistant:
             for attempt in range(2):
                 if plan.kind != "tool" and hasattr(self.model, "choose"):
                     break  # constrained mode: the router decides whether a tool is needed at all
-                raw = self._generate_call(messages)
+                try:
+                    raw = self._generate_call(messages)
+                except RuntimeError as exc:  # the model server is down: the router carries the turn
+                    log.warning("model failed, using the router: %s", exc)
+                    self.stats["model_errors"] += 1
+                    break
                 try:
                     parsed = parse_tool_call(raw)
                     if parsed is None:
@@ -316,7 +321,15 @@ class Assistant:
             return swap
 
         stream = self.model.stream(messages, max_new_tokens=self.reply_tokens, stop=(TOOL_CALL_OPEN, "<|"))
-        for chunk in stream:
+        while True:
+            try:
+                chunk = next(stream)
+            except StopIteration:
+                break
+            except RuntimeError as exc:  # the model failed mid-reply: keep what was checked, then the template
+                log.warning("model failed while replying: %s", exc)
+                self.stats["model_errors"] += 1
+                break
             buffer += chunk
             while True:
                 m = boundary.search(buffer)
