@@ -287,6 +287,7 @@ def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> 
     summary["reply_sentence_drop_rate"] = (round((stats["dropped_sentences"] - stats["replaced_sentences"]) / judged, 4)
                                            if judged else None)
     summary["tool_mode"] = bot.tool_mode
+    summary["turns_scored"] = len(cases)
     summary["model"] = getattr(model, "name", "?")
     summary["failures"] = [{"case": s.case_id, "expected": s.tool_expected, "used": s.tool_used, "notes": s.notes}
                            for s in scores if not s.tool_ok or s.args_ok is False or s.leaked
@@ -307,10 +308,12 @@ def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> 
 @click.option("--adapter", help="A LoRA adapter to compare with the base model (default: the shipped one, if any).")
 @click.option("--model-tools/--no-model-tools", default=True, show_default=True,
               help="Also score the model choosing tools itself (constrained), before any fallback.")
+@click.option("--model-tools-cases", default=34, show_default=True,
+              help="Cases (spread over the templates) for the slower model-picks-tools runs.")
 @click.option("--threads", type=int, help="torch CPU threads.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None, backend: str, adapter: str | None,
-                   model_tools: bool, threads: int | None, as_json: bool) -> None:
+                   model_tools: bool, model_tools_cases: int, threads: int | None, as_json: bool) -> None:
     """Quality on held-out dialogue turns: tool choice, arguments, explanation faithfulness, refusals;
     base model and fine-tuned adapter side by side."""
     from .loading import adapter_path
@@ -334,13 +337,15 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
         base = load_chat_model(settings, adapter=False, progress=not as_json)
         runs["base"] = _evaluate(settings, store, cases, base, "router", not as_json)
         if model_tools:
-            runs["base, model picks tools"] = _evaluate(settings, store, cases, base, "model", not as_json)
+            runs["base, model picks tools"] = _evaluate(settings, store, spread(cases, model_tools_cases), base,
+                                                        "model", not as_json)
         del base
         if adapter_path(settings) is not None:
             tuned = load_chat_model(settings, adapter=True, progress=not as_json)
             runs["fine-tuned"] = _evaluate(settings, store, cases, tuned, "router", not as_json)
             if model_tools:
-                runs["fine-tuned, model picks tools"] = _evaluate(settings, store, cases, tuned, "model", not as_json)
+                runs["fine-tuned, model picks tools"] = _evaluate(settings, store, spread(cases, model_tools_cases),
+                                                                  tuned, "model", not as_json)
         else:
             runs["fine-tuned"] = None
     out = {"split": split, "seed": seed, "cases": len(cases), "runs": runs}

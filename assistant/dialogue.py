@@ -223,7 +223,7 @@ class Assistant:
         scores = self.model.choose(messages, start, [f'{n}"' for n in TOOL_NAMES])
         name = TOOL_NAMES[max(range(len(scores)), key=scores.__getitem__)]
         head = f'{start}{name}", "arguments": '
-        body = "".join(self.model.stream(messages, max_new_tokens=80, stop=(TOOL_CALL_CLOSE, "\n"), suffix=head))
+        body = "".join(self.model.stream(messages, max_new_tokens=48, stop=(TOOL_CALL_CLOSE, "\n"), suffix=head))
         return head + body
 
     # -- after the tool ------------------------------------------------------------------------------------------
