@@ -20,7 +20,7 @@ install-dev: $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null) \
 		|| echo "chromium could not be installed: browser tests will be skipped"
 
 run: install
@@ -35,6 +35,7 @@ test-slow: install-dev browser-deps
 bench: install
 	$(BIN)/longtail bench retrieval
 	$(BIN)/longtail bench assistant
+	$(BIN)/longtail bench ui
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

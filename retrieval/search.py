@@ -180,7 +180,7 @@ class Searcher:
     def _dense(self, q: np.ndarray, mask: np.ndarray, n: int, filters: Filters, strategy: str
                ) -> list[tuple[int, float]]:
         if mask.all() or strategy == "chroma":
-            ids, sims = self.index.query(q, n, where=filters.to_chroma_where())
+            ids, sims = self.index.query(q, n, where=filters.to_chroma_where(), size=len(self.ids))
             hits = [(self.row[i], float(s)) for i, s in zip(ids, sims) if i in self.row]
             return [(r, s) for r, s in hits if mask[r] and s > 0]
         rows = np.flatnonzero(mask)

@@ -6,9 +6,11 @@ in-memory :class:`CatalogDB`); by default they come from :class:`longtail.config
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from longtail.config import Settings
 
@@ -60,9 +62,36 @@ class Store:
         items = list(self.db.items().values())
         if not items:
             raise RuntimeError("The catalog is empty: import one first (`longtail index PATH`).")
-        report = self.index.sync(items, self.settings.embed_batch_size, progress)
+        with self._index_lock():
+            report = self.index.sync(items, self.settings.embed_batch_size, progress)
         self._searcher = None
         return report
+
+    @contextmanager
+    def _index_lock(self) -> Iterator[None]:
+        """One writer at a time on an on-disk Chroma store: two processes indexing the same folder at once
+        corrupt it. (A Chroma server serialises writes itself.)"""
+        if self.settings.chroma_mode != "persistent":
+            yield
+            return
+        self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.chroma_dir / ".longtail-index.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RuntimeError(f"Another process is indexing {self.settings.chroma_dir}; wait for it to "
+                                   f"finish, then run the command again.") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def refresh_popularity(self) -> None:
+        """Re-read interaction and impression counts (new likes, purchases) without rebuilding the index."""
+        if self._searcher is not None:
+            s = self.settings
+            self._searcher.popularity = Popularity.from_store(
+                self.db, self.db.items(), s.head_share, s.tail_share_of_interactions, s.exposure_weight)
 
     # -- searching ---------------------------------------------------------------------------------------
     @property

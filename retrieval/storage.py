@@ -55,6 +55,7 @@ class CatalogDB:
         with self._lock:
             if self.path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; no fsync per commit
             self._conn.executescript(SCHEMA)
         self._items_cache: dict[str, Item] | None = None
 

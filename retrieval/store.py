@@ -131,9 +131,11 @@ class ItemIndex:
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
         return list(got["ids"]), vectors
 
-    def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> tuple[list[str], np.ndarray]:
-        """Approximate nearest neighbours (HNSW) -> (ids, cosine similarities)."""
-        n = min(n, self.count())
+    def query(self, vector: np.ndarray, n: int, where: dict | None = None, size: int | None = None
+              ) -> tuple[list[str], np.ndarray]:
+        """Approximate nearest neighbours (HNSW) -> (ids, cosine similarities). ``size``, when the caller
+        knows the collection's size, saves a round trip to Chroma."""
+        n = min(n, self.count() if size is None else size)
         if n == 0:
             return [], np.zeros(0, dtype=np.float32)
         got = self.collection.query(query_embeddings=vector.reshape(1, -1), n_results=n, where=where,

@@ -138,3 +138,27 @@ def test_impressions_feed_exposure_into_the_penalty(tmp_path):
     after = {h.item.id: h.trace for h in store.search("two person tent", k=5)}
     assert after["tent"].exposure == 5
     assert after["tent"].penalty > before["tent"]
+
+
+def test_refresh_popularity_lets_new_purchases_count_without_reindexing(tmp_path):
+    store = make_store(tmp_path)
+    before = {h.item.id: h.trace for h in store.search("two person tent", k=5)}
+    store.db.add_interactions([("fan", "tent", "purchase", "9")] * 50)
+    store.refresh_popularity()
+    after = {h.item.id: h.trace for h in store.search("two person tent", k=5)}
+    assert before["tent"].popularity == 0 and after["tent"].popularity == 50
+    assert after["tent"].bucket == "head"
+
+
+def test_only_one_process_indexes_an_on_disk_store_at_a_time(tmp_path):
+    import fcntl
+
+    settings = Settings(data_dir=tmp_path, chroma_mode="persistent", store=unique("locked"))
+    store = Store(settings, embedder=HashEmbedder(), db=CatalogDB())
+    store.db.replace_items(ITEMS)
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.chroma_dir / ".longtail-index.lock", "w") as other_process:
+        fcntl.flock(other_process, fcntl.LOCK_EX)  # flock locks are per open file: this stands in for a 2nd process
+        with pytest.raises(RuntimeError, match="Another process is indexing"):
+            store.sync_index(progress=False)
+    assert store.sync_index(progress=False).embedded == 5
