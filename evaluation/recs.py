@@ -23,7 +23,7 @@ from .data import RecTask
 from .gems import train_gem_model
 from .harness import EvalConfig, Run, best_relevance, choose, find, run_systems, sweep
 from .significance import compare
-from .systems import build_systems
+from .systems import build_systems, describe
 
 RELEVANCE_EXCLUDED = ("random",)  # never a candidate for "best relevance-only system"
 
@@ -45,6 +45,7 @@ class RecEvaluation:
     significance: dict[str, Any]
     goals: dict[str, Any]
     gem_comparison: list[dict[str, Any]] = field(default_factory=list)
+    system_config: dict[str, dict] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -132,7 +133,8 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
     timings["tune_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    runs, cands = run_systems(build_systems(report, vectors, cfg.seed, cfg.candidates), report, cfg)
+    systems = build_systems(report, vectors, cfg.seed, cfg.candidates)
+    runs, cands = run_systems(systems, report, cfg)
     gem, gem_cv = _gem_array(report, vectors, cfg) if use_gems else (None, {})
     report_sweep = sweep(cands[base], report, cfg, gem)
     timings["report_seconds"] = time.perf_counter() - t0
@@ -152,4 +154,5 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
     return RecEvaluation(report, cfg, runs, report_sweep, tune_runs, tune_sweep, base, best, chosen,
                          on_report(plain_t), on_report(gem_t), gem_cv, significance,
                          goals(runs, best, chosen, cfg.k),
-                         gem_vs_penalty(report_sweep, runs[base], cfg.k) if use_gems else [], timings)
+                         gem_vs_penalty(report_sweep, runs[base], cfg.k) if use_gems else [], describe(systems),
+                         timings)

@@ -57,7 +57,7 @@ def rec_json(ev: RecEvaluation, extra: dict[str, Any] | None = None) -> dict[str
 
     return _finite({
         "summary": ev.summary(),
-        "config": ev.cfg.to_dict() | (extra or {}),
+        "config": ev.cfg.to_dict() | {"systems": ev.system_config} | (extra or {}),
         "tail_definition": ev.cfg.tail.describe(),
         "task": {"name": ev.task.name, "users": ev.task.n_users, "items": ev.task.n_items, "notes": ev.task.notes},
         "systems": runs(list(ev.systems.values())),

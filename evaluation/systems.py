@@ -247,6 +247,19 @@ def item_vectors(items: Sequence[Item], embedder, cache_dir: Path | None = None,
     return vectors
 
 
+def describe(systems: Sequence[System]) -> dict[str, dict]:
+    """Each system's hyperparameters, for the report's configuration block."""
+    out: dict[str, dict] = {}
+    for system in systems:
+        params = {k: getattr(system, k) for k in ("seed", "neighbours", "l2", "recent", "decay", "candidates")
+                  if hasattr(system, k)}
+        if isinstance(system, RRFHybrid):
+            params["parts"] = {part.name: weight for part, weight in system.parts}
+            params["rrf_k"] = RRF_K
+        out[system.name] = params
+    return out
+
+
 def build_systems(task: RecTask, vectors: np.ndarray, seed: int = 0, candidates: int = 100,
                   ease_l2: float = 300.0, max_chars: int = 1000) -> list[System]:
     """Every system of the comparison, unfitted, sharing one BM25 index, one dense scorer and one EASE."""

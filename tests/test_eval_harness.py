@@ -143,6 +143,8 @@ def test_end_to_end_on_a_tiny_dataset(toy, tmp_path):
     paths = write_rec_report(ev, tmp_path / "report")
     report = json.loads(paths["json"].read_text())
     assert report["config"]["tail"] == "items:0.2" and report["chosen"] == ev.chosen.name
+    assert report["config"]["systems"]["ease"] == {"l2": 300.0}
+    assert report["config"]["systems"]["hybrid+cf"]["parts"] == {"ease": 0.6, "dense": 0.2, "bm25": 0.2}
     assert {s["name"] for s in report["systems"]} == names
     assert "| hybrid+cf |" in paths["markdown"].read_text()
     for key in ("tradeoff", "popularity", "lorenz", "calibration"):
