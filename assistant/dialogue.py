@@ -281,25 +281,27 @@ class Assistant:
     # -- replies -------------------------------------------------------------------------------------------------
     def _say(self, session_id: str, template: str, model_messages: list[dict[str, str]] | None = None,
              facts: Any = None, **meta: Any) -> Iterator[Event]:
-        """Stream the reply (the model's checked sentences, else the template), store it, then Done."""
+        """Stream the reply, store it, then Done. Search results: the grounded one-line intro at once, then the
+        model's fact-checked sentences. Other replies: the model's checked sentences, else the template."""
         shown: list[str] = []
+        if meta.get("tool") == "search_products":
+            yield TextDelta(template)
+            shown.append(template)
         if model_messages is not None:
             check = Check()
+            kept = 0
             for sentence in self._checked(model_messages, facts, check, meta.get("explanations")):
-                piece = (" " if shown else "") + sentence
+                yield TextDelta((" " if shown else "") + sentence)
                 shown.append(sentence)
-                yield TextDelta(piece)
+                kept += 1
             meta["claims"] = [check.claims, check.supported]
             if check.unsupported:
                 meta["unsupported"] = check.unsupported
-        if not shown:
-            if model_messages is not None:
+            if not kept:
                 self.stats["template_replies"] += 1
+        if not shown:
             yield TextDelta(template)
             shown = [template]
-        elif meta.get("tool") == "search_products" and not meta.get("items"):
-            yield TextDelta(" " + template)
-            shown.append(template)
         reply = " ".join(shown)
         message_id = self.conversations.add_message(session_id, "assistant", reply, **meta)
         yield Done(reply, message_id)
