@@ -112,7 +112,10 @@ def run(cfg: FinetuneConfig, settings: Settings, stats_only: bool = False, dry_r
     report["training"] = result.to_dict()
     _load_best(model, cfg.output)
     for name in ("val", "test"):
-        loss, _ = evaluate_loss(model, encoded[name], cfg.batch_size, pad, accelerator.device)
+        if name == "val" and result.best_val_loss is not None:
+            loss = result.best_val_loss  # the kept adapter is the one with this validation loss
+        else:
+            loss, _ = evaluate_loss(model, encoded[name], cfg.batch_size, pad, accelerator.device)
         losses[name].update({"fine-tuned": loss, "fine-tuned_ppl": perplexity(loss)})
     report["losses"] = losses
     report["adapter_mb"] = round(adapter_size_mb(cfg.output), 2)
