@@ -130,61 +130,67 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def measure_decode(model: Any, messages: list[dict[str, str]], tokens: int, runs: int) -> dict[str, float | None]:
-    """First-chunk latency and decode speed of ``model.stream`` alone (no fact checking, no retrieval)."""
-    firsts, speeds = [], []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        first = None
-        text = ""
-        for chunk in model.stream(messages, max_new_tokens=tokens):
-            if first is None:
-                first = time.perf_counter() - t0
-            text += chunk
-        total = time.perf_counter() - t0
-        n = len(model.tokenizer(text, add_special_tokens=False).input_ids) if hasattr(model, "tokenizer") else 0
-        firsts.append(first)
-        if first is not None and n > 1 and total > first:
-            speeds.append((n - 1) / (total - first))
-    return {"first_token_s_p50": _median(firsts), "decode_tok_s": _median(speeds)}
+def _decode_once(model: Any, messages: list[dict[str, str]], tokens: int) -> tuple[float | None, float | None]:
+    """(seconds to the first chunk, decode tokens/s after it) for one ``model.stream`` call."""
+    t0 = time.perf_counter()
+    first = None
+    text = ""
+    for chunk in model.stream(messages, max_new_tokens=tokens):
+        if first is None:
+            first = time.perf_counter() - t0
+        text += chunk
+    total = time.perf_counter() - t0
+    n = len(model.tokenizer(text, add_special_tokens=False).input_ids)
+    speed = (n - 1) / (total - first) if first is not None and n > 1 and total > first else None
+    return first, speed
 
 
-def bench_llama_cpp(messages: list[dict[str, str]], tokens: int, runs: int, threads: int) -> dict[str, Any]:
-    try:
+class LlamaCpp:
+    """The same GGUF under llama.cpp (llama-cpp-python), for the ratio."""
+
+    def __init__(self, threads: int):
         from llama_cpp import Llama
-    except ImportError:
-        return {"available": False, "note": "llama-cpp-python is not installed"}
-    from .loading import default_gguf
 
-    llm = Llama(model_path=str(default_gguf()), n_ctx=2048, n_threads=threads, verbose=False)
-    firsts, speeds = [], []
-    for _ in range(runs):
+        from .loading import default_gguf
+
+        self.llm = Llama(model_path=str(default_gguf()), n_ctx=2048, n_threads=threads, verbose=False)
+
+    def once(self, messages: list[dict[str, str]], tokens: int) -> tuple[float | None, float | None]:
         t0 = time.perf_counter()
         first, n = None, 0
-        for part in llm.create_chat_completion(messages=messages, max_tokens=tokens, temperature=0, stream=True):
+        for part in self.llm.create_chat_completion(messages=messages, max_tokens=tokens, temperature=0,
+                                                    stream=True):
             if part["choices"][0]["delta"].get("content"):
                 n += 1
                 if first is None:
                     first = time.perf_counter() - t0
         total = time.perf_counter() - t0
-        firsts.append(first)
-        if first is not None and n > 1:
-            speeds.append((n - 1) / (total - first))
-    return {"available": True, "first_token_s_p50": _median(firsts), "decode_tok_s": _median(speeds)}
+        return first, ((n - 1) / (total - first) if first is not None and n > 1 else None)
+
+
+REFERENCE_TURN = [
+    {"role": "user", "content": "I need a two person tent under $200"},
+    {"role": "assistant", "content": '<tool_call>{"name": "search_products", "arguments": {"query": '
+                                     '"two person tent", "max_price": 200}}</tool_call>'},
+    {"role": "tool", "content": '<tool_result>{"name":"search_products","content":[{"id":"LT-00001",'
+                                '"title":"Ridgeline Outfitters Backpacking Tent, Olive, 2-person",'
+                                '"price":149.0,"rating":4.6}]}</tool_result>'}]
 
 
 @click.command("bench_assistant")
 @click.option("--modes", default="none,bf16,8bit,4bit", show_default=True,
               help="Quantization modes to compare (none = fp32).")
 @click.option("--turns", default=6, show_default=True, help="Dialogue turns per mode.")
-@click.option("--tokens", default=48, show_default=True, help="Reply tokens per turn.")
-@click.option("--threads", type=int, help="torch CPU threads (default: torch's choice).")
+@click.option("--tokens", default=48, show_default=True, help="Reply tokens per decode run.")
+@click.option("--runs", default=5, show_default=True, help="Decode runs per mode (and for llama.cpp).")
+@click.option("--threads", type=int, help="torch / llama.cpp CPU threads (default: torch's choice).")
 @click.option("--no-llama-cpp", is_flag=True, help="Skip the llama.cpp comparison.")
 @click.option("--json", "as_json", is_flag=True)
-def bench_assistant(modes: str, turns: int, tokens: int, threads: int | None, no_llama_cpp: bool,
+def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int | None, no_llama_cpp: bool,
                     as_json: bool) -> None:
-    """Speed of the assistant per quantization mode: results latency, first streamed token, decode tokens/s,
-    memory; and the same GGUF model under llama.cpp as a ratio. Medians over the turns."""
+    """Speed per quantization mode: results latency, first shown text, the model's first token, decode tokens/s,
+    memory; and the same GGUF under llama.cpp as a ratio. All modes are loaded first and measured interleaved
+    (turn 1 of every mode, then turn 2 ...), so load from other processes hits them alike. Medians."""
     import torch
 
     from .build import build_assistant
@@ -193,69 +199,83 @@ def bench_assistant(modes: str, turns: int, tokens: int, threads: int | None, no
     _set_threads(threads)
     settings = _settings(llm_backend="local")
     store = _open_store(settings, progress=not as_json)
-    rows: dict[str, Any] = {}
-    reference_messages = None
-    for mode in [m.strip() for m in modes.split(",") if m.strip()]:
+    names = [m.strip() for m in modes.split(",") if m.strip()]
+    bots, rows = {}, {}
+    for mode in names:
         rss0 = _rss_mb()
         t0 = time.perf_counter()
         model = load_chat_model(settings, quantization=mode, progress=not as_json)
         load_s = time.perf_counter() - t0
-        bot = build_assistant(settings, store=store, model=model)
-        warm_s = time.perf_counter() - t0 - load_s
-        results, firsts, totals = [], [], []
-        session = f"bench-{mode}-{uuid.uuid4().hex[:6]}"
-        for n in range(turns):
-            message = BENCH_MESSAGES[n % len(BENCH_MESSAGES)]
+        bots[mode] = build_assistant(settings, store=store, model=model)
+        loaded = model.loaded
+        rows[mode] = {"quantization_used": loaded.quantization, "note": loaded.note, "load_s": round(load_s, 2),
+                      "prefix_cache_s": round(time.perf_counter() - t0 - load_s, 2),
+                      "weights_mb": round(loaded.model.get_memory_footprint() / 1e6, 1),
+                      "rss_delta_mb": round(_rss_mb() - rss0, 1)}
+    llama = None
+    llama_row: dict[str, Any] = {"available": False, "note": "skipped"}
+    if not no_llama_cpp:
+        try:
+            llama = LlamaCpp(threads or torch.get_num_threads())
+            llama_row = {"available": True}
+        except ImportError:
+            llama_row = {"available": False, "note": "llama-cpp-python is not installed"}
+    samples: dict[str, dict[str, list]] = {m: {"results": [], "first_text": [], "turn": [], "first_token": [],
+                                               "tok_s": []} for m in [*names, "llama.cpp"]}
+    session = uuid.uuid4().hex[:6]
+    for n in range(turns):
+        message = BENCH_MESSAGES[n % len(BENCH_MESSAGES)]
+        for mode in names:
             t = time.perf_counter()
             r = f = None
-            for event in bot.respond(session, message):
+            for event in bots[mode].respond(f"bench-{mode}-{session}", message):
                 if isinstance(event, Products) and r is None:
                     r = time.perf_counter() - t
                 if isinstance(event, TextDelta) and f is None:
                     f = time.perf_counter() - t
-            results.append(r)
-            firsts.append(f)
-            totals.append(time.perf_counter() - t)
-        reference_messages = reference_messages or [
-            {"role": "system", "content": bot.system},
-            {"role": "user", "content": "I need a two person tent under $200"},
-            {"role": "assistant", "content": '<tool_call>{"name": "search_products", "arguments": {"query": '
-                                             '"two person tent", "max_price": 200}}</tool_call>'},
-            {"role": "tool", "content": '<tool_result>{"name":"search_products","content":[{"id":"LT-00001",'
-                                        '"title":"Ridgeline Outfitters Backpacking Tent, Olive, 2-person",'
-                                        '"price":149.0,"rating":4.6}]}</tool_result>'}]
-        decode = measure_decode(model, reference_messages, tokens, max(3, turns // 2))
-        loaded = model.loaded
-        rows[mode] = {
-            "quantization_used": loaded.quantization, "note": loaded.note, "load_s": round(load_s, 2),
-            "prefix_cache_s": round(warm_s, 2), "weights_mb": round(loaded.model.get_memory_footprint() / 1e6, 1),
-            "rss_delta_mb": round(_rss_mb() - rss0, 1), "results_s_p50": _median(results),
-            "first_text_s_p50": _median(firsts), "turn_s_p50": _median(totals), **decode,
-        }
-        del bot, model, loaded
-    llama = {"available": False, "note": "skipped"}
-    if not no_llama_cpp and reference_messages:
-        llama = bench_llama_cpp(reference_messages, tokens, 3, threads or torch.get_num_threads())
-    if llama.get("decode_tok_s"):
+            samples[mode]["results"].append(r)
+            samples[mode]["first_text"].append(f)
+            samples[mode]["turn"].append(time.perf_counter() - t)
+    for _ in range(runs):
+        for mode in names:
+            bot = bots[mode]
+            first, speed = _decode_once(bot.model, [{"role": "system", "content": bot.system}, *REFERENCE_TURN],
+                                        tokens)
+            samples[mode]["first_token"].append(first)
+            samples[mode]["tok_s"].append(speed)
+        if llama is not None:
+            first, speed = llama.once([{"role": "system", "content": bots[names[0]].system}, *REFERENCE_TURN]
+                                      if names else REFERENCE_TURN, tokens)
+            samples["llama.cpp"]["first_token"].append(first)
+            samples["llama.cpp"]["tok_s"].append(speed)
+    for mode in names:
+        got = samples[mode]
+        rows[mode].update(results_s_p50=_median(got["results"]), first_text_s_p50=_median(got["first_text"]),
+                          turn_s_p50=_median(got["turn"]), first_token_s_p50=_median(got["first_token"]),
+                          decode_tok_s=_median(got["tok_s"]))
+    if llama is not None:
+        llama_row.update(first_token_s_p50=_median(samples["llama.cpp"]["first_token"]),
+                         decode_tok_s=_median(samples["llama.cpp"]["tok_s"]))
         for row in rows.values():
-            if row.get("decode_tok_s"):
-                row["decode_vs_llama_cpp"] = round(row["decode_tok_s"] / llama["decode_tok_s"], 3)
+            if row.get("decode_tok_s") and llama_row.get("decode_tok_s"):
+                row["decode_vs_llama_cpp"] = round(row["decode_tok_s"] / llama_row["decode_tok_s"], 3)
     out = {"threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "load_avg": os.getloadavg(),
-           "turns": turns, "reply_tokens": tokens, "modes": rows, "llama_cpp": llama}
+           "turns": turns, "runs": runs, "reply_tokens": tokens, "modes": rows, "llama_cpp": llama_row}
     header = (f"{'mode':8} {'used':6} {'weights MB':>10} {'load s':>7} {'results s':>9} {'1st text s':>10} "
               f"{'1st tok s':>9} {'tok/s':>7} {'vs llama.cpp':>12}")
-    lines = [f"assistant bench: {turns} turns/mode, {tokens} reply tokens, torch threads {out['threads']}, "
-             f"load average {out['load_avg'][0]:.1f} on {os.cpu_count()} CPUs (medians)", header]
+    lines = [f"assistant bench: {turns} turns + {runs} decode runs per mode (interleaved), {tokens} tokens, torch "
+             f"threads {out['threads']}, load average {out['load_avg'][0]:.1f} on {os.cpu_count()} CPUs (medians)",
+             header]
     for mode, r in rows.items():
+        tok = r["decode_tok_s"] and round(r["decode_tok_s"], 1)
         lines.append(f"{mode:8} {r['quantization_used']:6} {r['weights_mb']:>10} {r['load_s']:>7} "
                      f"{r['results_s_p50']!s:>9} {r['first_text_s_p50']!s:>10} {r['first_token_s_p50']!s:>9} "
-                     f"{r['decode_tok_s'] and round(r['decode_tok_s'], 1)!s:>7} "
-                     f"{r.get('decode_vs_llama_cpp', '-')!s:>12}" + (f"  ({r['note']})" if r["note"] else ""))
-    if llama.get("available"):
-        lines.append(f"llama.cpp (same GGUF, {out['threads']} threads): first token {llama['first_token_s_p50']} s, "
-                     f"{llama['decode_tok_s'] and round(llama['decode_tok_s'], 1)} tok/s")
+                     f"{tok!s:>7} {r.get('decode_vs_llama_cpp', '-')!s:>12}" + (f"  ({r['note']})" if r["note"] else ""))
+    if llama_row.get("available"):
+        lines.append(f"llama.cpp (same GGUF, {out['threads']} threads): first token {llama_row['first_token_s_p50']} s, "
+                     f"{llama_row['decode_tok_s'] and round(llama_row['decode_tok_s'], 1)} tok/s")
     else:
-        lines.append(f"llama.cpp: {llama.get('note')}")
+        lines.append(f"llama.cpp: {llama_row.get('note')}")
     _emit(out, as_json, "\n".join(lines))
 
 
