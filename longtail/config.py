@@ -68,6 +68,8 @@ class Settings:
         "Popularity buckets: 'head' = most popular items that together hold this share of interactions."))
     tail_share_of_interactions: float = field(default=0.2, metadata=_help(
         "Popularity buckets: 'tail' = least popular items that together hold this share of interactions."))
+    gem_weight: float = field(default=0.0, metadata=_help(
+        "Weight of the hidden-gem boost for under-exposed items with high predicted appeal; 0 = off."))
     personalization: float = field(default=0.0, metadata=_help(
         "Weight of the user's history in the query vector, 0..1 (0 = off)."))
 
@@ -102,7 +104,7 @@ class Settings:
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name}={getattr(self, name)!r} is not one of {', '.join(allowed)}.")
         for name in ("dense_weight", "tail_share", "relevance_floor", "exposure_weight", "head_share",
-                     "tail_share_of_interactions", "personalization"):
+                     "tail_share_of_interactions", "personalization", "gem_weight"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{name}={value} must lie between 0 and 1.")

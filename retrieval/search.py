@@ -129,7 +129,7 @@ class Searcher:
         self.vectors[[self.row[stored_ids[n]] for n in keep]] = vectors[keep]
         self.lexical = BM25Index([self.items[i].embedding_text(max_chars) for i in self.ids])
         self.popularity = popularity or Popularity.from_store(db, self.items)
-        self.gem_scores = gem_scores or {}
+        self.gem_scores = gem_scores if gem_scores is not None else {}  # shared, may fill later
         self._arrays()
 
     def _arrays(self) -> None:

@@ -101,14 +101,25 @@ class Store:
                 s = self.settings
                 pop = Popularity.from_store(self.db, self.db.items(), s.head_share, s.tail_share_of_interactions,
                                             s.exposure_weight)
+                if s.gem_weight > 0 and not self.gem_scores:
+                    self.gem_scores.update(self._train_gems())
                 self._searcher = Searcher(self.db, self.index, pop, self.gem_scores, s.embed_max_chars)
             return self._searcher
+
+    def _train_gems(self) -> dict[str, float]:
+        """Out-of-fold hidden-gem scores (predicted appeal from item text) for the boost; see evaluation.gems."""
+        from evaluation.gems import train_gem_model
+
+        counts = self.db.interaction_counts()
+        if not counts:
+            return {}
+        return dict(train_gem_model(list(self.db.items().values()), counts).oof)
 
     def params(self, **overrides: Any) -> SearchParams:
         s = self.settings
         base = dict(reranker=s.reranker, lam=s.lambda_, tail_share=s.tail_share, floor=s.relevance_floor,
                     candidates=s.candidates, fusion=s.fusion, dense_weight=s.dense_weight,
-                    personalization=s.personalization)
+                    personalization=s.personalization, gem_weight=s.gem_weight)
         base.update({k: v for k, v in overrides.items() if v is not None})
         return SearchParams(**base)
 

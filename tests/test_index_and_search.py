@@ -162,3 +162,20 @@ def test_only_one_process_indexes_an_on_disk_store_at_a_time(tmp_path):
         with pytest.raises(RuntimeError, match="Another process is indexing"):
             store.sync_index(progress=False)
     assert store.sync_index(progress=False).embedded == 5
+
+
+def test_gem_weight_trains_gem_scores_and_boosts_under_exposed_items(tmp_path):
+    pytest.importorskip("sklearn")
+    items = [Item(f"g{n}", f"{'premium leather' if n % 2 else 'plain'} wallet {n}", "A wallet.") for n in range(40)]
+    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store=unique("gems"), gem_weight=0.5),
+                  client=chromadb.EphemeralClient(), embedder=HashEmbedder(), db=CatalogDB())
+    store.db.replace_items(items)
+    # "premium leather" wallets sell, plain ones don't: appeal is learnable from the text
+    store.db.add_interactions([(f"u{k}", f"g{n}", "purchase", "") for n in range(1, 40, 2) for k in range(n % 7 + 2)])
+    store.sync_index(progress=False)
+    hits = store.search("wallet", k=40, lam=0.3, floor=0.0)
+    assert store.gem_scores and all(h.trace.gem_score is not None for h in hits)
+    premium = [h.trace.gem_score for h in hits if "premium" in h.item.title]
+    plain = [h.trace.gem_score for h in hits if "plain" in h.item.title]
+    assert np.mean(premium) > np.mean(plain)
+    assert any(h.trace.boost > 0 for h in hits)
