@@ -113,10 +113,17 @@ def train(cfg: FinetuneConfig, model: Any, tokenizer: Any, train_enc: Sequence[E
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * total_steps), total_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
 
+    def lora_only(models: list, weights: list, _dir: str) -> None:
+        """Checkpoints hold the trainable (LoRA) weights only, not a copy of the frozen base model."""
+        for i, w in enumerate(weights):
+            keep = {n for n, p in accelerator.unwrap_model(models[i]).named_parameters() if p.requires_grad}
+            weights[i] = {k: v for k, v in w.items() if k in keep}
+
+    hook = accelerator.register_save_state_pre_hook(lora_only)
     res = TrainResult(total_steps=total_steps)
     start_epoch, skip, patience_left = 0, 0, cfg.patience
     if cfg.resume and (ckpt / "state.json").exists():
-        accelerator.load_state(str(ckpt))
+        accelerator.load_state(str(ckpt), strict=False)
         state = json.loads((ckpt / "state.json").read_text())
         scheduler.load_state_dict(state["scheduler"])
         res = TrainResult(**{k: v for k, v in state["result"].items() if k in TrainResult.__dataclass_fields__})
@@ -203,6 +210,7 @@ def train(cfg: FinetuneConfig, model: Any, tokenizer: Any, train_enc: Sequence[E
         validate()
     if not val_enc and accelerator.is_main_process:
         save_adapter(accelerator.unwrap_model(model), tokenizer, output)
+    hook.remove()
     res.stopped = stop or "epochs"
     res.seconds = time.perf_counter() - t0
     accelerator.wait_for_everyone()

@@ -140,6 +140,8 @@ def test_resume_from_checkpoint_matches_uninterrupted_run(tokenizer, tmp_path):
     first = lora_model(tokenizer, cfg())
     r1 = train(cfg(max_steps=6, max_minutes=1e-9), first, tokenizer, enc, [], tmp_path / "b", progress=False)
     assert r1.stopped == "time_budget" and (tmp_path / "b" / "checkpoint" / "state.json").exists()
+    saved = (tmp_path / "b" / "checkpoint" / "model.safetensors").stat().st_size
+    assert saved < 0.5 * sum(p.numel() * 4 for p in first.parameters())  # LoRA weights only, not the base
     second = lora_model(tokenizer, cfg())
     r2 = train(cfg(max_steps=6), second, tokenizer, enc, [], tmp_path / "b", progress=False)
     assert r2.resumed_from == 1 and r2.steps == 6
