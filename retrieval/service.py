@@ -26,9 +26,9 @@ class Store:
     def __init__(self, settings: Settings, client: Any = None, embedder: Embedder | None = None,
                  db: CatalogDB | None = None):
         self.settings = settings
-        self.db = db or CatalogDB(settings.catalog_db)
+        self.db = db if db is not None else CatalogDB(settings.catalog_db)  # an empty CatalogDB is falsy
         self.client = client if client is not None else make_chroma_client(settings)
-        self.embedder = embedder or load_embedder(settings.embedding_model)
+        self.embedder = embedder if embedder is not None else load_embedder(settings.embedding_model)
         self.index = ItemIndex(self.client, self.embedder, settings.store, settings.embed_max_chars)
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
