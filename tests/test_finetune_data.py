@@ -184,7 +184,7 @@ def test_allocate_and_sample():
 
 def test_config_file_and_errors(tmp_path):
     cfg = load_config(ROOT / "finetune.toml")
-    assert cfg.output_dir == "finetune/adapters/default" and cfg.target_modules == ("q_proj", "v_proj")
+    assert cfg.output_dir == "finetune/adapters/default" and cfg.target_modules[:2] == ("q_proj", "k_proj")
     bad = tmp_path / "bad.toml"
     bad.write_text("[train]\nlearning_rate = 0.1\n")
     with pytest.raises(FinetuneConfigError, match="Unknown fine-tuning setting 'learning_rate'"):
