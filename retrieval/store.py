@@ -7,9 +7,11 @@ Encoding of the next batch overlaps with the Chroma write of the previous one (a
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -76,14 +78,17 @@ class ItemIndex:
         self.client = client
         self.embedder = embedder
         self.max_chars = max_chars
+        # One collection per (store, embedding model): vectors of two models never mix, and switching models
+        # back and forth does not re-embed. Chroma names allow [a-zA-Z0-9._-], 3-512 chars.
+        model = re.sub(r"[^a-zA-Z0-9._-]+", "-", Path(embedder.name).name or embedder.name).strip("-._")[-48:]
         self.collection = client.get_or_create_collection(
-            f"{name}-items", embedding_function=None,
+            f"{name}-items-{model or 'model'}", embedding_function=None,
             metadata={"embedding_model": embedder.name, "dim": embedder.dim},
             configuration={"hnsw": {"space": "cosine", "ef_search": 100}})
         built_with = (self.collection.metadata or {}).get("embedding_model")
         if built_with and built_with != embedder.name:
-            raise IndexMismatch(f"Collection {name}-items was built with {built_with!r}, not {embedder.name!r}: "
-                                f"run `longtail index --rebuild` or use the same embedding_model.")
+            raise IndexMismatch(f"Collection {self.collection.name} was built with {built_with!r}, not "
+                                f"{embedder.name!r}: run `longtail index --rebuild`.")
 
     def count(self) -> int:
         return self.collection.count()

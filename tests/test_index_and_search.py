@@ -72,12 +72,16 @@ def test_interrupted_index_run_rerun_ends_with_the_same_store(tmp_path):
     np.testing.assert_allclose(vectors[order], clean_vectors[np.argsort(clean_ids)], atol=1e-6)
 
 
-def test_index_refuses_a_collection_built_with_another_embedder(tmp_path):
+def test_each_embedding_model_gets_its_own_collection(tmp_path):
     client = chromadb.EphemeralClient()
     name = unique("mixed")
-    ItemIndex(client, HashEmbedder(256), name, 1000)
-    with pytest.raises(RuntimeError, match="--rebuild"):
-        ItemIndex(client, HashEmbedder(128), name, 1000)
+    items = [Item("a", "red kettle"), Item("b", "blue kettle")]
+    big, small = ItemIndex(client, HashEmbedder(256), name, 1000), ItemIndex(client, HashEmbedder(128), name, 1000)
+    assert big.collection.name != small.collection.name and big.collection.name.endswith("hash-256")
+    big.sync(items, progress=False)
+    assert small.count() == 0  # vectors of two models never mix
+    assert small.sync(items, progress=False).embedded == 2
+    assert ItemIndex(client, HashEmbedder(256), name, 1000).sync(items, progress=False).embedded == 0
 
 
 def test_hybrid_fusion_ranks_items_found_by_both_sides_first(tmp_path):
