@@ -416,7 +416,7 @@ def summarise(scores: Sequence[TurnScore]) -> dict[str, Any]:
 
 
 def run_cases(assistant: Any, cases: Sequence[dict], progress: bool = True,
-              on_turn: Callable[[dict, TurnScore], None] | None = None) -> list[TurnScore]:
+              on_turn: Callable[[dict, TurnScore, list], None] | None = None) -> list[TurnScore]:
     """Play every case in its own session (context turns first) and score the last turn."""
     import time
 
@@ -449,5 +449,5 @@ def run_cases(assistant: Any, cases: Sequence[dict], progress: bool = True,
                 score.notes.append("no not-found message")
         scores.append(score)
         if on_turn:
-            on_turn(case, score)
+            on_turn(case, score, events)
     return scores

@@ -9,10 +9,8 @@ deterministic router; such turns count as the model's failures in ``model_tool_c
 
 from __future__ import annotations
 
-import time
 from typing import Any, Sequence
 
-from tqdm.auto import tqdm
 
 from longtail.config import Settings
 
@@ -49,34 +47,21 @@ def pick_cases(cases: Sequence[dict], n: int) -> list[dict]:
 
 
 def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = True) -> dict[str, Any]:
-    """Run the cases through ``assistant`` and summarise, adding the model-only figures."""
-    from assistant import safety
-    from assistant.events import Done, Products, ToolCall
-    from assistant.quality import score_turn, summarise
+    """Run the cases through ``assistant`` (the quality benchmark's own loop) and summarise, adding the
+    model-only figures: a turn counts for the model only if its own tool call, not the router's fallback, won."""
+    from assistant.events import ToolCall
+    from assistant.quality import run_cases, summarise
 
-    refusals = [safety.REFUSAL, safety.HARMFUL_REFUSAL, safety.INJECTION_REFUSAL]
-    scores, model_ok, tool_cases = [], 0, 0
-    for n, case in enumerate(tqdm(cases, desc=f"quality ({label})", disable=not progress)):
-        session = f"ft-eval-{label}-{n}"
-        prev: list[str] = []
-        for msg in case["context"]:
-            for e in assistant.respond(session, msg):
-                if isinstance(e, Products):
-                    prev = [h.item.id for h in e.hits]
-        t0 = time.perf_counter()
-        events = list(assistant.respond(session, case["message"]))
-        seconds = time.perf_counter() - t0
-        done = next((e for e in events if isinstance(e, Done)), None)
-        meta: dict = {}
-        if done and done.message_id:
-            meta = next((m for m in assistant.conversations.messages(session)
-                         if m.get("message_id") == done.message_id), {})
-        score = score_turn(case, events, prev, assistant.store, assistant.checker, refusals, meta, seconds)
-        scores.append(score)
+    counts = {"model_ok": 0, "tool_cases": 0}
+
+    def model_only(case: dict, score: Any, events: list) -> None:
         if not case["refusal"]:
-            tool_cases += 1
+            counts["tool_cases"] += 1
             calls = [e for e in events if isinstance(e, ToolCall) and e.error is None]
-            model_ok += score.tool_ok and not (calls and calls[-1].fallback)
+            counts["model_ok"] += score.tool_ok and not (calls and calls[-1].fallback)
+
+    scores = run_cases(assistant, cases, progress=progress, on_turn=model_only)
+    model_ok, tool_cases = counts["model_ok"], counts["tool_cases"]
     summary = summarise(scores)
     summary["model_tool_choice"] = round(model_ok / tool_cases, 4) if tool_cases else None
     stats = assistant.stats

@@ -89,21 +89,22 @@ class Store:
     def refresh_popularity(self) -> None:
         """Re-read interaction and impression counts (new likes, purchases) without rebuilding the index."""
         if self._searcher is not None:
-            s = self.settings
-            self._searcher.popularity = Popularity.from_store(
-                self.db, self.db.items(), s.head_share, s.tail_share_of_interactions, s.exposure_weight)
+            self._searcher.popularity = self._popularity()
+
+    def _popularity(self) -> Popularity:
+        s = self.settings
+        return Popularity.from_store(self.db, self.db.items(), s.head_share, s.tail_share_of_interactions,
+                                     s.exposure_weight)
 
     # -- searching ---------------------------------------------------------------------------------------
     @property
     def searcher(self) -> Searcher:
         with self._lock:
             if self._searcher is None:
-                s = self.settings
-                pop = Popularity.from_store(self.db, self.db.items(), s.head_share, s.tail_share_of_interactions,
-                                            s.exposure_weight)
-                if s.gem_weight > 0 and not self.gem_scores:
+                if self.settings.gem_weight > 0 and not self.gem_scores:
                     self.gem_scores.update(self._train_gems())
-                self._searcher = Searcher(self.db, self.index, pop, self.gem_scores, s.embed_max_chars)
+                self._searcher = Searcher(self.db, self.index, self._popularity(), self.gem_scores,
+                                          self.settings.embed_max_chars)
             return self._searcher
 
     def _train_gems(self) -> dict[str, float]:
