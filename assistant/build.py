@@ -74,4 +74,4 @@ def build_assistant(settings: Settings, store: Store | None = None, model: ChatM
     store_name = policies.facts.get("store_name", settings.store)
     return Assistant(store, model if model is not None else load_model(settings), conversations, orders, policies,
                      store_name=store_name, tool_mode=tool_mode, max_message_chars=settings.max_message_chars,
-                     **options)
+                     **{"reply_tokens": settings.llm_reply_tokens, **options})

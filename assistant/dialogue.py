@@ -89,7 +89,7 @@ class Outcome:
 class Assistant:
     def __init__(self, store: Store, model: ChatModel, conversations: ConversationStore, orders: OrderBook,
                  policies: PolicyIndex, store_name: str = "our store", tool_mode: str = "auto",
-                 max_message_chars: int = 2000, k: int = 5, reply_tokens: int = 48):
+                 max_message_chars: int = 2000, k: int = 5, reply_tokens: int = 100):
         if tool_mode not in ("auto", "model", "router"):
             raise ValueError(f"tool_mode={tool_mode!r}: use 'auto', 'model' or 'router'.")
         self.store = store

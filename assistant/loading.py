@@ -9,7 +9,8 @@
   ``auto`` = :data:`CPU_DEFAULT` (fp32) on CPU (bf16 is faster but hurt the 135M model's replies) and 4bit on
   CUDA. When bitsandbytes cannot load a mode on this machine, the loader says so and falls back to fp32.
 * A LoRA adapter (``settings.llm_adapter``, else ``finetune/adapters/default`` when it exists) is applied with
-  peft and merged into the weights (merging keeps decoding as fast as the base model).
+  peft and merged into the weights (merging keeps decoding as fast as the base model). For 8-bit / 4-bit the
+  merge happens in fp32 first (cached under the model cache), then the merged weights are quantized.
 """
 
 from __future__ import annotations
@@ -93,6 +94,38 @@ def ensure_converted(settings: Settings, progress: bool = True) -> Path:
     return target
 
 
+def ensure_merged(settings: Settings, source: str, adapter: Path, progress: bool = True) -> Path:
+    """``source`` with ``adapter`` merged in, saved once under the model cache (keyed by both): the starting point
+    for quantizing a fine-tuned model."""
+    import hashlib
+
+    key = hashlib.sha1(source.encode())
+    for f in sorted(adapter.glob("adapter_*")):
+        key.update(f.read_bytes())
+    target = settings.cache_dir / "models" / f"merged-{Path(source).name}-{key.hexdigest()[:12]}"
+    if (target / "config.json").exists() and any(target.glob("*.safetensors")):
+        return target
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if progress:
+        print(f"Merging adapter {adapter} into {source} (once; cached in {target}) ...", flush=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+        model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    tmp = target.with_name(target.name + ".tmp")
+    model.save_pretrained(tmp)
+    AutoTokenizer.from_pretrained(source).save_pretrained(tmp)
+    if target.exists():
+        import shutil
+
+        shutil.rmtree(target)
+    tmp.rename(target)
+    return target
+
+
 def cpu_has_fast_bf16() -> bool:
     try:
         import torch
@@ -144,6 +177,12 @@ def load_model_and_tokenizer(settings: Settings, quantization: str | None = None
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     source = settings.llm_model or str(ensure_converted(settings, progress))
     mode = resolve_quantization(quantization or settings.llm_quantization, device)
+    used_adapter = adapter_path(settings) if adapter else None
+    merged = False
+    if used_adapter is not None and mode in ("8bit", "4bit"):
+        # quantized layers cannot take a merge, and an unmerged adapter slows every token: merge in fp32 once
+        # (cached), then quantize the merged weights
+        source, merged = str(ensure_merged(settings, source, used_adapter, progress)), True
     kwargs: dict[str, Any] = {}
     note = ""
     if mode == "bf16":
@@ -174,8 +213,7 @@ def load_model_and_tokenizer(settings: Settings, quantization: str | None = None
         model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
     if mode in ("none", "bf16"):
         model = model.to(device)
-    used_adapter = adapter_path(settings) if adapter else None
-    if used_adapter is not None:
+    if used_adapter is not None and not merged:  # (merged: already in the weights, even after a fp32 fallback)
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, str(used_adapter))

@@ -75,6 +75,8 @@ def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
         q = report["quality"]
         lines += ["", f"## Assistant quality benchmark (test templates, {q['cases']} cases over {q['templates']} "
                       "templates)", "", table(q)]
+        if report.get("quality_command"):
+            lines += ["", f"Measured with `{report['quality_command']}`."]
     elif report.get("quality_note"):
         lines += ["", "## Assistant quality benchmark", "", report["quality_note"]]
     lines += ["", "## Limits", "",

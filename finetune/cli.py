@@ -44,12 +44,14 @@ def _print_stats(data: dict[str, Any]) -> None:
               help="TOML file of fine-tuning settings (default: finetune.toml when present).")
 @click.option("--stats", "stats_only", is_flag=True, help="Build the dataset and print its statistics only.")
 @click.option("--dry-run", is_flag=True, help="Build data, load the model, time one batch; train nothing.")
+@click.option("--quality-only", is_flag=True,
+              help="Only rerun the quality benchmark (base vs the adapter in output_dir) and update its card.")
 @click.option("--output", help="Override output_dir.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any setting (repeatable).")
 @click.option("--help-config", is_flag=True, help="List every setting with its default and help text.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def finetune(config_path: str | None, stats_only: bool, dry_run: bool, output: str | None, sets: tuple[str, ...],
-             help_config: bool, as_json: bool) -> None:
+def finetune(config_path: str | None, stats_only: bool, dry_run: bool, quality_only: bool, output: str | None,
+             sets: tuple[str, ...], help_config: bool, as_json: bool) -> None:
     """Fine-tune the assistant's model (LoRA; QLoRA on CUDA) on support and store dialogues."""
     if help_config:
         for name, default, text in FinetuneConfig.describe():
@@ -73,12 +75,24 @@ def finetune(config_path: str | None, stats_only: bool, dry_run: bool, output: s
     parts = ["longtail", "finetune"] + (["--config", path] if path else []) + [f"--set {s}" for s in sets] + (
         ["--output", output] if output else [])
     try:
-        report = run(cfg, _settings(), stats_only=stats_only, dry_run=dry_run, progress=not as_json,
-                     command=" ".join(parts))
+        if quality_only:
+            from .run import quality_only as rerun_quality
+
+            report = rerun_quality(cfg, _settings(), progress=not as_json,
+                                   command=" ".join(parts[:2] + ["--quality-only"] + parts[2:]))
+        else:
+            report = run(cfg, _settings(), stats_only=stats_only, dry_run=dry_run, progress=not as_json,
+                         command=" ".join(parts))
     except FinetuneConfigError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
+        return
+    if quality_only:
+        from .evaluate import table
+
+        click.echo(table(report["quality"]))
+        click.echo(f"model card: {cfg.output / 'README.md'}")
         return
     _print_stats(report["data"])
     if "dry_run" in report:

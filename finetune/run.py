@@ -139,6 +139,28 @@ def run(cfg: FinetuneConfig, settings: Settings, stats_only: bool = False, dry_r
     return report
 
 
+def quality_only(cfg: FinetuneConfig, settings: Settings, progress: bool = True, command: str | None = None
+                 ) -> dict[str, Any]:
+    """Rerun only the quality benchmark (base vs the adapter already in ``cfg.output``) and rewrite its card,
+    keeping the training report in its ``metrics.json``."""
+    from .config import FinetuneConfigError
+    from .evaluate import quality_comparison
+
+    metrics = cfg.output / "metrics.json"
+    if not metrics.exists():
+        raise FinetuneConfigError(f"No {metrics}: train first (`longtail finetune --config ...`), or point "
+                                  f"--output at an adapter folder written by `longtail finetune`.")
+    report = json.loads(metrics.read_text())
+    settings = settings.replace(llm_model=cfg.model) if cfg.model else settings
+    report["quality"] = quality_comparison(settings, str(cfg.output), cfg.quality_cases or 60, cfg.seed, progress)
+    report["quality_command"] = command or command_line()
+    report.pop("quality_note", None)
+    from .card import write_card
+
+    write_card(cfg.output, report)
+    return report
+
+
 def _load_best(model: Any, folder: Any) -> None:
     """Put the best adapter (saved at the best validation) back into the in-memory model."""
     from pathlib import Path

@@ -81,6 +81,8 @@ class Settings:
     llm_quantization: str = field(default="auto", metadata=_help(
         "'auto', 'none' (fp32), 'bf16', '8bit' or '4bit' (bitsandbytes)."))
     llm_adapter: str = field(default="", metadata=_help("Path of a LoRA adapter; empty = the shipped default."))
+    llm_reply_tokens: int = field(default=100, metadata=_help(
+        "Most tokens the model writes after a tool result (the fine-tuning replies are ~75 tokens, at most ~120)."))
     openai_base_url: str = field(default="http://localhost:8080/v1", metadata=_help(
         "Base URL of the OpenAI-compatible server when llm_backend='openai'."))
     openai_api_key: str = field(default="", metadata=_help("API key for the OpenAI-compatible server, if any."))
@@ -113,7 +115,7 @@ class Settings:
         if self.lambda_ < 0:
             raise ConfigError(f"lambda_={self.lambda_} must be >= 0 (0 turns the long-tail re-ranking off).")
         for name in ("embed_batch_size", "embed_max_chars", "candidates", "chroma_port", "port",
-                     "max_message_chars"):
+                     "max_message_chars", "llm_reply_tokens"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
         if not self.store.replace("-", "").replace("_", "").isalnum() or len(self.store) < 3:

@@ -139,6 +139,7 @@ class Searcher:
         self.in_stock = np.array([i.in_stock for i in items], dtype=bool)
         self.brand = np.array([i.brand.lower() for i in items], dtype=object)
         self.category = [tuple(c.lower() for c in i.category) for i in items]
+        self._category_masks: dict[str, np.ndarray] = {}
 
     def refresh_exposure(self) -> None:
         self.popularity.set_exposure(self.db.exposure_counts())
@@ -160,12 +161,20 @@ class Searcher:
         if filters.exclude_brands:
             m &= ~np.isin(self.brand, [b.lower() for b in filters.exclude_brands])
         if filters.category:
-            wanted = filters.category.lower()
-            m &= np.array([wanted in path for path in self.category], dtype=bool)
+            m &= self._category_mask(filters.category.lower())
         for item_id in exclude:
             if item_id in self.row:
                 m[self.row[item_id]] = False
         return m
+
+    def _category_mask(self, wanted: str) -> np.ndarray:
+        """Rows whose category path contains ``wanted`` (cached: a Python pass over every item costs ms)."""
+        mask = self._category_masks.get(wanted)
+        if mask is None:
+            if len(self._category_masks) > 256:
+                self._category_masks.clear()
+            mask = self._category_masks[wanted] = np.array([wanted in path for path in self.category], dtype=bool)
+        return mask
 
     # -- the pipeline ------------------------------------------------------------------------------------
     def query_vector(self, query: str, history: Sequence[str] = (), weight: float = 0.0) -> np.ndarray:
@@ -186,7 +195,8 @@ class Searcher:
         rows = np.flatnonzero(mask)
         if rows.size == 0:
             return []
-        sims = self.vectors[rows] @ q
+        # a dense mask: one matrix-vector product over all rows beats copying most of the matrix first
+        sims = (self.vectors @ q)[rows] if rows.size * 4 > len(self.ids) else self.vectors[rows] @ q
         top = np.argpartition(-sims, min(n, rows.size) - 1)[:n] if rows.size > n else np.arange(rows.size)
         top = top[np.argsort(-sims[top], kind="stable")]
         return [(int(rows[t]), float(sims[t])) for t in top if sims[t] > 0]  # orthogonal = unrelated

@@ -46,6 +46,25 @@ def test_finetune_command_trains_and_writes_card(tmp_path, tiny_dir):
     assert "## Reproduce" in card and "--set max_steps=3" in card and "| test | fine-tuned |" in card
     assert not (out / "checkpoint").exists()
 
+    # the quality benchmark alone, rerun on the trained adapter: base and fine-tuned side by side in the card
+    args = ["--data-dir", str(tmp_path / "d"), "--chroma-mode", "ephemeral", "--embedding-model", "hash-64",
+            "finetune", "--quality-only", "--output", str(out), "--json", "--set", "model=" + str(tiny_dir),
+            "--set", "quality_cases=3"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["quality"]["cases"] == 3 and report["training"]["steps"] == 3  # training report kept
+    for label in ("base", "fine-tuned"):
+        assert report["quality"][label]["turns"] == 3 and report["quality"][label]["privacy_leaks"] == 0
+    card = (out / "README.md").read_text()
+    assert "| figure | base | fine-tuned |" in card and "--quality-only" in card and "| test | fine-tuned |" in card
+
+
+def test_quality_only_needs_a_trained_adapter(tmp_path):
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "finetune", "--quality-only", "--output",
+                                      str(tmp_path / "nothing")])
+    assert result.exit_code != 0 and "train first" in result.output
+
 
 def test_finetune_command_reports_bad_settings(tmp_path):
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "finetune", "--set", "lora_rank=8"])
