@@ -13,7 +13,7 @@ from .conversations import ConversationStore
 from .dialogue import Assistant
 from .models import ChatModel, OpenAIChatModel, ScriptedChatModel
 from .orders import OrderBook
-from .policies import PolicyIndex, load_passages
+from .policies import PolicyIndex
 
 
 def store_files(settings: Settings) -> tuple[Path | None, Path | None, Path | None]:

@@ -147,7 +147,7 @@ def rec_markdown(ev: RecEvaluation, plots: Sequence[str] = ()) -> str:
         lines.append("")
     lines += [f"## Trade-off sweep on the reported split (base {ev.base}; descriptive, not used for the choice)",
               "", table(ev.sweep, k, "configuration"), ""]
-    lines += ["## Run", "", f"Timings: " + ", ".join(f"{k_} {v:.1f}" for k_, v in ev.timings.items()), ""]
+    lines += ["## Run", "", "Timings: " + ", ".join(f"{k_} {v:.1f}" for k_, v in ev.timings.items()), ""]
     lines += [f"![{p}]({p})" for p in plots]
     return "\n".join(lines) + "\n"
 

@@ -8,7 +8,7 @@ re-ranking (none / exposure penalty / xQuAD) -> top k with a :class:`Trace` each
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 import numpy as np

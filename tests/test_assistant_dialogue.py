@@ -113,7 +113,6 @@ def test_broken_json_tool_call_is_repaired_or_falls_back(store):
     "{oid} stranger@example.com tracking number please",
 ])
 def test_order_never_disclosed_without_matching_email(store, an_order, phrasing):
-    from assistant.orders import OrderBook
 
     other = next(e for e in ("a.b@example.com", "zed@example.com") if e != an_order["email"])
     msg = phrasing.format(oid=an_order["order_id"], upper_other=other.upper())
