@@ -280,19 +280,6 @@ def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int
 
 
 # ------------------------------------------------------------------------------------------------ eval
-def spread(cases: list[dict], n: int) -> list[dict]:
-    """``n`` cases taken round-robin over the templates (every template before any repeats)."""
-    by_template: dict[str, list[dict]] = {}
-    for case in cases:
-        by_template.setdefault(case["template"], []).append(case)
-    out: list[dict] = []
-    depth = 0
-    while len(out) < n and any(depth < len(v) for v in by_template.values()):
-        out += [v[depth] for v in by_template.values() if depth < len(v)][:n - len(out)]
-        depth += 1
-    return out
-
-
 def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> dict[str, Any]:
     from .build import build_assistant
     from .quality import run_cases, summarise
@@ -338,14 +325,14 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
     base model and fine-tuned adapter side by side."""
     from .loading import adapter_path
     from .models import ScriptedChatModel
-    from .quality import quality_cases
+    from .quality import quality_cases, spread_cases
 
     _set_threads(threads)
     settings = _settings(llm_backend=backend, llm_adapter=adapter)
     store = _open_store(settings, progress=not as_json)
     cases = quality_cases(store, seed, split)
     if sample:
-        cases = spread(cases, sample)
+        cases = spread_cases(cases, sample)
     if limit:
         cases = cases[:limit]
     runs: dict[str, Any] = {}
@@ -357,15 +344,15 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
         base = load_chat_model(settings, adapter=False, progress=not as_json)
         runs["base"] = _evaluate(settings, store, cases, base, "router", not as_json)
         if model_tools:
-            runs["base, model picks tools"] = _evaluate(settings, store, spread(cases, model_tools_cases), base,
-                                                        "model", not as_json)
+            runs["base, model picks tools"] = _evaluate(settings, store, spread_cases(cases, model_tools_cases),
+                                                        base, "model", not as_json)
         del base
         if adapter_path(settings) is not None:
             tuned = load_chat_model(settings, adapter=True, progress=not as_json)
             runs["fine-tuned"] = _evaluate(settings, store, cases, tuned, "router", not as_json)
             if model_tools:
-                runs["fine-tuned, model picks tools"] = _evaluate(settings, store, spread(cases, model_tools_cases),
-                                                                  tuned, "model", not as_json)
+                runs["fine-tuned, model picks tools"] = _evaluate(
+                    settings, store, spread_cases(cases, model_tools_cases), tuned, "model", not as_json)
         else:
             runs["fine-tuned"] = None
     out = {"split": split, "seed": seed, "cases": len(cases), "runs": runs}

@@ -382,6 +382,25 @@ def score_turn(case: dict, events: Sequence[Any], prev_shown: Sequence[str], sto
     return score
 
 
+def spread_cases(cases: Sequence[dict], n: int) -> list[dict]:
+    """At most ``n`` cases, round-robin over templates (every template represented before any repeats)."""
+    by_template: dict[str, list[dict]] = {}
+    for c in cases:
+        by_template.setdefault(c["template"], []).append(c)
+    out: list[dict] = []
+    depth = 0
+    while len(out) < min(n, len(cases)):
+        added = False
+        for t in sorted(by_template):
+            if depth < len(by_template[t]) and len(out) < n:
+                out.append(by_template[t][depth])
+                added = True
+        if not added:
+            break
+        depth += 1
+    return out
+
+
 def summarise(scores: Sequence[TurnScore]) -> dict[str, Any]:
     def rate(num: int, den: int) -> float | None:
         return round(num / den, 4) if den else None

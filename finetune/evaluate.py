@@ -22,28 +22,10 @@ ROWS = (("model_tool_choice", "tool choice by the model (no router rescue)"),
         ("explanation_faithfulness", "explanation faithfulness"),
         ("model_text_faithfulness", "model reply faithfulness (claims supported)"),
         ("model_sentences_kept", "model reply sentences kept by the fact checker"),
+        ("model_sentences_replaced", "model reply sentences replaced by a template explanation"),
         ("refusal_correctness", "refusals correct"),
         ("privacy_leaks", "privacy leaks"),
         ("seconds_per_turn_p50", "seconds per turn (median)"))
-
-
-def pick_cases(cases: Sequence[dict], n: int) -> list[dict]:
-    """At most ``n`` cases, round-robin over templates (every template represented before any repeats)."""
-    by_template: dict[str, list[dict]] = {}
-    for c in cases:
-        by_template.setdefault(c["template"], []).append(c)
-    out: list[dict] = []
-    depth = 0
-    while len(out) < min(n, len(cases)):
-        added = False
-        for t in sorted(by_template):
-            if depth < len(by_template[t]) and len(out) < n:
-                out.append(by_template[t][depth])
-                added = True
-        if not added:
-            break
-        depth += 1
-    return out
 
 
 def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = True) -> dict[str, Any]:
@@ -67,6 +49,8 @@ def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = Tru
     stats = assistant.stats
     sentences = stats.get("sentences", 0) + stats.get("dropped_sentences", 0)
     summary["model_sentences_kept"] = round(stats.get("sentences", 0) / sentences, 4) if sentences else None
+    summary["model_sentences_replaced"] = (round(stats.get("replaced_sentences", 0) / sentences, 4) if sentences
+                                           else None)
     summary["counters"] = dict(stats)
     return summary
 
@@ -76,13 +60,13 @@ def quality_comparison(settings: Settings, adapter: str | None, n_cases: int, se
     """The quality benchmark for the base model and for base + ``adapter``, on the same test cases."""
     from assistant.build import build_assistant
     from assistant.loading import load_chat_model
-    from assistant.quality import quality_cases
+    from assistant.quality import quality_cases, spread_cases
     from retrieval import Store, ensure_demo_store
 
     store = Store(settings)
     if settings.store == "demo":
         ensure_demo_store(store, progress=progress)
-    cases = pick_cases(quality_cases(store, seed, "test"), n_cases)
+    cases = spread_cases(quality_cases(store, seed, "test"), n_cases)
     out: dict[str, Any] = {"cases": len(cases), "templates": len({c["template"] for c in cases})}
     runs = [("base", settings.replace(llm_adapter=""), False)]
     if adapter:

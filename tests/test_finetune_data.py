@@ -207,7 +207,8 @@ def test_sample_is_stratified(dataset):
 
 def test_model_card_has_tables_and_command(tmp_path, dataset):
     from finetune.card import write_card
-    from finetune.evaluate import pick_cases, table
+    from assistant.quality import spread_cases as pick_cases
+    from finetune.evaluate import table
 
     cfg, ds = dataset
     quality = {"cases": 2, "templates": 2,
