@@ -183,3 +183,22 @@ def test_gem_weight_trains_gem_scores_and_boosts_under_exposed_items(tmp_path):
     plain = [h.trace.gem_score for h in hits if "plain" in h.item.title]
     assert np.mean(premium) > np.mean(plain)
     assert any(h.trace.boost > 0 for h in hits)
+
+
+@pytest.mark.parametrize("keep", [0.9, 0.1])
+def test_masked_dense_search_is_exact_for_dense_and_sparse_masks(tmp_path, keep):
+    """The in-memory filtered search (one product over all rows for dense masks, a gather for sparse ones) returns
+    exactly the brute-force top-n of the allowed rows."""
+    items = [Item(f"i{n}", f"item {n} {'red' if n % 3 else 'blue'} kettle {n % 7}", "", ("Home",), f"b{n % 5}",
+                  float(n)) for n in range(80)]
+    store = make_store(tmp_path, items=items)
+    searcher = store.searcher
+    rng = np.random.default_rng(0)
+    mask = rng.random(len(searcher.ids)) < keep
+    q = searcher.query_vector("red kettle 3")
+    got = searcher._dense(q, mask, 10, Filters(), "memory")
+    sims = searcher.vectors @ q
+    allowed = [r for r in np.argsort(-sims, kind="stable") if mask[r] and sims[r] > 0][:10]
+    assert np.allclose([s for _, s in got], sims[allowed], atol=1e-5)  # the same top-n scores (ties may swap rows)
+    assert all(mask[r] and abs(sims[r] - s) < 1e-5 for r, s in got)  # only allowed rows, with their true scores
+    assert len({r for r, _ in got}) == len(got) == len(allowed)
