@@ -59,7 +59,7 @@ def load_model(settings: Settings) -> ChatModel:
 
 
 def build_assistant(settings: Settings, store: Store | None = None, model: ChatModel | None = None,
-                    conversations: ConversationStore | None = None, tool_mode: str = "auto",
+                    conversations: ConversationStore | None = None, tool_mode: str | None = None,
                     **options: Any) -> Assistant:
     """An assistant over ``store`` (default: the settings' store, the demo store loaded on first use)."""
     if store is None:
@@ -73,5 +73,6 @@ def build_assistant(settings: Settings, store: Store | None = None, model: ChatM
         conversations = ConversationStore(":memory:" if in_memory else settings.store_dir / "conversations.sqlite")
     store_name = policies.facts.get("store_name", settings.store)
     return Assistant(store, model if model is not None else load_model(settings), conversations, orders, policies,
-                     store_name=store_name, tool_mode=tool_mode, max_message_chars=settings.max_message_chars,
+                     store_name=store_name, tool_mode=tool_mode or settings.llm_tool_mode,
+                     max_message_chars=settings.max_message_chars,
                      **{"reply_tokens": settings.llm_reply_tokens, **options})

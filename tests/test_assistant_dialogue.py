@@ -132,6 +132,25 @@ def test_scripted_model_cannot_bypass_order_check(store, an_order):
     assert NOT_FOUND in text_of(events)
 
 
+def test_invented_filters_are_dropped_and_miscopied_emails_fixed(store, an_order):
+    """A model's call is grounded in the shopper's words: a price limit nobody wrote goes, one they wrote stays,
+    and an email copied with a typo is replaced by the one in the message (never by anything else)."""
+    call = '<tool_call>{"name": "search_products", "arguments": {"query": "yoga mat", "max_price": 100.0}}</tool_call>'
+    bot = demo_assistant(ScriptedChatModel([call, "Here you go."]))
+    events = run(bot, "show me a yoga mat", session="g1")
+    assert first(events, ToolCall).arguments == {"query": "yoga mat"} and bot.stats["grounded_arguments"] == 1
+    call = call.replace("100.0", "40")
+    bot = demo_assistant(ScriptedChatModel([call, "Here you go."]))
+    events = run(bot, "show me a yoga mat under $40", session="g2")
+    assert first(events, ToolCall).arguments["max_price"] == 40 and bot.stats["grounded_arguments"] == 0
+    typo = an_order["email"][1:]  # what a small model does when copying: drops a character
+    call = json.dumps({"name": "order_status", "arguments": {"order_id": an_order["order_id"], "email": typo}})
+    bot = demo_assistant(ScriptedChatModel([f"<tool_call>{call}</tool_call>"]))
+    events = run(bot, f"where is order {an_order['order_id']}? email {an_order['email']}", session="g3")
+    assert first(events, ToolCall).arguments["email"] == an_order["email"]
+    assert an_order["tracking_number"] in text_of(events)
+
+
 def test_order_status_with_right_email_in_any_case(store, an_order):
     events = run(demo_assistant(), f"Where is my order {an_order['order_id'].lower()}? "
                                    f"Email: {an_order['email'].upper()}", session="own")

@@ -76,3 +76,25 @@ def test_quantized_model_carries_the_merged_adapter(parts, mode):
     stamp = folder.stat().st_mtime_ns
     assert ensure_merged(settings_for(root), str(root / "base"), root / "adapter", progress=False) == folder
     assert folder.stat().st_mtime_ns == stamp and folder.parent == settings_for(root).cache_dir / "models"
+
+
+def test_only_an_adapter_measured_reliable_picks_tools(tmp_path):
+    import json
+
+    from assistant.loading import trusted_with_tools
+
+    assert not trusted_with_tools(None) and not trusted_with_tools(tmp_path)  # no card
+    for measured, trusted in ((0.66, False), (0.97, True), (None, False)):
+        (tmp_path / "metrics.json").write_text(json.dumps({"quality": {"fine-tuned": {"model_tool_choice": measured}}}))
+        assert trusted_with_tools(tmp_path) is trusted
+    (tmp_path / "metrics.json").write_text("{}")
+    assert not trusted_with_tools(tmp_path)
+
+
+def test_shipped_adapter_only_goes_on_the_default_model(tmp_path):
+    from assistant.loading import SHIPPED_ADAPTER, adapter_path
+
+    other = Settings(data_dir=tmp_path, llm_model="HuggingFaceTB/SmolLM2-360M-Instruct")
+    assert adapter_path(other) is None
+    if (SHIPPED_ADAPTER / "adapter_config.json").exists():
+        assert adapter_path(Settings(data_dir=tmp_path)) == SHIPPED_ADAPTER
