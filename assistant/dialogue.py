@@ -217,8 +217,9 @@ class Assistant:
 
     def _grounded(self, name: str, args: Any, text: str, history: list[dict[str, str]], plan: Plan) -> Any:
         """The model's arguments with invented values taken out: a price or rating filter whose number the shopper
-        never wrote is dropped (the router's computed value is kept, e.g. for "cheaper"), and an order id / email /
-        item id not found in the message is replaced by the one the router read from it. Counted as
+        never wrote is dropped (the router's computed value is kept, e.g. for "cheaper"), an order id / email not
+        written in the message is replaced by the one the router read from it, and item ids the shopper did not
+        type are the ones the router resolved from what was shown ("the first and the third"). Counted as
         ``grounded_arguments``."""
         if not isinstance(args, dict):
             return args
@@ -237,10 +238,17 @@ class Assistant:
             else:
                 del out[key]
             self.stats["grounded_arguments"] += 1
-        for key in ("order_id", "email", "item_id"):
+        for key in ("order_id", "email"):
             value = out.get(key)
             if isinstance(value, str) and value and not _written(value, text) and same_tool \
                     and isinstance(plan.arguments.get(key), str) and _written(plan.arguments[key], text):
+                out[key] = plan.arguments[key]
+                self.stats["grounded_arguments"] += 1
+        for key in ("item_id", "item_ids"):  # ids the shopper did not type come from "the first / the third one"
+            value = out.get(key)
+            ids = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            if ids and same_tool and plan.arguments.get(key) and plan.arguments[key] != value \
+                    and not all(isinstance(i, str) and _written(i, text) for i in ids):
                 out[key] = plan.arguments[key]
                 self.stats["grounded_arguments"] += 1
         return out

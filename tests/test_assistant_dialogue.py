@@ -151,6 +151,21 @@ def test_invented_filters_are_dropped_and_miscopied_emails_fixed(store, an_order
     assert an_order["tracking_number"] in text_of(events)
 
 
+def test_ordinal_references_resolve_to_the_shown_items(store):
+    """'compare the first and the third': ids the shopper did not type are the shown ones, whatever the model wrote."""
+    bot = demo_assistant()  # the router runs the first turn
+    shown = [h.item.id for h in first(run(bot, "show me a yoga mat", session="o1"), Products).hits]
+    wrong = json.dumps({"name": "compare_products", "arguments": {"item_ids": ["LT-00001", "LT-00002"]}})
+    bot.model = ScriptedChatModel([f"<tool_call>{wrong}</tool_call>", "Here they are."])
+    bot.tool_mode = "model"
+    call = first(run(bot, "compare the first and the third", session="o1"), ToolCall)
+    assert call.arguments["item_ids"] == [shown[0], shown[2]] and bot.stats["grounded_arguments"] == 1
+    typed = json.dumps({"name": "compare_products", "arguments": {"item_ids": shown[3:5]}})
+    bot.model = ScriptedChatModel([f"<tool_call>{typed}</tool_call>", "Here they are."])
+    call = first(run(bot, f"compare {shown[3]} and {shown[4]}", session="o1"), ToolCall)
+    assert call.arguments["item_ids"] == shown[3:5]  # typed ids are the shopper's own: kept
+
+
 def test_order_status_with_right_email_in_any_case(store, an_order):
     events = run(demo_assistant(), f"Where is my order {an_order['order_id'].lower()}? "
                                    f"Email: {an_order['email'].upper()}", session="own")

@@ -124,8 +124,8 @@ def test_a_dialogue_turn_runs_on_the_tiny_model(tiny, tokenizer):
 
 
 def test_auto_quantization_choice():
-    from assistant.loading import resolve_quantization
+    from assistant.loading import cpu_has_fast_bf16, resolve_quantization
 
     assert resolve_quantization("auto", "cuda") == "4bit"
-    assert resolve_quantization("auto", "cpu") == "none"
+    assert resolve_quantization("auto", "cpu") == ("bf16" if cpu_has_fast_bf16() else "none")
     assert resolve_quantization("8bit", "cpu") == "8bit"
