@@ -76,7 +76,8 @@ def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
         lines += ["", f"## Assistant quality benchmark (test templates, {q['cases']} cases over {q['templates']} "
                       "templates)", "", table(q)]
         if report.get("quality_command"):
-            lines += ["", f"Measured with `{report['quality_command']}`."]
+            lines += ["", f"Measured with `{report['quality_command']}` (model weights: "
+                          f"{q.get('quantization', '?')}, the assistant's default on the machine that ran it)."]
         from assistant.loading import TOOL_TRUST
 
         measured = q.get("fine-tuned", {}).get("model_tool_choice")

@@ -77,6 +77,7 @@ def quality_comparison(settings: Settings, adapter: str | None, n_cases: int, se
         bot = build_assistant(s.replace(chroma_mode="ephemeral"), store=store, model=model,
                               tool_mode="model")
         out[label] = play(bot, cases, label, progress)
+        out["quantization"] = getattr(getattr(model, "loaded", None), "quantization", "?")
     return out
 
 
