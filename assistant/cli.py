@@ -282,17 +282,15 @@ def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int
 # ------------------------------------------------------------------------------------------------ eval
 def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> dict[str, Any]:
     from .build import build_assistant
-    from .quality import run_cases, summarise
+    from .quality import run_cases, sentence_rates, summarise
 
     bot = build_assistant(settings, store=store, model=model, tool_mode=tool_mode)
     scores = run_cases(bot, cases, progress=progress)
     summary = summarise(scores)
-    stats = bot.stats
-    judged = stats["sentences"] + stats["dropped_sentences"]
-    summary["reply_sentences"] = judged
-    summary["reply_sentence_replacement_rate"] = round(stats["replaced_sentences"] / judged, 4) if judged else None
-    summary["reply_sentence_drop_rate"] = (round((stats["dropped_sentences"] - stats["replaced_sentences"]) / judged, 4)
-                                           if judged else None)
+    rates = sentence_rates(bot.stats)
+    summary["reply_sentences"] = rates["judged"]
+    summary["reply_sentence_replacement_rate"] = rates["replaced"]
+    summary["reply_sentence_drop_rate"] = rates["dropped"]
     summary["tool_mode"] = bot.tool_mode
     summary["turns_scored"] = len(cases)
     summary["model"] = getattr(model, "name", "?")

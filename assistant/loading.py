@@ -81,14 +81,7 @@ def ensure_converted(settings: Settings, progress: bool = True) -> Path:
         del config.quantization_config
     plain = AutoModelForCausalLM.from_config(config)
     plain.load_state_dict(model.state_dict())
-    tmp = target.with_name(target.name + ".tmp")
-    plain.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    if target.exists():
-        import shutil
-
-        shutil.rmtree(target)
-    tmp.rename(target)
+    _save_checkpoint(plain, tokenizer, target)
     if progress:
         print(f"Converted in {time.perf_counter() - t0:.1f} s.", flush=True)
     return target
@@ -115,15 +108,20 @@ def ensure_merged(settings: Settings, source: str, adapter: Path, progress: bool
         warnings.simplefilter("ignore")
         base = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
         model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    _save_checkpoint(model, AutoTokenizer.from_pretrained(source), target)
+    return target
+
+
+def _save_checkpoint(model: Any, tokenizer: Any, target: Path) -> None:
+    """Write a cached checkpoint to a temporary folder, then move it into place (a crash leaves no half copy)."""
+    import shutil
+
     tmp = target.with_name(target.name + ".tmp")
     model.save_pretrained(tmp)
-    AutoTokenizer.from_pretrained(source).save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
     if target.exists():
-        import shutil
-
         shutil.rmtree(target)
     tmp.rename(target)
-    return target
 
 
 def cpu_has_fast_bf16() -> bool:

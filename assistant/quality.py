@@ -22,7 +22,7 @@ import json
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from retrieval import Item, Store
 
@@ -399,6 +399,19 @@ def spread_cases(cases: Sequence[dict], n: int) -> list[dict]:
             break
         depth += 1
     return out
+
+
+def sentence_rates(stats: Mapping[str, int]) -> dict[str, Any]:
+    """What the fact checker did to the model's reply sentences (from an assistant's ``stats``): how many it
+    judged and the shares kept, replaced by an item's template explanation, and dropped."""
+    judged = stats.get("sentences", 0) + stats.get("dropped_sentences", 0)
+    replaced = stats.get("replaced_sentences", 0)
+
+    def share(n: int) -> float | None:
+        return round(n / judged, 4) if judged else None
+
+    return {"judged": judged, "kept": share(stats.get("sentences", 0)), "replaced": share(replaced),
+            "dropped": share(stats.get("dropped_sentences", 0) - replaced)}
 
 
 def summarise(scores: Sequence[TurnScore]) -> dict[str, Any]:

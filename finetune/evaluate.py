@@ -32,7 +32,7 @@ def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = Tru
     """Run the cases through ``assistant`` (the quality benchmark's own loop) and summarise, adding the
     model-only figures: a turn counts for the model only if its own tool call, not the router's fallback, won."""
     from assistant.events import ToolCall
-    from assistant.quality import run_cases, summarise
+    from assistant.quality import run_cases, sentence_rates, summarise
 
     counts = {"model_ok": 0, "tool_cases": 0}
 
@@ -46,12 +46,9 @@ def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = Tru
     model_ok, tool_cases = counts["model_ok"], counts["tool_cases"]
     summary = summarise(scores)
     summary["model_tool_choice"] = round(model_ok / tool_cases, 4) if tool_cases else None
-    stats = assistant.stats
-    sentences = stats.get("sentences", 0) + stats.get("dropped_sentences", 0)
-    summary["model_sentences_kept"] = round(stats.get("sentences", 0) / sentences, 4) if sentences else None
-    summary["model_sentences_replaced"] = (round(stats.get("replaced_sentences", 0) / sentences, 4) if sentences
-                                           else None)
-    summary["counters"] = dict(stats)
+    rates = sentence_rates(assistant.stats)
+    summary["model_sentences_kept"], summary["model_sentences_replaced"] = rates["kept"], rates["replaced"]
+    summary["counters"] = dict(assistant.stats)
     return summary
 
 

@@ -274,9 +274,7 @@ def _matvec(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``matrix @ q`` on torch's thread pool, the one the query embedding just used. numpy's BLAS keeps its own
     threads spinning after a product, and on a small machine the next query's embedding then fights them (query
     embeddings of ~10 ms took ~100 ms right after a numpy product on 2 cores)."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch comes with sentence-transformers
-        return matrix @ q
+    import torch
+
     with torch.no_grad():
         return torch.mv(torch.from_numpy(np.ascontiguousarray(matrix)), torch.from_numpy(q)).numpy()
