@@ -227,7 +227,7 @@ def build_dataset(cfg: FinetuneConfig, src: Sources, progress: bool = True) -> D
         for row in rows:
             if tpl_part.get(row.template_id) != name:
                 continue
-            ex = maker.support(row)
+            ex = maker.with_context(maker.support(row))
             bar.update(1)
             if ex is None:
                 continue

@@ -36,6 +36,13 @@ from .support import ORDER_INTENTS, SupportPlan, SupportRow, store_values, suppo
 
 HISTORY_CHARS = 300  # the assistant keeps this much of each earlier message (Assistant._history)
 ORDINALS = ("first", "second", "third")
+# share of single-turn examples that get an earlier, unrelated search turn as context: after a search the next
+# message often changes topic (a policy question, an order, a human) or names a shown item by its id, and the model
+# must pick the tool from the new message, not repeat the search
+SWITCH_SHARE = 0.3
+SWITCH_FAMILIES = frozenset({"policy", "order_status", "order_missing_email", "order_missing_both", "start_return",
+                             "escalate", "off_topic", "harmful", "injection", "other_customers"})
+SHOWN_ID_SHARE = 0.5  # details / compare by id: share whose ids come from the earlier search's results
 
 
 @dataclass
@@ -134,6 +141,19 @@ class DialogueMaker:
         return [{"role": "assistant", "content": format_tool_call(name, args)},
                 {"role": "tool", "content": TOOL_RESULT_OPEN + safety.as_data(content) + TOOL_RESULT_CLOSE}], result
 
+    def with_context(self, example: Example | None) -> Example | None:
+        """``example`` (single-turn) after an earlier search turn, :data:`SWITCH_SHARE` of the time."""
+        if example is None or example.train_from != 1:
+            return example
+        history, shown = self.maybe_context()
+        if not history:
+            return example
+        hist = [{"role": m["role"], "content": m["content"][:HISTORY_CHARS]} for m in history]
+        example.messages = [example.messages[0], *hist, *example.messages[1:]]
+        example.train_from = 1 + len(hist)
+        example.items = tuple(dict.fromkeys([*(i.id for i in shown), *example.items]))
+        return example
+
     def example(self, kind: str, template: str, history: list[dict[str, str]], user: str,
                 tail: list[dict[str, str]], items: Sequence[str] = (), customers: Sequence[str] = (),
                 source: str = "catalog") -> Example:
@@ -183,6 +203,21 @@ class DialogueMaker:
     def seed_item(self) -> Item:
         return self.src.items[self.rng.choice(self.item_ids)]
 
+    def search_context(self) -> tuple[list[dict[str, str]], list[Item]]:
+        """An earlier search turn (the shopper's request and the reply the assistant gave) and the items it showed;
+        empty when the search finds fewer than two items."""
+        family = self.rng.choice(("search", "search_price", "search"))
+        args, slots = self.search_args(family, self.seed_item())
+        hits = run_tool(self.ctx(), "search_products", args)
+        if len(hits) < 2:
+            return [], []
+        user = self.rng.choice(T.FAMILIES[family]).format(**slots)
+        return ([{"role": "user", "content": user}, {"role": "assistant", "content": self.search_reply(hits, args["query"])}],
+                [h.item for h in hits][:3])
+
+    def maybe_context(self, share: float = SWITCH_SHARE) -> tuple[list[dict[str, str]], list[Item]]:
+        return self.search_context() if self.rng.random() < share else ([], [])
+
     def phrase(self, item: Item) -> str:
         leaf = (item.category[-1] if item.category else item.title).lower()
         options = [leaf]
@@ -230,8 +265,8 @@ class DialogueMaker:
                 return self._search(family, template, tid)
             if family.startswith("refine"):
                 return self._refine(family, template, tid)
-            maker = getattr(self, "_" + family)
-            return maker(family, template, tid)
+            made = getattr(self, "_" + family)(family, template, tid)
+            return self.with_context(made) if family in SWITCH_FAMILIES else made
         except ToolError:
             self.dropped += 1
             return None
@@ -321,7 +356,8 @@ class DialogueMaker:
                             [i.id for i in shown[:3]] + [i.id for i in items])
 
     def _details(self, family: str, template: str, tid: str, inject: bool = False) -> Example | None:
-        item = self.seed_item()
+        history, shown = self.maybe_context(SHOWN_ID_SHARE)
+        item = self.rng.choice(shown) if shown else self.seed_item()
         user = template.format(id=item.id)
         mutate = None
         if inject:
@@ -331,22 +367,28 @@ class DialogueMaker:
         reply = self.details_reply(row)
         if not self.grounded(reply, [item], [user]):
             return None
-        return self.example(family, tid, [], user, [*tail, {"role": "assistant", "content": reply}], [item.id])
+        return self.example(family, tid, history, user, [*tail, {"role": "assistant", "content": reply}],
+                            [i.id for i in shown] + [item.id])
 
     def _item_injection(self, family: str, template: str, tid: str) -> Example | None:
         return self._details(family, template, tid, inject=True)
 
     def _compare(self, family: str, template: str, tid: str) -> Example | None:
-        a = self.seed_item()
-        leaf = self.by_leaf.get(a.category[-1] if a.category else "", [])
-        others = [i for i in leaf if i != a.id] or [i for i in self.item_ids if i != a.id]
-        b = self.src.items[self.rng.choice(others)]
+        history, shown = self.maybe_context(SHOWN_ID_SHARE)
+        if shown:
+            a, b = self.rng.sample(shown, 2)
+        else:
+            a = self.seed_item()
+            leaf = self.by_leaf.get(a.category[-1] if a.category else "", [])
+            others = [i for i in leaf if i != a.id] or [i for i in self.item_ids if i != a.id]
+            b = self.src.items[self.rng.choice(others)]
         user = template.format(id=a.id, id2=b.id)
         tail, rows = self.turn("compare_products", {"item_ids": [a.id, b.id]})
         reply = self.compare_reply(rows)
         if not self.grounded(reply, [a, b], [user]):
             return None
-        return self.example(family, tid, [], user, [*tail, {"role": "assistant", "content": reply}], [a.id, b.id])
+        return self.example(family, tid, history, user, [*tail, {"role": "assistant", "content": reply}],
+                            [i.id for i in shown] + [a.id, b.id])
 
     def _policy(self, family: str, template: str, tid: str) -> Example | None:
         user = typo(template, self.rng) if self.rng.random() < 0.15 else template
@@ -370,8 +412,11 @@ class DialogueMaker:
             return None
         order, cid = picked
         email = order["email"] if self.rng.random() < 0.5 else self._wrong_email(order["email"])
-        user = template.format(oid=order["order_id"], email=email)
-        args = {"order_id": order["order_id"], "email": email}
+        oid = order["order_id"]
+        if self.rng.random() < 0.15:  # shoppers type ids and emails in any case; the call copies what they wrote
+            oid, email = self.rng.choice(((oid.lower(), email.upper()), (oid.lower(), email), (oid, email.upper())))
+        user = template.format(oid=oid, email=email)
+        args = {"order_id": oid, "email": email}
         tail, result = self.turn("order_status", args)
         reply = Assistant._order_reply("order_status", result)
         return self.example(family, tid, [], user, [*tail, {"role": "assistant", "content": reply}],
