@@ -46,6 +46,7 @@ def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = Tru
     model_ok, tool_cases = counts["model_ok"], counts["tool_cases"]
     summary = summarise(scores)
     summary["model_tool_choice"] = round(model_ok / tool_cases, 4) if tool_cases else None
+    summary["model_tool_counts"] = [model_ok, tool_cases]
     rates = sentence_rates(assistant.stats)
     summary["model_sentences_kept"], summary["model_sentences_replaced"] = rates["kept"], rates["replaced"]
     summary["counters"] = dict(assistant.stats)
@@ -78,16 +79,31 @@ def quality_comparison(settings: Settings, adapter: str | None, n_cases: int, se
     return out
 
 
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval (95% by default) for a proportion measured on ``n`` turns."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre, half = p + z * z / (2 * n), z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
+
+
 def table(comparison: dict[str, Any]) -> str:
-    """Markdown table: one row per figure, base and fine-tuned side by side."""
+    """Markdown table: one row per figure, base and fine-tuned side by side; the model's tool choice also shows its
+    counts and 95% interval (a few dozen turns: one miss moves it by 2 points)."""
     cols = [c for c in ("base", "fine-tuned") if c in comparison]
     lines = ["| figure | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for key, label in ROWS:
         cells = []
         for c in cols:
             v = comparison[c].get(key)
-            cells.append("n/a" if v is None else f"{v:.1%}" if isinstance(v, float) and key not in (
+            cell = ("n/a" if v is None else f"{v:.1%}" if isinstance(v, float) and key not in (
                 "seconds_per_turn_p50",) else f"{v:.2f}" if isinstance(v, float) else str(v))
+            counts = comparison[c].get("model_tool_counts") if key == "model_tool_choice" else None
+            if counts:
+                lo, hi = wilson(*counts)
+                cell += f" ({counts[0]}/{counts[1]}; 95% CI {lo:.0%}-{hi:.0%})"
+            cells.append(cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

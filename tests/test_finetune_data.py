@@ -142,6 +142,34 @@ def test_kinds_cover_the_issue(dataset):
     assert s["splits"]["train"]["first_tool"].get("search_products", 0) > 0
 
 
+def test_topic_switches_and_shown_ids_after_a_search(dataset):
+    """Single-turn families also appear after an earlier search (so the model learns to pick the tool from the new
+    message, not to repeat the search), and details / compare after a search name items that search showed."""
+    from assistant.dialogue import parse_tool_call
+    from finetune.dialogues import SWITCH_FAMILIES
+
+    _, ds = dataset
+    examples = [e for part in ds.parts.values() for e in part]
+    switched = [e for e in examples if (e.kind in SWITCH_FAMILIES or e.source == "bitext") and e.train_from > 1]
+    assert len({e.kind for e in switched}) >= 3, sorted({e.kind for e in switched})
+    for e in switched:
+        earlier, reply = e.messages[1:3]
+        assert earlier["role"] == "user" and reply["role"] == "assistant" and reply["content"].startswith(
+            ("Top pick:", "I found no")), reply
+        first = next(m for m in e.messages[e.train_from:] if m["role"] == "assistant")
+        if first["content"].startswith("<tool_call>"):  # the call answers the new message, not the old search
+            assert parse_tool_call(first["content"])[0] != "search_products"
+    by_shown = 0
+    for e in examples:
+        if e.kind in ("details", "compare") and e.train_from > 1:
+            shown_reply = e.messages[2]["content"]
+            name, args = parse_tool_call(e.messages[e.train_from + 1]["content"])
+            ids = [args["item_id"]] if name == "product_details" else args["item_ids"]
+            assert all(i in shown_reply for i in ids), (ids, shown_reply)
+            by_shown += 1
+    assert by_shown >= 5
+
+
 def test_bitext_rows_filled_with_store_values(bitext_csv, sources):
     rows = read_bitext(bitext_csv)
     assert len(rows) == len(BITEXT_ROWS)
@@ -227,6 +255,8 @@ def test_model_card_has_tables_and_command(tmp_path, dataset):
     assert json.loads((tmp_path / "metrics.json").read_text())["training"]["steps"] == 3
     assert table(quality).count("\n") == len(__import__("finetune.evaluate").evaluate.ROWS) + 1
     assert "| valid tool calls written by the model | n/a | n/a |" in table(quality)
+    quality["fine-tuned"]["model_tool_counts"] = [40, 44]
+    assert "| tool choice by the model (no router rescue) | 10.0% | 90.0% (40/44; 95% CI 79%-96%) |" in table(quality)
     cases = [{"template": t, "n": n} for t in "abc" for n in range(3)]
     picked = pick_cases(cases, 4)
     assert [c["template"] for c in picked] == ["a", "b", "c", "a"]
