@@ -57,6 +57,11 @@ def format_tool_call(name: str, arguments: dict[str, Any]) -> str:
     return f"{TOOL_CALL_OPEN}{json.dumps({'name': name, 'arguments': arguments}, ensure_ascii=False)}{TOOL_CALL_CLOSE}"
 
 
+# token budget for one tool call: decoding stops at </tool_call>, so only long calls use it. A start_return call
+# with an email and a reason is ~57 SmolLM2 tokens (a cap of 48 cut it mid-string: invalid JSON).
+CALL_TOKENS = 128
+
+
 def parse_tool_call(text: str) -> tuple[str, Any] | None:
     """(name, arguments) from a ``<tool_call>`` block; None when the text has no tool call at all.
 
@@ -257,12 +262,13 @@ class Assistant:
         """The model's tool call. Models with ``choose`` (local ones) are constrained: the tool name is picked
         from the valid names by log-likelihood, then the model writes the JSON arguments."""
         if not hasattr(self.model, "choose"):
-            return "".join(self.model.stream(messages, max_new_tokens=96, stop=(TOOL_CALL_CLOSE,)))
+            return "".join(self.model.stream(messages, max_new_tokens=CALL_TOKENS, stop=(TOOL_CALL_CLOSE,)))
         start = TOOL_CALL_OPEN + '{"name": "'
         scores = self.model.choose(messages, start, [f'{n}"' for n in TOOL_NAMES])
         name = TOOL_NAMES[max(range(len(scores)), key=scores.__getitem__)]
         head = f'{start}{name}", "arguments": '
-        body = "".join(self.model.stream(messages, max_new_tokens=48, stop=(TOOL_CALL_CLOSE, "\n"), suffix=head))
+        body = "".join(self.model.stream(messages, max_new_tokens=CALL_TOKENS, stop=(TOOL_CALL_CLOSE, "\n"),
+                                         suffix=head))
         return head + body
 
     # -- after the tool ------------------------------------------------------------------------------------------

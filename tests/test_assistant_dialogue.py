@@ -204,6 +204,38 @@ def test_start_return_needs_matching_email(store):
     assert "Return R-" in text_of(good)
 
 
+class TokenBudgetModel(ScriptedChatModel):
+    """A scripted local model: ``choose`` picks the scripted tool, ``stream`` honours ``max_new_tokens`` with
+    two-character tokens (SmolLM2 spends ~2 characters per token on ids and emails)."""
+
+    def choose(self, messages, suffix, options):
+        name = json.loads(self.turns[0])["name"]
+        return [1.0 if o == f'{name}"' else 0.0 for o in options]
+
+    def stream(self, messages, max_new_tokens=128, stop=(), suffix=""):
+        text = self.turns.pop(0) if self.turns else self.default
+        if suffix.endswith('"arguments": '):
+            text = json.dumps(json.loads(text)["arguments"]) + "}</tool_call>"
+        from assistant.models import cut_at_stop
+        text, _ = cut_at_stop(text, stop)
+        for n in range(0, min(len(text), 2 * max_new_tokens), 2):
+            yield text[n:n + 2]
+
+
+def test_long_tool_calls_are_not_cut(store):
+    from longtail.demo import DATA_DIR
+
+    order = next(o for o in json.loads((DATA_DIR / "orders.json").read_text()) if o["status"] == "delivered")
+    args = {"order_id": order["order_id"], "email": order["email"], "item_id": order["items"][0]["item_id"],
+            "reason": "the color is different from the photo"}
+    model = TokenBudgetModel([json.dumps({"name": "start_return", "arguments": args}), "Your return is started."])
+    events = run(demo_assistant(model, tool_mode="model"),
+                 f"please return {args['item_id']} from {args['order_id']} ({args['email']}): {args['reason']}")
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [(c.name, c.error, c.fallback) for c in calls] == [("start_return", None, False)]
+    assert calls[0].arguments == args and "Return R-" in text_of(events)
+
+
 def test_refinements_cheaper_brand_more_like_and_no_repeats(store):
     bot = demo_assistant()
     s = "refine"
