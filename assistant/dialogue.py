@@ -263,10 +263,12 @@ class Assistant:
         from the valid names by log-likelihood, then the model writes the JSON arguments."""
         if not hasattr(self.model, "choose"):
             return "".join(self.model.stream(messages, max_new_tokens=CALL_TOKENS, stop=(TOOL_CALL_CLOSE,)))
+        # the options and the forced head end where the training text's tokens end: `",` is one token and so is
+        # ` {"` (a head ending in a space would leave a lone-space token the model never saw before the arguments)
         start = TOOL_CALL_OPEN + '{"name": "'
-        scores = self.model.choose(messages, start, [f'{n}"' for n in TOOL_NAMES])
+        scores = self.model.choose(messages, start, [f'{n}",' for n in TOOL_NAMES])
         name = TOOL_NAMES[max(range(len(scores)), key=scores.__getitem__)]
-        head = f'{start}{name}", "arguments": '
+        head = f'{start}{name}", "arguments":'
         body = "".join(self.model.stream(messages, max_new_tokens=CALL_TOKENS, stop=(TOOL_CALL_CLOSE, "\n"),
                                          suffix=head))
         return head + body

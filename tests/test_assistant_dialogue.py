@@ -210,12 +210,12 @@ class TokenBudgetModel(ScriptedChatModel):
 
     def choose(self, messages, suffix, options):
         name = json.loads(self.turns[0])["name"]
-        return [1.0 if o == f'{name}"' else 0.0 for o in options]
+        return [1.0 if o.startswith(f'{name}"') else 0.0 for o in options]
 
     def stream(self, messages, max_new_tokens=128, stop=(), suffix=""):
         text = self.turns.pop(0) if self.turns else self.default
-        if suffix.endswith('"arguments": '):
-            text = json.dumps(json.loads(text)["arguments"]) + "}</tool_call>"
+        if suffix.endswith('"arguments":'):
+            text = " " + json.dumps(json.loads(text)["arguments"]) + "}</tool_call>"
         from assistant.models import cut_at_stop
         text, _ = cut_at_stop(text, stop)
         for n in range(0, min(len(text), 2 * max_new_tokens), 2):
