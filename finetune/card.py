@@ -87,6 +87,14 @@ def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
                 if measured >= TOOL_TRUST else
                 f"below {TOOL_TRUST:.0%}, so with `llm_tool_mode=\"auto\"` the assistant's router plans the tool calls "
                 "and this model writes the replies (`llm_tool_mode=\"model\"` lets it pick tools anyway).")]
+        misses = q.get("fine-tuned", {}).get("model_tool_misses") or []
+        if misses:
+            lines += ["", f"Turns where the fine-tuned model's own tool choice was wrong ({len(misses)}; \"rescued\": "
+                          "its call was invalid and the router answered):", ""]
+            lines += [f"- `{m['message'][:90]}`: {m['used'] or 'no tool'} (expected {m['expected']})"
+                      + (", rescued" if m.get("router_rescued") else "") for m in misses[:15]]
+            if len(misses) > 15:
+                lines.append(f"- ... {len(misses) - 15} more in `metrics.json`")
     elif report.get("quality_note"):
         lines += ["", "## Assistant quality benchmark", "", report["quality_note"]]
     lines += ["", "## Limits", "",

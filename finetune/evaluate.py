@@ -35,18 +35,24 @@ def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = Tru
     from assistant.quality import run_cases, sentence_rates, summarise
 
     counts = {"model_ok": 0, "tool_cases": 0}
+    misses: list[dict[str, Any]] = []
 
     def model_only(case: dict, score: Any, events: list) -> None:
         if not case["refusal"]:
             counts["tool_cases"] += 1
             calls = [e for e in events if isinstance(e, ToolCall) and e.error is None]
-            counts["model_ok"] += score.tool_ok and not (calls and calls[-1].fallback)
+            ok = score.tool_ok and not (calls and calls[-1].fallback)
+            counts["model_ok"] += ok
+            if not ok:
+                misses.append({"case": case["id"], "message": case["message"], "expected": case["tool"],
+                               "used": score.tool_used, "router_rescued": bool(calls and calls[-1].fallback)})
 
     scores = run_cases(assistant, cases, progress=progress, on_turn=model_only)
     model_ok, tool_cases = counts["model_ok"], counts["tool_cases"]
     summary = summarise(scores)
     summary["model_tool_choice"] = round(model_ok / tool_cases, 4) if tool_cases else None
     summary["model_tool_counts"] = [model_ok, tool_cases]
+    summary["model_tool_misses"] = misses
     rates = sentence_rates(assistant.stats)
     summary["model_sentences_kept"], summary["model_sentences_replaced"] = rates["kept"], rates["replaced"]
     summary["counters"] = dict(assistant.stats)

@@ -256,6 +256,11 @@ def test_model_card_has_tables_and_command(tmp_path, dataset):
     assert table(quality).count("\n") == len(__import__("finetune.evaluate").evaluate.ROWS) + 1
     assert "| valid tool calls written by the model | n/a | n/a |" in table(quality)
     quality["fine-tuned"]["model_tool_counts"] = [40, 44]
+    quality["fine-tuned"]["model_tool_misses"] = [{"case": "escalate-0", "message": "I'd like a human",
+                                                   "expected": "escalate_to_human", "used": "search_products",
+                                                   "router_rescued": False}]
+    assert "- `I'd like a human`: search_products (expected escalate_to_human)" in write_card(
+        tmp_path, report).read_text()
     assert "| tool choice by the model (no router rescue) | 10.0% | 90.0% (40/44; 95% CI 79%-96%) |" in table(quality)
     cases = [{"template": t, "n": n} for t in "abc" for n in range(3)]
     picked = pick_cases(cases, 4)
