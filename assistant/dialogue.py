@@ -32,7 +32,7 @@ from .models import ChatModel
 from .orders import OrderBook
 from .policies import PolicyIndex
 from .router import Plan, Router
-from .tools import TOOL_NAMES, ToolContext, ToolError, compact_result, run_tool, tools_prompt
+from .tools import SPECS, TOOL_NAMES, ToolContext, ToolError, compact_result, run_tool, tools_prompt
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ def format_tool_call(name: str, arguments: dict[str, Any]) -> str:
     return f"{TOOL_CALL_OPEN}{json.dumps({'name': name, 'arguments': arguments}, ensure_ascii=False)}{TOOL_CALL_CLOSE}"
 
 
+# required arguments the assistant may fill in from the shopper's message when a model's call leaves them out
+FILLABLE = ("order_id", "email", "item_id", "reason")
 # token budget for one tool call: decoding stops at </tool_call>, so only long calls use it. A start_return call
 # with an email and a reason is ~57 SmolLM2 tokens (a cap of 48 cut it mid-string: invalid JSON).
 CALL_TOKENS = 128
@@ -232,6 +234,19 @@ class Assistant:
         numbers = {float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", words)}
         same_tool = plan.kind == "tool" and plan.tool == name
         out = dict(args)
+        if name in SPECS:  # arguments the tool does not take (a small model copies start_return's into order_status)
+            for key in [k for k in out if k not in SPECS[name].model.model_fields]:
+                del out[key]
+                self.stats["grounded_arguments"] += 1
+            # required ids / emails the model left out but the shopper wrote, and the return reason (the router reads
+            # all from the message; a reason it cannot find is "not specified"); a search query, policy question or
+            # summary is the model's own to write
+            for key in SPECS[name].required:
+                value = plan.arguments.get(key) if same_tool else None
+                if key not in out and key in FILLABLE and isinstance(value, str) and value and (
+                        key == "reason" or _written(value, text)):
+                    out[key] = value
+                    self.stats["grounded_arguments"] += 1
         for key in ("min_price", "max_price", "min_rating"):
             value = out.get(key)
             if value is None or not isinstance(value, (int, float)) or isinstance(value, bool):

@@ -151,6 +151,38 @@ def test_invented_filters_are_dropped_and_miscopied_emails_fixed(store, an_order
     assert an_order["tracking_number"] in text_of(events)
 
 
+def test_extra_arguments_dropped_and_written_values_filled_in(store, an_order):
+    """Keys the tool does not take go; required values the model left out are filled only from what the shopper
+    wrote (the router's reading of the message), never invented."""
+    oid, email = an_order["order_id"], an_order["email"]
+    call = json.dumps({"name": "order_status", "arguments": {"order_id": oid, "email": email, "item_id": oid,
+                                                             "reason": "start_return"}})
+    bot = demo_assistant(ScriptedChatModel([f"<tool_call>{call}</tool_call>"]))
+    events = run(bot, f"I'm the owner of {oid}, my email is {email}, show me the tracking", session="x1")
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [(c.name, c.arguments, c.error, c.fallback) for c in calls] == [
+        ("order_status", {"order_id": oid, "email": email}, None, False)]
+    assert an_order["tracking_number"] in text_of(events) and bot.stats["grounded_arguments"] == 2
+
+    from longtail.demo import DATA_DIR
+
+    delivered = next(o for o in json.loads((DATA_DIR / "orders.json").read_text()) if o["status"] == "delivered")
+    item = delivered["items"][0]["item_id"]
+    partial = json.dumps({"name": "start_return", "arguments": {"order_id": delivered["order_id"],
+                                                                "email": delivered["email"]}})
+    message = (f"please start a return for item {item} in order {delivered['order_id']} ({delivered['email']}), "
+               f"it arrived broken")
+    bot = demo_assistant(ScriptedChatModel([f"<tool_call>{partial}</tool_call>", "Done."]))
+    events = run(bot, message, session="x2")
+    call = first(events, ToolCall)
+    assert (call.name, call.error, call.fallback) == ("start_return", None, False)
+    assert call.arguments["item_id"] == item and "Return R-" in text_of(events)
+    # the shopper never wrote an item id: nothing to fill in, the model's call stays invalid
+    bot = demo_assistant(ScriptedChatModel([f"<tool_call>{partial}</tool_call>"] * 2))
+    events = run(bot, f"return something from {delivered['order_id']} ({delivered['email']})", session="x3")
+    assert [e.error for e in events if isinstance(e, ToolCall)][0] is not None
+
+
 def test_ordinal_references_resolve_to_the_shown_items(store):
     """'compare the first and the third': ids the shopper did not type are the shown ones, whatever the model wrote."""
     bot = demo_assistant()  # the router runs the first turn
