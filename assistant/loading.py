@@ -222,21 +222,31 @@ def load_model_and_tokenizer(settings: Settings, quantization: str | None = None
 
 
 TOOL_TRUST = 0.95  # the model's own tool choice (no router rescue) an adapter must have shown to pick tools
+ARGS_TRUST = 0.90  # ... and its argument accuracy (the router's is ~100%: a model with worse arguments would make
+# the shopper's searches worse even when it picks the right tool)
+
+
+def trust_figures(adapter: Path | None) -> tuple[float | None, float | None]:
+    """(model's own tool choice, argument accuracy) from the adapter's card (``metrics.json``), or Nones."""
+    if adapter is None or not (adapter / "metrics.json").exists():
+        return None, None
+    import json
+
+    try:
+        q = json.loads((adapter / "metrics.json").read_text())["quality"]["fine-tuned"]
+        figures = q.get("model_tool_choice"), q.get("argument_accuracy")
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None, None
+    return tuple(v if isinstance(v, (int, float)) else None for v in figures)  # type: ignore[return-value]
 
 
 def trusted_with_tools(adapter: Path | None) -> bool:
     """Whether ``tool_mode="auto"`` lets this local model pick tools itself: only an adapter whose card
-    (``metrics.json``, written by ``longtail finetune``) shows the model's own tool choice >= :data:`TOOL_TRUST`
-    on the held-out benchmark. Otherwise the router plans the calls and the model writes the replies."""
-    if adapter is None or not (adapter / "metrics.json").exists():
-        return False
-    import json
-
-    try:
-        measured = json.loads((adapter / "metrics.json").read_text())["quality"]["fine-tuned"]["model_tool_choice"]
-    except (KeyError, TypeError, ValueError):
-        return False
-    return isinstance(measured, (int, float)) and measured >= TOOL_TRUST
+    (``metrics.json``, written by ``longtail finetune``) shows, on the held-out benchmark, the model's own tool
+    choice >= :data:`TOOL_TRUST` and argument accuracy >= :data:`ARGS_TRUST`. Otherwise the router plans the
+    calls and the model writes the replies."""
+    choice, args = trust_figures(adapter)
+    return choice is not None and args is not None and choice >= TOOL_TRUST and args >= ARGS_TRUST
 
 
 def load_chat_model(settings: Settings, quantization: str | None = None, adapter: bool = True,

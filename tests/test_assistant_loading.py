@@ -84,9 +84,11 @@ def test_only_an_adapter_measured_reliable_picks_tools(tmp_path):
     from assistant.loading import trusted_with_tools
 
     assert not trusted_with_tools(None) and not trusted_with_tools(tmp_path)  # no card
-    for measured, trusted in ((0.66, False), (0.97, True), (None, False)):
-        (tmp_path / "metrics.json").write_text(json.dumps({"quality": {"fine-tuned": {"model_tool_choice": measured}}}))
-        assert trusted_with_tools(tmp_path) is trusted
+    for measured, args, trusted in ((0.66, 0.99, False), (0.97, 0.95, True), (None, 0.99, False),
+                                    (0.97, 0.74, False), (0.97, None, False)):
+        (tmp_path / "metrics.json").write_text(json.dumps({"quality": {"fine-tuned": {
+            "model_tool_choice": measured, "argument_accuracy": args}}}))
+        assert trusted_with_tools(tmp_path) is trusted, (measured, args)
     (tmp_path / "metrics.json").write_text("{}")
     assert not trusted_with_tools(tmp_path)
 
