@@ -226,27 +226,26 @@ ARGS_TRUST = 0.90  # ... and its argument accuracy (the router's is ~100%: a mod
 # the shopper's searches worse even when it picks the right tool)
 
 
-def trust_figures(adapter: Path | None) -> tuple[float | None, float | None]:
-    """(model's own tool choice, argument accuracy) from the adapter's card (``metrics.json``), or Nones."""
-    if adapter is None or not (adapter / "metrics.json").exists():
-        return None, None
-    import json
-
-    try:
-        q = json.loads((adapter / "metrics.json").read_text())["quality"]["fine-tuned"]
-        figures = q.get("model_tool_choice"), q.get("argument_accuracy")
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None, None
-    return tuple(v if isinstance(v, (int, float)) else None for v in figures)  # type: ignore[return-value]
+def trusted(figures: dict[str, Any]) -> bool:
+    """The trust rule, on a quality summary of the fine-tuned model (``metrics.json``'s ``quality.fine-tuned``):
+    its own tool choice >= :data:`TOOL_TRUST` and argument accuracy >= :data:`ARGS_TRUST`."""
+    choice, args = figures.get("model_tool_choice"), figures.get("argument_accuracy")
+    return all(isinstance(v, (int, float)) for v in (choice, args)) and choice >= TOOL_TRUST and args >= ARGS_TRUST
 
 
 def trusted_with_tools(adapter: Path | None) -> bool:
     """Whether ``tool_mode="auto"`` lets this local model pick tools itself: only an adapter whose card
-    (``metrics.json``, written by ``longtail finetune``) shows, on the held-out benchmark, the model's own tool
-    choice >= :data:`TOOL_TRUST` and argument accuracy >= :data:`ARGS_TRUST`. Otherwise the router plans the
-    calls and the model writes the replies."""
-    choice, args = trust_figures(adapter)
-    return choice is not None and args is not None and choice >= TOOL_TRUST and args >= ARGS_TRUST
+    (``metrics.json``, written by ``longtail finetune``) passes :func:`trusted` on the held-out benchmark.
+    Otherwise the router plans the calls and the model writes the replies."""
+    if adapter is None or not (adapter / "metrics.json").exists():
+        return False
+    import json
+
+    try:
+        figures = json.loads((adapter / "metrics.json").read_text())["quality"]["fine-tuned"]
+    except (KeyError, TypeError, ValueError):
+        return False
+    return isinstance(figures, dict) and trusted(figures)
 
 
 def load_chat_model(settings: Settings, quantization: str | None = None, adapter: bool = True,

@@ -78,16 +78,15 @@ def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
         if report.get("quality_command"):
             lines += ["", f"Measured with `{report['quality_command']}` (model weights: "
                           f"{q.get('quantization', '?')}, the assistant's default on the machine that ran it)."]
-        from assistant.loading import ARGS_TRUST, TOOL_TRUST
+        from assistant.loading import ARGS_TRUST, TOOL_TRUST, trusted
 
         measured = q.get("fine-tuned", {}).get("model_tool_choice")
         args = q.get("fine-tuned", {}).get("argument_accuracy")
         if isinstance(measured, (int, float)):
-            trusted = measured >= TOOL_TRUST and isinstance(args, (int, float)) and args >= ARGS_TRUST
             why = (f"tool choice {measured:.1%} (needs {TOOL_TRUST:.0%}) and arguments "
                    + (f"{args:.1%}" if isinstance(args, (int, float)) else "n/a") + f" (needs {ARGS_TRUST:.0%})")
             lines += ["", f"The model's own {why}: " + (
-                "so the assistant lets it pick tools (`llm_tool_mode=\"auto\"`)." if trusted else
+                "so the assistant lets it pick tools (`llm_tool_mode=\"auto\"`)." if trusted(q["fine-tuned"]) else
                 "not both met, so with `llm_tool_mode=\"auto\"` the assistant's router plans the tool calls and this "
                 "model writes the replies (`llm_tool_mode=\"model\"` lets it pick tools anyway).")]
         misses = q.get("fine-tuned", {}).get("model_tool_misses") or []

@@ -45,6 +45,11 @@ SWITCH_FAMILIES = frozenset({"policy", "order_status", "order_missing_email", "o
 SHOWN_ID_SHARE = 0.5  # details / compare by id: share whose ids come from the earlier search's results
 
 
+def clip(history: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Earlier messages as the assistant keeps them (:data:`HISTORY_CHARS` of each)."""
+    return [{"role": m["role"], "content": m["content"][:HISTORY_CHARS]} for m in history]
+
+
 @dataclass
 class Example:
     messages: list[dict[str, str]]
@@ -148,7 +153,7 @@ class DialogueMaker:
         history, shown = self.maybe_context()
         if not history:
             return example
-        hist = [{"role": m["role"], "content": m["content"][:HISTORY_CHARS]} for m in history]
+        hist = clip(history)
         example.messages = [example.messages[0], *hist, *example.messages[1:]]
         example.train_from = 1 + len(hist)
         example.items = tuple(dict.fromkeys([*(i.id for i in shown), *example.items]))
@@ -157,7 +162,7 @@ class DialogueMaker:
     def example(self, kind: str, template: str, history: list[dict[str, str]], user: str,
                 tail: list[dict[str, str]], items: Sequence[str] = (), customers: Sequence[str] = (),
                 source: str = "catalog") -> Example:
-        hist = [{"role": m["role"], "content": m["content"][:HISTORY_CHARS]} for m in history]
+        hist = clip(history)
         messages = [{"role": "system", "content": self.src.system}, *hist, {"role": "user", "content": user}, *tail]
         return Example(messages, kind, template, self.part, tuple(dict.fromkeys(items)), tuple(customers),
                        train_from=1 + len(hist), source=source)

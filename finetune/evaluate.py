@@ -41,11 +41,12 @@ def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = Tru
         if not case["refusal"]:
             counts["tool_cases"] += 1
             calls = [e for e in events if isinstance(e, ToolCall) and e.error is None]
-            ok = score.tool_ok and not (calls and calls[-1].fallback)
+            rescued = bool(calls and calls[-1].fallback)
+            ok = score.tool_ok and not rescued
             counts["model_ok"] += ok
             if not ok:
                 misses.append({"case": case["id"], "message": case["message"], "expected": case["tool"],
-                               "used": score.tool_used, "router_rescued": bool(calls and calls[-1].fallback)})
+                               "used": score.tool_used, "router_rescued": rescued})
 
     scores = run_cases(assistant, cases, progress=progress, on_turn=model_only)
     model_ok, tool_cases = counts["model_ok"], counts["tool_cases"]
