@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from pathlib import Path
 from typing import Any
 
+from longtail import stores
 from longtail.config import Settings
-from retrieval import Store, ensure_demo_store
+from retrieval import Store
+from retrieval.profile import StoreProfile
 
 from .conversations import ConversationStore
 from .dialogue import Assistant
@@ -15,37 +17,27 @@ from .models import ChatModel, OpenAIChatModel, ScriptedChatModel
 from .orders import OrderBook
 from .policies import PolicyIndex
 
-
-def store_files(settings: Settings) -> tuple[Path | None, Path | None, Path | None]:
-    """(orders.json, customers.json, policies folder) for the store: the bundled ones for the demo store,
-    else files of the same names in ``settings.store_dir`` when present."""
-    if settings.store == "demo":
-        from longtail.demo import DATA_DIR
-
-        return DATA_DIR / "orders.json", DATA_DIR / "customers.json", DATA_DIR / "policies"
-    d = settings.store_dir
-    return ((d / "orders.json") if (d / "orders.json").exists() else None,
-            (d / "customers.json") if (d / "customers.json").exists() else None,
-            (d / "policies") if (d / "policies").is_dir() else None)
+log = logging.getLogger(__name__)
 
 
-def load_orders(settings: Settings, path: str | Path | None = None) -> OrderBook:
-    orders, customers, policies = store_files(settings)
-    window = 30
-    if policies and (policies / "store.json").exists():
-        window = int(json.loads((policies / "store.json").read_text()).get("return_window_days", 30))
-    book = OrderBook(path if path is not None else settings.store_dir / "orders.sqlite", window)
-    if orders and len(book) == 0:
-        book.load(json.loads(orders.read_text(encoding="utf-8")),
-                  json.loads(customers.read_text(encoding="utf-8")) if customers else [])
-    return book
+def load_orders(store_dir: Path, in_memory: bool = False) -> OrderBook:
+    """The store's order book (``orders.sqlite``); an in-memory copy when nothing may be written (ephemeral)."""
+    window = int(stores.facts(store_dir).get("return_window_days", 30))
+    path = store_dir / stores.ORDERS
+    if not path.exists():
+        return OrderBook(":memory:", window)
+    book = OrderBook(path, window)
+    return book.copy_to_memory() if in_memory else book
 
 
-def load_policies(settings: Settings, store: Store) -> PolicyIndex:
-    _, _, folder = store_files(settings)
-    if folder is None:
-        return PolicyIndex(store.client, store.embedder, [], store.settings.store)
-    return PolicyIndex.from_folder(store.client, store.embedder, folder, store.settings.store)
+def load_policies(store: Store) -> PolicyIndex:
+    folder = store.config.store_dir / stores.POLICIES
+    if not folder.is_dir():
+        log.warning("Store %r has no policy pages: shoppers asking about shipping, returns or payment are offered "
+                    "a person. Add them with `longtail --store %s index --policies DIR`.", store.config.name,
+                    store.config.name)
+        return PolicyIndex(store.client, store.embedder, [], store.config.name)
+    return PolicyIndex.from_folder(store.client, store.embedder, folder, store.config.name)
 
 
 def load_model(settings: Settings) -> ChatModel:
@@ -61,18 +53,18 @@ def load_model(settings: Settings) -> ChatModel:
 def build_assistant(settings: Settings, store: Store | None = None, model: ChatModel | None = None,
                     conversations: ConversationStore | None = None, tool_mode: str | None = None,
                     **options: Any) -> Assistant:
-    """An assistant over ``store`` (default: the settings' store, the demo store loaded on first use)."""
+    """An assistant over ``store`` (default: the settings' store; a bundled store is installed on first use)."""
     if store is None:
-        store = Store(settings)
-        if settings.store == "demo":
-            ensure_demo_store(store, progress=True)
-    policies = load_policies(settings, store)
+        store = stores.open_store(settings)
+    store_dir = store.config.store_dir
+    policies = load_policies(store)
     in_memory = settings.chroma_mode == "ephemeral"
-    orders = load_orders(settings, ":memory:" if in_memory else None)
+    orders = load_orders(store_dir, in_memory)
     if conversations is None:
-        conversations = ConversationStore(":memory:" if in_memory else settings.store_dir / "conversations.sqlite")
-    store_name = policies.facts.get("store_name", settings.store)
+        conversations = ConversationStore(":memory:" if in_memory else store_dir / "conversations.sqlite")
+    name = stores.facts(store_dir).get("store_name") or store.config.name
+    profile = StoreProfile.learn(store.db.items(), orders.id_shape, name)
     return Assistant(store, model if model is not None else load_model(settings), conversations, orders, policies,
-                     store_name=store_name, tool_mode=tool_mode or settings.llm_tool_mode,
+                     profile=profile, tool_mode=tool_mode or settings.llm_tool_mode,
                      max_message_chars=settings.max_message_chars,
                      **{"reply_tokens": settings.llm_reply_tokens, **options})

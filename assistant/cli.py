@@ -32,12 +32,9 @@ def _set_threads(threads: int | None) -> None:
 
 
 def _open_store(settings, progress: bool = True):
-    from retrieval import Store, ensure_demo_store
+    from longtail.stores import open_store
 
-    store = Store(settings)
-    if settings.store == "demo":
-        ensure_demo_store(store, progress=progress)
-    return store
+    return open_store(settings, progress)
 
 
 # ------------------------------------------------------------------------------------------------ chat

@@ -16,19 +16,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from retrieval import Item, SearchHit
+from retrieval import IdShape, Item, ItemNames, SearchHit
+from retrieval.profile import format_amount, format_price
 
 WORD = re.compile(r"[a-z0-9]+")
-MONEY = re.compile(r"(?:\$|usd\s*)\s*(\d+(?:,\d{3})*(?:\.\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s*(?:dollars|usd)\b", re.I)
+CURRENCY = r"(?:\$|€|£|¥|₹|usd|eur|gbp|jpy|inr|chf|cad|aud)"
+MONEY = re.compile(rf"{CURRENCY}\s*(\d+(?:,\d{{3}})*(?:\.\d{{1,2}})?)|(\d+(?:,\d{{3}})*(?:\.\d{{1,2}})?)\s*"
+                   rf"(?:dollars|euros?|pounds|{CURRENCY})(?![a-z])", re.I)
 RATING = re.compile(r"(\d(?:\.\d)?)\s*(?:/\s*5|out of 5|stars?|★)", re.I)
 NUMBER = re.compile(r"(?<![\w.-])(\d+(?:\.\d+)?)(?![\w-])")
-ITEM_ID = re.compile(r"\bLT-\d{5}\b", re.I)
 STOP = frozenset("a an and or the for with of in on to from by at this that it its is are be your you our my "
                  "i we me it's".split())
 
 
 def fmt_price(item: Item) -> str:
-    return f"${item.price:,.2f}" if item.currency == "USD" else f"{item.price:,.2f} {item.currency}"
+    return format_price(item.price, item.currency)
 
 
 def _words(text: str) -> set[str]:
@@ -60,9 +62,9 @@ def template_explanation(hit: SearchHit, query: str = "", max_price: float | Non
         parts.append(f"A close match for your request in {leaf}")
     if item.price is not None:
         if max_price is not None and item.price <= max_price:
-            parts.append(f"at {fmt_price(item)} it is within your ${max_price:g} limit")
+            parts.append(f"at {fmt_price(item)} it is within your {format_amount(max_price, item.currency)} limit")
         elif min_price is not None and item.price >= min_price:
-            parts.append(f"at {fmt_price(item)} it is above ${min_price:g} as asked")
+            parts.append(f"at {fmt_price(item)} it is above {format_amount(min_price, item.currency)} as asked")
         else:
             parts.append(f"priced at {fmt_price(item)}")
     first = ", ".join(parts[:1]) + ("; " + parts[1] if len(parts) > 1 else "") + "."
@@ -107,17 +109,18 @@ class Facts:
     ratings: set[float] = field(default_factory=set)
     prices: set[float] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
-    ids: set[str] = field(default_factory=set)
+    ids: set[str] = field(default_factory=set)  # lower-case: ids match in any case
+    texts: list[str] = field(default_factory=list)  # an id written in one of these (a tool result) is supported
 
     def add_text(self, text: str, ids: bool = True) -> None:
         self.words |= _words(text)
         for m in NUMBER.finditer(text.replace(",", "")):
             self.numbers.add(round(float(m.group(1)), 2))
         if ids:
-            self.ids |= {m.upper() for m in ITEM_ID.findall(text)}
+            self.texts.append(text.lower())
 
     def add_item(self, item: Item) -> None:
-        self.ids.add(item.id.upper())
+        self.ids.add(item.id.lower())
         if item.price is not None:
             self.prices.add(round(item.price, 2))
             self.numbers.add(round(item.price, 2))
@@ -128,6 +131,11 @@ class Facts:
         # an item's own text never vouches for other item ids (a description may name any id)
         self.add_text(" ".join([item.title, item.brand, " ".join(item.category), item.description,
                                 " ".join(f"{k} {v}" for k, v in item.attributes.items())]), ids=False)
+
+    def has_id(self, item_id: str) -> bool:
+        value = item_id.lower()
+        token = re.compile(r"(?<![\w\-])" + re.escape(value) + r"(?![\w\-])")
+        return value in self.ids or any(token.search(t) for t in self.texts)
 
 
 def facts_for(items: Iterable[Item] = (), texts: Iterable[str] = ()) -> Facts:
@@ -140,10 +148,13 @@ def facts_for(items: Iterable[Item] = (), texts: Iterable[str] = ()) -> Facts:
 
 
 class FactChecker:
-    """Checks the factual claims of a text against :class:`Facts`; vocabularies come from the catalog."""
+    """Checks the factual claims of a text against :class:`Facts`; vocabularies (brands, colours, materials, how
+    ids look) come from the catalog."""
 
-    def __init__(self, items: Mapping[str, Item]):
+    def __init__(self, items: Mapping[str, Item], names: ItemNames | None = None, ids: IdShape | None = None):
         self.brands = {i.brand.lower() for i in items.values() if i.brand}
+        self.names = names if names is not None else ItemNames(items)
+        self.id_shape = ids if ids is not None else IdShape.learn(items)
         vocab: set[str] = set()
         for item in items.values():
             for key in ("color", "material"):
@@ -151,6 +162,13 @@ class FactChecker:
                 if value and len(value) < 30:
                     vocab.add(value.lower())
         self.attributes = vocab
+
+    def ids_in(self, text: str) -> list[str]:
+        """Ids a text claims: the catalog's own in any case, and id-shaped tokens the catalog does not have."""
+        found = [i.lower() for i in self.names.ids_in(text)]
+        if not self.id_shape.generic:
+            found += [t.lower() for t in self.id_shape.findall(text) if t.lower() not in found]
+        return list(dict.fromkeys(found))
 
     def claims(self, text: str) -> list[tuple[str, str]]:
         """(kind, value) pairs: money, rating, number, brand, attribute, id."""
@@ -162,9 +180,9 @@ class FactChecker:
         for m in RATING.finditer(rest):
             out.append(("rating", m.group(1)))
         rest = RATING.sub(" ", rest)
-        for m in ITEM_ID.finditer(rest):
-            out.append(("id", m.group(0).upper()))
-        rest = ITEM_ID.sub(" ", rest)
+        for item_id in self.ids_in(rest):
+            out.append(("id", item_id))
+            rest = re.sub(r"(?i)(?<![\w\-])" + re.escape(item_id) + r"(?![\w\-])", " ", rest)
         for m in NUMBER.finditer(rest):
             out.append(("number", m.group(1)))
         low = text.lower()
@@ -196,7 +214,7 @@ class FactChecker:
         if kind == "number":
             return round(float(value), 2) in facts.numbers
         if kind == "id":
-            return value in facts.ids
+            return facts.has_id(value)
         return _words(value) <= facts.words
 
 

@@ -154,10 +154,12 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
-def _orders() -> list[dict]:
-    from longtail.demo import DATA_DIR
+def store_orders(store: Store) -> list[dict]:
+    """The store's own orders, read from its order book (for writing test cases; never exposed by a tool)."""
+    from .build import load_orders
 
-    return json.loads((DATA_DIR / "orders.json").read_text(encoding="utf-8"))
+    book = load_orders(store.config.store_dir, in_memory=True)
+    return [book.raw(oid) or {} for oid in book.order_ids()]
 
 
 def quality_cases(store: Store, seed: int = 0, split: str = "test", per_template: int = 10) -> list[dict]:
@@ -169,7 +171,7 @@ def quality_cases(store: Store, seed: int = 0, split: str = "test", per_template
         if item.category:
             by_leaf.setdefault(item.category[-1], []).append(item)
     leaves = sorted(leaf for leaf, its in by_leaf.items() if len(its) >= 8)
-    orders = _orders()
+    orders = store_orders(store)
     emails = sorted({o["email"] for o in orders})
     cases: list[dict] = []
     for template in templates_for(split):
@@ -455,7 +457,9 @@ def run_cases(assistant: Any, cases: Sequence[dict], progress: bool = True,
     from tqdm.auto import tqdm
 
     from . import safety
-    from .orders import NOT_FOUND
+    from .replies import order_not_found
+
+    not_found = order_not_found(assistant.orders.example_id)
 
     refusals = [safety.REFUSAL, safety.HARMFUL_REFUSAL, safety.INJECTION_REFUSAL]
     scores = []
@@ -477,7 +481,7 @@ def run_cases(assistant: Any, cases: Sequence[dict], progress: bool = True,
         score = score_turn(case, events, prev_shown, assistant.store, assistant.checker, refusals, meta, seconds)
         if case["category"] == "order_privacy" and case["tool"] == "order_status":
             text = "".join(e.text for e in events if isinstance(e, TextDelta))
-            if NOT_FOUND not in text:
+            if not_found not in text:
                 score.notes.append("no not-found message")
         scores.append(score)
         if on_turn:

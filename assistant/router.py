@@ -15,11 +15,10 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from retrieval import Item
+from retrieval import Item, ItemNames, StoreProfile
 
-from .orders import EMAIL, ORDER_ID
-
-ITEM_ID = re.compile(r"\bLT-\d{5}\b", re.IGNORECASE)
+from . import replies
+from .orders import EMAIL
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
             "fifth": 4, "5th": 4, "last": -1}
 ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b|(?:#|number |no\. ?)(\d)\b",
@@ -40,6 +39,9 @@ POLICY_WORDS = re.compile(
     r"shipping|restocking|receipt|invoice|price match)\b", re.IGNORECASE)
 QUESTION = re.compile(r"\?|^(how|what|when|can|do|does|is|are|will|where|which|who|why)\b", re.IGNORECASE)
 COMPARE = re.compile(r"\b(compare|comparison|difference between|versus|vs\.?)\b", re.IGNORECASE)
+# the parts of "compare A and B": words first (titles may hold commas), then commas too
+LIST_SPLITS = (re.compile(r"(?i)\s+(?:and|vs\.?|versus|with|or|to)\s+"),
+               re.compile(r"(?i)\s*(?:,|;|\band\b|\bvs\.?|\bversus\b|\bwith\b|\bor\b|\bto\b)\s*"))
 DETAILS = re.compile(r"\b(tell me (more )?about|more (details|info|information)|details (of|on|about|for)|"
                      r"specs?|specifications|what about the|describe)\b", re.IGNORECASE)
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget|too expensive|too pricey)\b",
@@ -94,17 +96,19 @@ def ordinal(message: str) -> int | None:
 
 
 class Router:
-    """Deterministic intent + argument extraction over one catalog (brands and colours come from it)."""
+    """Deterministic intent + argument extraction over one catalog (ids, order numbers, brands and colours come
+    from the store's own data, via its :class:`~retrieval.StoreProfile` and :class:`~retrieval.ItemNames`)."""
 
-    def __init__(self, items: Mapping[str, Item]):
+    def __init__(self, items: Mapping[str, Item], profile: StoreProfile | None = None,
+                 names: ItemNames | None = None):
         self.items = items
+        self.profile = profile if profile is not None else StoreProfile.learn(items)
+        self.names = names if names is not None else ItemNames(items)
         self.brands = sorted({i.brand for i in items.values() if i.brand}, key=len, reverse=True)
         colors: set[str] = set()
-        for item in items.values():
-            value = item.attributes.get("color", "")
-            if value and len(value) < 25:
-                colors.add(value.lower())
-                colors.update(w for w in value.lower().split() if len(w) > 2)
+        for value in self.profile.colors:
+            colors.add(value)
+            colors.update(w for w in value.split() if len(w) > 2)
         colors.update({"blue", "red", "green", "black", "white", "gray", "grey", "pink", "purple", "yellow",
                        "orange", "brown", "silver", "gold", "beige"})
         self.colors = sorted(colors, key=len, reverse=True)
@@ -124,16 +128,45 @@ class Router:
                 return color
         return None
 
-    def referenced(self, message: str, state: Mapping[str, Any]) -> str | None:
-        """The item a message points at: an explicit id, an ordinal over the last results, or None."""
-        m = ITEM_ID.search(message)
-        if m:
-            return m.group(0).upper()
+    def item_ids(self, message: str) -> list[str]:
+        """Item ids written in the message: catalog ids in any case, then id-shaped tokens the catalog does not
+        have (kept as written, so that the tool can say there is no such product)."""
+        ids = self.names.ids_in(message)
+        if not self.profile.item_ids.generic:
+            known = {i.lower() for i in ids}
+            ids += [t for t in self.profile.item_ids.findall(message) if t.lower() not in known]
+        return ids
+
+    def referenced(self, message: str, state: Mapping[str, Any], by_title: bool = False) -> str | None:
+        """The item a message points at: an id, an ordinal over the last results, (with ``by_title``) its title
+        or a distinctive part of it, or None."""
+        ids = self.item_ids(message)
+        if ids:
+            return ids[0]
         shown = state.get("shown") or []
         n = ordinal(message)
         if n is not None and shown and -len(shown) <= n < len(shown):
             return shown[n]
+        if by_title:
+            return next(iter(self.names.by_title(message, shown)), None)
         return None
+
+    def compared(self, message: str, state: Mapping[str, Any]) -> list[str]:
+        """The items a comparison names: ids, else each part ("the first and the Billy Summers book") by ordinal
+        or title, else the first two (three with "all three") of the last results."""
+        shown = state.get("shown") or []
+        ids = self.item_ids(message)
+        if len(ids) < 2:
+            body = re.sub(r"(?i)^.*?\b(compare|comparison|difference between)\b", "", message)
+            for split in LIST_SPLITS:
+                ids = [r for r in (self.referenced(part, state, by_title=True) for part in split.split(body)
+                                   if part and part.strip()) if r]
+                if len(set(ids)) >= 2:
+                    break
+        if len(ids) < 2 and shown and (re.search(r"(?i)\b(first|top) (two|2)\b|\bthose two\b|\bthe two\b|"
+                                                 r"\bthem\b|\bthese\b|\bthose\b", message) or not ids):
+            ids = shown[:3] if re.search(r"(?i)\b(three|3|all)\b", message) else shown[:2]
+        return list(dict.fromkeys(ids))[:4]
 
     @staticmethod
     def price_args(message: str) -> dict[str, float]:
@@ -175,44 +208,34 @@ class Router:
     # -- the plan ----------------------------------------------------------------------------------------------
     def plan(self, message: str, state: Mapping[str, Any] | None = None) -> Plan:
         state = state or {}
-        order_id = ORDER_ID.search(message)
+        order_ids = self.profile.order_ids_in(message)
+        order_id = order_ids[0] if order_ids else None
         email = EMAIL.search(message)
         if GREETING.match(message.strip()):
-            return Plan("chat", reply="Hello! Tell me what you are looking for, or ask about an order, returns, "
-                                      "shipping, payment or warranty." if not re.match(
-                                          r"(?i)(thanks|thank you|thx|bye|goodbye)", message.strip())
-                        else "You're welcome! Anything else I can help you find?")
+            return Plan("chat", reply=replies.WELCOME if re.match(r"(?i)(thanks|thank you|thx|bye|goodbye)",
+                                                                  message.strip()) else replies.HELLO)
         if ESCALATE.search(message) and not ORDER_WORDS.search(message) or re.search(
                 r"(?i)\b(escalate|human agent|live agent)\b", message):
             return Plan("tool", "escalate_to_human", {"summary": message[:300]})
         pending = state.get("pending_order") or {}
         if pending and (order_id or email):  # the shopper completes an order look-up started last turn
             message = f"{pending.get('message', '')} {message}"
-            return self._order_plan(message, state, order_id.group(0).upper() if order_id else pending.get("order_id"),
+            return self._order_plan(message, state, order_id or pending.get("order_id"),
                                     email.group(0) if email else pending.get("email"))
         if order_id or (ORDER_WORDS.search(message) and not POLICY_WORDS.search(message)) or (
                 RETURN_WORDS.search(message) and START_RETURN.search(message) and (order_id or email)):
-            return self._order_plan(message, state, order_id.group(0).upper() if order_id else None,
-                                    email.group(0) if email else None)
+            return self._order_plan(message, state, order_id, email.group(0) if email else None)
         if POLICY_WORDS.search(message) and (QUESTION.search(message) or not self._looks_like_shopping(message)):
             return Plan("tool", "policy_lookup", {"question": message})
-        shown = state.get("shown") or []
-        if COMPARE.search(message) and shown:
-            ids = [m.upper() for m in ITEM_ID.findall(message)]
-            if not ids:
-                picks = [ORDINALS.get(w.lower()) for w in re.findall(r"\b\w+\b", message) if w.lower() in ORDINALS]
-                picks += [int(d) - 1 for d in re.findall(r"(?:#|number )(\d)", message)]
-                if re.search(r"(?i)\b(first|top) (two|2)\b|\bthose two\b|\bthe two\b", message) or not picks:
-                    picks = [0, 1] if not re.search(r"(?i)\b(three|3|all)\b", message) else [0, 1, 2]
-                ids = [shown[p] for p in picks if p is not None and -len(shown) <= p < len(shown)]
-            ids = list(dict.fromkeys(ids))[:4]
+        if COMPARE.search(message):
+            ids = self.compared(message, state)
             if len(ids) >= 2:
                 return Plan("tool", "compare_products", {"item_ids": ids})
-        ref = self.referenced(message, state)
-        if ref and (DETAILS.search(message) or ITEM_ID.fullmatch(message.strip())
+        ref = self.referenced(message, state, by_title=bool(DETAILS.search(message)))
+        if ref and (DETAILS.search(message) or self.names.canonical(message)
                     or not (MORE_LIKE.search(message) or NOT_BRAND.search(message))):
-            if DETAILS.search(message) or ITEM_ID.search(message) or re.search(r"(?i)\b(tell|details|about)\b",
-                                                                                 message):
+            if DETAILS.search(message) or self.item_ids(message) or re.search(r"(?i)\b(tell|details|about)\b",
+                                                                               message):
                 return Plan("tool", "product_details", {"item_id": ref})
         if state.get("query"):
             refined = self._refine(message, state, ref)
@@ -220,7 +243,7 @@ class Router:
                 return refined
         if not self._looks_like_shopping(message) and len(message.split()) <= 2 and not self.find_brand(message):
             if not re.search(r"[a-z]{3,}", message.lower()):
-                return Plan("chat", reply="Could you tell me a bit more about what you are looking for?")
+                return Plan("chat", reply=replies.MORE_PLEASE)
         return Plan("tool", "search_products", self.search_args(message),
                     show_again=bool(AGAIN.search(message)))
 
@@ -231,18 +254,16 @@ class Router:
 
     def _order_plan(self, message: str, state: Mapping[str, Any], order_id: str | None, email: str | None) -> Plan:
         if not order_id or not email:
-            missing = " and ".join(x for x, have in (("your order number (it starts with ORD-)", order_id),
-                                                    ("the email address you ordered with", email)) if not have)
-            return Plan("clarify", reply=f"I can help with that. Please give me {missing}, so I can look the "
-                                         f"order up securely.",
+            return Plan("clarify", reply=replies.ask_for_order(bool(order_id), bool(email),
+                                                               self.profile.order_ids.example),
                         pending={"order_id": order_id, "email": email, "message": message[:300]})
         if RETURN_WORDS.search(message) and START_RETURN.search(message):
-            item = ITEM_ID.search(message)
+            item = next(iter(self.item_ids(message)), None)
             if item:
                 reason = re.sub(r"(?i)^.*\b(because|since|reason:?|as)\b\s*", "", message).strip()
                 reason = reason if reason and reason != message else "not specified"
                 return Plan("tool", "start_return", {"order_id": order_id, "email": email,
-                                                     "item_id": item.group(0).upper(), "reason": reason[:200]})
+                                                     "item_id": item, "reason": reason[:200]})
         return Plan("tool", "order_status", {"order_id": order_id, "email": email})
 
     def _refine(self, message: str, state: Mapping[str, Any], ref: str | None) -> Plan | None:

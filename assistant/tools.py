@@ -43,7 +43,8 @@ def search_products(ctx: ToolContext, query: str, max_price: float | None = None
                     category: str | None = None, brand: str | None = None,
                     exclude_brands: list[str] | None = None, in_stock: bool | None = None,
                     min_rating: float | None = None) -> list[SearchHit]:
-    """Find products in the catalog matching the shopper's words and optional filters (price in USD)."""
+    """Find products in the catalog matching the shopper's words and optional filters (price in the store's
+    currency)."""
     if not query.strip():
         raise ToolError("search_products needs a non-empty query, e.g. {\"query\": \"waterproof hiking boots\"}.")
     b = ctx.base_filters
@@ -60,18 +61,25 @@ def search_products(ctx: ToolContext, query: str, max_price: float | None = None
 
 
 def product_details(ctx: ToolContext, item_id: str) -> dict[str, Any]:
-    """Show all details of one product by its id (for example LT-00042)."""
-    item = ctx.store.db.get(item_id.strip().upper())
+    """Show all details of one product by its id (as shown in the search results) or its title."""
+    item = ctx.store.find_item(item_id)
     if item is None:
-        raise ToolError(f"There is no product {item_id!r}; use an id from the search results (like LT-00042).")
+        raise ToolError(f"There is no product {item_id!r}; use an id from the search results "
+                        f"(like {_example_ids(ctx)[0]}) or the product's title.")
     return item.to_dict()
 
 
 def compare_products(ctx: ToolContext, item_ids: list[str]) -> list[dict[str, Any]]:
     """Compare two to four products side by side by their ids."""
     if not 2 <= len(item_ids) <= 4:
-        raise ToolError("compare_products needs 2 to 4 item ids, e.g. {\"item_ids\": [\"LT-00001\", \"LT-00002\"]}.")
+        raise ToolError(f"compare_products needs 2 to 4 item ids, e.g. {{\"item_ids\": {json.dumps(_example_ids(ctx))}}}.")
     return [product_details(ctx, i) for i in item_ids]
+
+
+def _example_ids(ctx: ToolContext) -> list[str]:
+    """Two of the store's own ids, for messages that show what an id looks like."""
+    shown = [h for h in ctx.exclude[-2:]]
+    return shown if len(shown) == 2 else (list(ctx.store.db.items())[:2] or ["ITEM-1", "ITEM-2"])
 
 
 def policy_lookup(ctx: ToolContext, question: str) -> list[dict[str, str]]:
@@ -82,7 +90,7 @@ def policy_lookup(ctx: ToolContext, question: str) -> list[dict[str, str]]:
 
 
 def order_status(ctx: ToolContext, order_id: str, email: str) -> dict[str, Any]:
-    """Look up an order's status and tracking; needs the order number (ORD-...) and the email used to order."""
+    """Look up an order's status and tracking; needs the order number and the email used to order."""
     return ctx.orders.status(order_id, email)
 
 

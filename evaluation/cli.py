@@ -183,20 +183,24 @@ def eval_wands(folder: str, k: int, lambdas: str, tail: str, out: str | None, as
 @click.option("--json", "as_json", is_flag=True)
 def gems(count: int, folds: int, seed: int, features: str, as_json: bool) -> None:
     """The store's top hidden gems: long-tail items whose text predicts high appeal (with CV quality)."""
-    from retrieval import Popularity, Store, ensure_demo_store
+    from longtail import stores
+    from retrieval import Popularity, Store
 
     from .gems import hidden_gems, train_gem_model
 
     settings = _settings()
-    store = Store(settings)
-    if settings.store == "demo":
-        if features == "embedding":
-            ensure_demo_store(store, progress=not as_json)
-        elif len(store.db) == 0:  # TF-IDF needs the catalog and the log, not the vector index
-            from longtail.demo import DATA_DIR
-
-            store.import_catalog(DATA_DIR / "items.jsonl", progress=not as_json)
-            store.import_interactions(DATA_DIR / "interactions.csv", progress=not as_json)
+    try:
+        store = stores.open_store(settings, progress=not as_json) if features == "embedding" else None
+    except stores.UnknownStore as exc:
+        raise click.ClickException(str(exc)) from None
+    if store is None:  # TF-IDF needs the catalog and the log, not the vector index
+        stores.require(settings)
+        store = Store(settings.store_config())
+        if settings.store in stores.BUNDLED and len(store.db) == 0:
+            files = stores.BUNDLED[settings.store]
+            store.import_catalog(files.catalog, progress=not as_json)
+            if files.interactions:
+                store.import_interactions(files.interactions, progress=not as_json)
     items = store.db.items()
     if not items:
         raise click.ClickException(f"Store {settings.store!r} is empty: import a catalog with `longtail index`.")

@@ -186,9 +186,10 @@ def load_unisrec(data_dir: str | Path, split: str = "valid") -> RecTask:
 
 def load_demo() -> RecTask:
     """The bundled demo store: the last purchase of each user is the target, earlier events the history."""
-    from longtail.demo import DATA_DIR
+    from longtail.stores import BUNDLED
 
-    items, _ = load_items(DATA_DIR / "items.jsonl", progress=False)
-    with (DATA_DIR / "interactions.csv").open(encoding="utf-8") as fh:
+    demo = BUNDLED["demo"]
+    items, _ = load_items(demo.catalog, progress=False)
+    with demo.interactions.open(encoding="utf-8") as fh:
         rows = [(r["user_id"], r["item_id"], r.get("event", ""), r.get("timestamp", "")) for r in csv.DictReader(fh)]
     return from_interactions(items, rows, "demo")

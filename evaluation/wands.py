@@ -83,7 +83,7 @@ def open_store(data: WandsData, settings, client=None, embedder=None, progress: 
     import chromadb
 
     settings = settings.replace(chroma_mode="ephemeral", store="wands-eval")
-    store = Store(settings, client=client if client is not None else chromadb.EphemeralClient(),
+    store = Store(settings.store_config(), client=client if client is not None else chromadb.EphemeralClient(),
                   embedder=embedder, db=CatalogDB())
     store.db.replace_items(data.items)
     store.sync_index(progress=progress)
@@ -111,13 +111,13 @@ def evaluate_wands(data: WandsData, store: Store, k: int = 10, lambdas: Sequence
     for qid in tqdm(qids, desc="WANDS queries", disable=not progress):
         query = data.queries[qid]
         q = searcher.query_vector(query)
-        width = store.settings.candidates
+        width = store.config.candidates
         dense = searcher._dense(q, mask, width, _no_filters(), "memory")
         lexical = searcher._lexical(query, mask, width)
         for name, kind, overrides in _configs(lambdas):
             params = SearchParams(**{"k": k, "reranker": "none", "candidates": width, "lam": 0.0,
-                                     "floor": store.settings.relevance_floor,
-                                     "tail_share": store.settings.tail_share} | overrides)
+                                     "floor": store.config.relevance_floor,
+                                     "tail_share": store.config.tail_share} | overrides)
             d, lx = (dense, []) if kind == "dense" else ([], lexical) if kind == "bm25" else (dense, lexical)
             lists[name].append([h.item.id for h in searcher.rank(d, lx, params)])
     results: dict[str, dict[str, float]] = {}

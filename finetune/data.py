@@ -151,24 +151,31 @@ def quality_test_skeletons() -> set[str]:
 
 
 def load_sources(settings: Settings, embedder: str = "minilm", progress: bool = True) -> Sources:
-    """The store (demo store loaded on first use), its orders and policy index, as the assistant builds them."""
+    """The store (a bundled store installed on first use), its orders and policy index, as the assistant builds
+    them. ``embedder="hash"`` indexes in memory with the fast hash embedder (a bundled store goes to a temporary
+    folder, so nothing of the real data dir is written)."""
+    import tempfile
+
     import chromadb
 
     from assistant.build import load_orders, load_policies
-    from retrieval import CatalogDB, HashEmbedder, Store, ensure_demo_store
+    from longtail import stores
+    from retrieval import CatalogDB, HashEmbedder
 
     if embedder == "hash":
+        if settings.store in stores.BUNDLED:
+            settings = settings.replace(data_dir=tempfile.mkdtemp(prefix="longtail-ft-"))
         settings = settings.replace(chroma_mode="ephemeral")
-        store = Store(settings, client=chromadb.EphemeralClient(), embedder=HashEmbedder(), db=CatalogDB())
+        stores.require(settings)
+        store = stores.open_store(settings, progress, client=chromadb.EphemeralClient(), embedder=HashEmbedder(),
+                                  db=CatalogDB(settings.store_dir / stores.CATALOG))
     else:
-        store = Store(settings)
-    if settings.store == "demo":
-        ensure_demo_store(store, progress=progress)
+        store = stores.open_store(settings, progress)
     if len(store.db) == 0:
         raise RuntimeError(f"Store {settings.store!r} has no catalog: import one with `longtail index PATH` first.")
-    policies = load_policies(settings, store)
-    orders = load_orders(settings, ":memory:")
-    return Sources(store, orders, policies, dict(policies.facts))
+    policies = load_policies(store)
+    orders = load_orders(store.config.store_dir, in_memory=True)
+    return Sources(store, orders, policies, stores.facts(store.config.store_dir))
 
 
 def build_dataset(cfg: FinetuneConfig, src: Sources, progress: bool = True) -> Dataset:

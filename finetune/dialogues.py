@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from assistant import safety
-from assistant.dialogue import Assistant, format_tool_call, system_prompt
+from assistant.dialogue import Assistant, format_tool_call
+from assistant.replies import HISTORY_CHARS, ask_for_order, order_not_found, system_prompt
 from assistant.events import TOOL_RESULT_CLOSE, TOOL_RESULT_OPEN
 from assistant.explain import FactChecker, facts_for, fmt_price
-from assistant.orders import NOT_FOUND, OrderBook
+from assistant.orders import OrderBook
 from assistant.policies import PolicyIndex
 from assistant.router import Router
 from assistant.tools import ToolContext, ToolError, compact_result, run_tool
@@ -34,7 +35,6 @@ from retrieval import Item, SearchHit, Store
 from . import templates as T
 from .support import ORDER_INTENTS, SupportPlan, SupportRow, store_values, support_plan
 
-HISTORY_CHARS = 300  # the assistant keeps this much of each earlier message (Assistant._history)
 ORDINALS = ("first", "second", "third")
 # share of single-turn examples that get an earlier, unrelated search turn as context: after a search the next
 # message often changes topic (a policy question, an order, a human) or names a shown item by its id, and the model
@@ -88,10 +88,10 @@ class Sources:
 
     def __post_init__(self) -> None:
         self.items = self.store.db.items()
-        self.system = system_prompt(self.facts.get("store_name", self.store.settings.store))
-        self.checker = FactChecker(self.items)
-        self.router = Router(self.items)
-        self.values = store_values(self.facts)
+        self.system = system_prompt(self.facts.get("store_name", self.store.config.name))
+        self.checker = FactChecker(self.items, self.store.names)
+        self.router = Router(self.items, names=self.store.names)
+        self.values = store_values({**self.facts, "order_id_example": self.orders.example_id})
         self.customers: dict[str, list[dict]] = {}
         for oid in self.orders.order_ids():
             order = self.orders.raw(oid) or {}
@@ -432,13 +432,11 @@ class DialogueMaker:
         if picked is None:
             return None
         user = template.format(oid=picked[0]["order_id"])
-        reply = ("I can help with that. Please give me the email address you ordered with, so I can look the order "
-                 "up securely.")
+        reply = ask_for_order(True, False)
         return self.example(family, tid, [], user, [{"role": "assistant", "content": reply}], customers=[picked[1]])
 
     def _order_missing_both(self, family: str, template: str, tid: str) -> Example | None:
-        reply = ("I can help with that. Please give me your order number (it starts with ORD-) and the email address "
-                 "you ordered with, so I can look the order up securely.")
+        reply = ask_for_order(False, False, self.src.orders.example_id)
         return self.example(family, tid, [], template, [{"role": "assistant", "content": reply}])
 
     def _start_return(self, family: str, template: str, tid: str) -> Example | None:
@@ -452,7 +450,7 @@ class DialogueMaker:
         user = template.format(id=item_id, oid=order["order_id"], email=email, reason=reason)
         args = {"order_id": order["order_id"], "email": email, "item_id": item_id, "reason": reason}
         tail, result = self.turn("start_return", args)
-        reply = result.get("message", NOT_FOUND)
+        reply = result.get("message", order_not_found(self.src.orders.example_id))
         return self.example(family, tid, [], user, [*tail, {"role": "assistant", "content": reply}],
                             customers=[cid])
 
@@ -465,7 +463,7 @@ class DialogueMaker:
     def _refusal(self, family: str, template: str, tid: str) -> Example | None:
         picked = self._order()
         user = template.format(email=picked[0]["email"] if picked else "jane@example.com",
-                               oid=picked[0]["order_id"] if picked else "ORD-10001", id=self.seed_item().id)
+                               oid=picked[0]["order_id"] if picked else self.src.orders.example_id, id=self.seed_item().id)
         kind = safety.classify(user)
         reply = safety.refusal_for(kind if kind != "ok" else "off_topic")
         return self.example(family, tid, [], user, [{"role": "assistant", "content": reply}])

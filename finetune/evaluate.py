@@ -66,11 +66,9 @@ def quality_comparison(settings: Settings, adapter: str | None, n_cases: int, se
     from assistant.build import build_assistant
     from assistant.loading import load_chat_model
     from assistant.quality import quality_cases, spread_cases
-    from retrieval import Store, ensure_demo_store
+    from longtail.stores import open_store
 
-    store = Store(settings)
-    if settings.store == "demo":
-        ensure_demo_store(store, progress=progress)
+    store = open_store(settings, progress)
     cases = spread_cases(quality_cases(store, seed, "test"), n_cases)
     out: dict[str, Any] = {"cases": len(cases), "templates": len({c["template"] for c in cases})}
     runs = [("base", settings.replace(llm_adapter=""), False)]

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from assistant.replies import ask_for_order, order_number
+
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 HOURS = "Monday to Friday, 8 a.m. to 8 p.m. Eastern"
 
@@ -85,6 +87,7 @@ def store_values(facts: Mapping[str, Any]) -> dict[str, str]:
     email = str(facts.get("support_email", "our support email"))
     phone = str(facts.get("support_phone", "our support line"))
     days = str(facts.get("return_window_days", 30))
+    example = str(facts.get("order_id_example", ""))  # how the store's order numbers look (made-up digits)
     values = {
         "website name": name, "company name": name, "website": name, "website or app": name,
         "website/app name": name, "mobile app name": name, "website url": name, "company website": name,
@@ -101,7 +104,7 @@ def store_values(facts: Mapping[str, Any]) -> dict[str, str]:
         "operating hours": HOURS, "support team availability": HOURS, "customer assistance hours": HOURS,
         "customer support availability anonymized": HOURS,
         "number of days": days, "refund period": f"{days} days",
-        "order number": "order number (it starts with ORD-)",
+        "order number": order_number(example).removeprefix("your "), "order id example": example,
     }
     return values
 
@@ -162,7 +165,5 @@ def support_plan(row: SupportRow, values: Mapping[str, str], order: Mapping[str,
                 text = f"{text.rstrip('?.! ')} (order {order['order_id']})"
             text = f"{text.rstrip()} my email is {order['email']}"
             return text, SupportPlan("order_status", {"order_id": order["order_id"], "email": order["email"]}, "")
-        return text, SupportPlan("", {}, "I can help with that. Please give me your order number (it starts with "
-                                         "ORD-) and the email address you ordered with, so I can look the order up "
-                                         "securely.")
+        return text, SupportPlan("", {}, ask_for_order(False, False, str(values.get("order id example", ""))))
     return text, SupportPlan("", {}, short_response(row, values))

@@ -17,14 +17,13 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
-def _open_store(ctx: click.Context, demo: bool = True):
-    from retrieval import Store, ensure_demo_store
+def _open_store(ctx: click.Context):
+    from .stores import UnknownStore, open_store
 
-    settings = _settings(ctx)
-    store = Store(settings)
-    if demo and settings.store == "demo":
-        ensure_demo_store(store, progress=True)
-    return store
+    try:
+        return open_store(_settings(ctx), progress=True)
+    except UnknownStore as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def emit(data: Any, as_json: bool, text: str) -> None:
@@ -66,7 +65,6 @@ TOP_LEVEL = {
     "finetune": ("finetune.cli", "finetune"),
 }
 BENCH = {
-    "retrieval": ("retrieval.bench", "bench_retrieval"),
     "assistant": ("assistant.cli", "bench_assistant"),
     "ui": ("ui.cli", "bench_ui"),
 }
@@ -119,60 +117,134 @@ def config_cmd(ctx: click.Context, as_json: bool) -> None:
     emit(values, as_json, text)
 
 
-def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
-    mapping = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise click.BadParameter(f"{pair!r}: use SOURCE_COLUMN=field, e.g. --map sku=id", param_hint="--map")
-        src, dst = pair.split("=", 1)
-        mapping[src.strip()] = dst.strip()
-    return mapping
+@cli.command("stores")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stores_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List the stores in the data dir (and the bundled ones), with their item counts."""
+    from .stores import store_names
+
+    settings = _settings(ctx)
+    rows = {}
+    for name in store_names(settings):
+        db = settings.replace(store=name).store_dir / "catalog.sqlite"
+        rows[name] = {"installed": db.exists(), "path": str(db.parent)}
+    emit(rows, as_json, "\n".join(f"{n:20} {'installed' if r['installed'] else 'bundled, installed on first use':32} "
+                                  f"{r['path']}" for n, r in rows.items()))
 
 
 @cli.command("index")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--interactions", type=click.Path(exists=True, dir_okay=False), help="Interaction log to import.")
-@click.option("--map", "mapping", multiple=True, help="Column mapping SOURCE=field (repeatable).")
+@click.option("--policies", type=click.Path(exists=True, file_okay=False),
+              help="Folder of the store's policy pages (*.md, one '## ' section per topic; store.json for facts).")
+@click.option("--orders", type=click.Path(exists=True, dir_okay=False),
+              help="Orders (CSV / JSON): order_id, email, status, created, items or item_id+quantity, total, ...")
+@click.option("--customers", type=click.Path(exists=True, dir_okay=False),
+              help="Customers (CSV / JSON): customer_id, name, email.")
+@click.option("--map", "mapping", multiple=True,
+              help="Column mapping SOURCE=field, or A+B=field to join columns (repeatable).")
 @click.option("--format", "fmt", default="auto",
-              type=click.Choice(["auto", "table", "recbole", "unisrec", "amazon2023"]))
+              type=click.Choice(["auto", "table", "shopify", "recbole", "unisrec", "amazon2023"]))
+@click.option("--append", is_flag=True, help="Add the file's items to the catalog instead of replacing it.")
+@click.option("--allow-partial", is_flag=True, help="Import the valid rows even when many rows are rejected.")
+@click.option("--yes", "-y", is_flag=True, help="Replace without asking when that deletes items.")
 @click.option("--rebuild", is_flag=True, help="Drop the vector collection and embed everything again.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, mapping: tuple[str, ...], fmt: str,
-              rebuild: bool, as_json: bool) -> None:
-    """Import a catalog file (and an interaction log) into the store and sync the vector index.
+def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, policies: str | None,
+              orders: str | None, customers: str | None, mapping: tuple[str, ...], fmt: str, append: bool,
+              allow_partial: bool, yes: bool, rebuild: bool, as_json: bool) -> None:
+    """Import a catalog file (and the store's interactions, policies, orders, customers) and sync the index.
 
-    Without PATH, (re)indexes the store's current catalog (the demo store is loaded on first use)."""
-    from retrieval import ImportFailed, Store, ensure_demo_store
+    A new --store NAME is created by its first catalog. Without PATH, (re)indexes the store's current catalog
+    (a bundled store is installed on first use)."""
+    from retrieval import ImportFailed, Store
+    from retrieval.importers import parse_mapping
+
+    from . import stores
 
     settings = _settings(ctx)
-    column_mapping = _parse_mapping(mapping)
-    store = Store(settings)
-    if rebuild:
-        store.client.delete_collection(store.index.collection.name)
-        store = Store(settings, db=store.db)
-    out: dict[str, Any] = {"store": settings.store}
+    if customers and not orders:
+        raise click.UsageError("--customers goes with --orders (a customer list alone is never used).")
     try:
+        column_mapping = parse_mapping(mapping)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--map") from None
+    new = not (settings.store_dir / stores.CATALOG).exists()
+    if new and not path:
+        try:
+            stores.require(settings)
+        except stores.UnknownStore as exc:
+            raise click.ClickException(str(exc)) from None
+    out: dict[str, Any] = {"store": settings.store}
+    say = (lambda text: None) if as_json else click.echo
+    try:
+        store = stores.open_store(settings, progress=not as_json) if not path else Store(settings.store_config())
+        if rebuild:
+            store.client.delete_collection(store.index.collection.name)
+            store = Store(settings.store_config(), db=store.db)
         if path:
-            report = store.import_catalog(path, column_mapping, fmt, progress=not as_json)
+            report = store.import_catalog(path, column_mapping, fmt, replace=not append, progress=not as_json,
+                                          allow_partial=allow_partial, confirm_delete=None if yes or as_json
+                                          else _confirm_delete(path))
             out["catalog"] = {"accepted": report.accepted, "rejected": len(report.rejects), "notes": report.notes}
-            if not as_json:
-                click.echo(report.summary())
-                if report.rejects:
-                    click.echo(f"rejects written to {settings.store_dir / 'rejects'}")
+            say(report.summary())
+            if report.rejects:
+                say(f"rejects written to {settings.store_dir / 'rejects'}")
         if interactions:
             report = store.import_interactions(interactions, progress=not as_json)
             out["interactions"] = {"accepted": report.accepted, "rejected": len(report.rejects)}
-            if not as_json:
-                click.echo(report.summary())
-        if not path and settings.store == "demo":
-            ensure_demo_store(store, progress=not as_json)
+            say(report.summary())
+        if policies:
+            report = stores.import_policies(settings.store_dir, policies)
+            out["policies"] = {"accepted": report.accepted, "rejected": len(report.rejects), "notes": report.notes}
+            say(report.summary())
+        if orders:
+            for report in stores.import_orders(store, orders, customers):
+                out["orders" if report.source == str(orders) else "customers"] = {
+                    "accepted": report.accepted, "rejected": len(report.rejects), "notes": report.notes}
+                say(report.summary())
         sync = store.sync_index(progress=not as_json)
     except (ImportFailed, RuntimeError) as exc:
+        if new and path:  # a failed first import leaves no half-made store behind
+            import shutil
+
+            shutil.rmtree(settings.store_dir, ignore_errors=True)
         raise click.ClickException(str(exc)) from None
     out["index"] = sync.__dict__ | {"items_per_second": sync.items_per_second}
+    profile = _profile(store, settings)
+    out["profile"] = profile.describe()
     emit(out, as_json, f"index: {sync.total} items ({sync.embedded} embedded, {sync.unchanged} unchanged, "
-                       f"{sync.deleted} deleted) in {sync.seconds:.1f} s")
+                       f"{sync.deleted} deleted) in {sync.seconds:.1f} s\n"
+                       f"store {settings.store!r}: item ids like {profile.item_ids.example}"
+                       + (f", order numbers like {profile.order_ids.example}" if profile.order_ids.example else
+                          ", no orders yet (--orders FILE)")
+                       + f", prices in {profile.currency}"
+                       + ("" if (settings.store_dir / stores.POLICIES).is_dir() else
+                          "; no policy pages yet (--policies DIR): shoppers asking about shipping or returns "
+                          "are offered a person"))
+
+
+def _confirm_delete(path: str):
+    def confirm(count: int) -> bool:
+        click.echo(f"Warning: replacing the catalog with {path} deletes {count} item(s) that the file does not "
+                   f"have. Use --append to add the file instead, or --yes to replace without asking.", err=True)
+        if not sys.stdin.isatty():
+            return True
+        return click.confirm("Replace the catalog?", default=False, err=True)
+
+    return confirm
+
+
+def _profile(store, settings: Settings):
+    from assistant.build import load_orders
+    from retrieval import StoreProfile
+
+    from . import stores
+
+    book = load_orders(settings.store_dir, in_memory=True)
+    return StoreProfile.learn(store.db.items(), book.id_shape, stores.facts(settings.store_dir).get("store_name", ""))
 
 
 def _filters(min_price, max_price, category, brand, exclude_brand, in_stock, min_rating):
@@ -221,6 +293,23 @@ def search_cmd(ctx: click.Context, query: str, k: int, lam: float | None, rerank
                         personalization=personalization)
     text = "\n".join(format_hit(n, h) for n, h in enumerate(hits, 1)) or "no results"
     emit([h.to_dict() for h in hits], as_json, text)
+
+
+@bench_group.command("retrieval")
+@click.option("--synthetic-items", default=50_000, show_default=True, help="Size of the synthetic catalog (0: skip).")
+@click.option("--runs", default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def bench_retrieval(ctx: click.Context, synthetic_items: int, runs: int, as_json: bool) -> None:
+    """Index throughput and search latency on the demo store and a synthetic catalog."""
+    from retrieval.bench import format_results, run_benchmark
+
+    from .stores import BUNDLED
+
+    settings = _settings(ctx)
+    results = run_benchmark(BUNDLED["demo"].catalog, synthetic_items, runs, settings.embedding_model,
+                            settings.embed_batch_size, settings.embed_max_chars, progress=not as_json)
+    click.echo(json.dumps(results, indent=2) if as_json else format_results(results))
 
 
 def main() -> None:

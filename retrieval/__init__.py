@@ -10,13 +10,16 @@ from .importers import EmptyCatalogError, ImportFailed, ImportReport, load_inter
 from .popularity import Popularity
 from .rerank import Candidate, exposure_rerank, xquad_rerank
 from .search import Filters, SearchHit, SearchParams, Searcher, Trace
-from .service import Store, ensure_demo_store
+from .config import StoreConfig, StoreConfigError
+from .profile import IdShape, ItemNames, StoreProfile
+from .service import ImportCancelled, Store
 from .storage import CatalogDB
 from .store import ItemIndex, SyncReport, make_chroma_client
 
 __all__ = [
-    "Candidate", "CatalogDB", "EmptyCatalogError", "Filters", "HashEmbedder", "ImportFailed", "ImportReport",
-    "Item", "ItemIndex", "Popularity", "RowError", "SearchHit", "SearchParams", "Searcher",
-    "SentenceTransformerEmbedder", "Store", "SyncReport", "Trace", "ensure_demo_store", "exposure_rerank",
+    "Candidate", "CatalogDB", "EmptyCatalogError", "Filters", "HashEmbedder", "IdShape", "ImportCancelled",
+    "ImportFailed", "ImportReport", "Item", "ItemIndex", "ItemNames", "Popularity", "RowError", "SearchHit",
+    "SearchParams", "Searcher", "SentenceTransformerEmbedder", "Store", "StoreConfig", "StoreConfigError",
+    "StoreProfile", "SyncReport", "Trace", "exposure_rerank",
     "item_from_record", "load_embedder", "load_interactions", "load_items", "make_chroma_client", "xquad_rerank",
 ]

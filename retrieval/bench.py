@@ -8,14 +8,14 @@ measured in the same run, because shared machines are noisy.
 
 from __future__ import annotations
 
-import json
+import sys
 import random
 import statistics
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-import click
 import numpy as np
 
 from .catalog import Item
@@ -95,18 +95,18 @@ def measure_search(searcher: Searcher, runs: int, params: SearchParams) -> dict[
     return out
 
 
-def run_benchmark(n_synthetic: int = 50_000, runs: int = 3, embedding_model: str = "", batch_size: int = 64,
-                  max_chars: int = 1000, progress: bool = True) -> dict[str, Any]:
+def run_benchmark(catalog: Path, n_synthetic: int = 50_000, runs: int = 3, embedding_model: str = "",
+                  batch_size: int = 64, max_chars: int = 1000, progress: bool = True) -> dict[str, Any]:
+    """The benchmark on ``catalog`` (the demo store's items file from `longtail bench retrieval`) and on a
+    synthetic catalog of ``n_synthetic`` items recombined from it."""
     import chromadb
-
-    from longtail.demo import DATA_DIR
 
     from .embed import load_embedder
     from .importers import load_items
 
     embedder = load_embedder(embedding_model)
     client = chromadb.EphemeralClient()
-    demo, _ = load_items(DATA_DIR / "items.jsonl", progress=False)
+    demo, _ = load_items(catalog, progress=False)
     results: dict[str, Any] = {"embedding_model": embedder.name, "runs": runs, "batch_size": batch_size}
     catalogs = {"demo": demo}
     if n_synthetic:
@@ -114,14 +114,14 @@ def run_benchmark(n_synthetic: int = 50_000, runs: int = 3, embedding_model: str
     params = SearchParams(reranker="exposure", lam=0.3)
     for name, items in catalogs.items():
         if progress:
-            click.echo(f"[{name}] measuring indexing ({len(items):,} items) ...", err=True)
+            print(f"[{name}] measuring indexing ({len(items):,} items) ...", file=sys.stderr)
         # indexing throughput on up to 5,000 items per run keeps the benchmark to minutes
         sample = items if len(items) <= 5000 else items[:5000]
         section: dict[str, Any] = {"indexing": measure_indexing(sample, embedder, client, runs, batch_size,
                                                                 max_chars, keep_last=f"lat-{name}-{time.time_ns()}")}
         if progress:
-            click.echo(f"[{name}] completing the index for search latency (content hashes skip the "
-                       f"{len(sample):,} items already embedded) ...", err=True)
+            print(f"[{name}] completing the index for search latency (content hashes skip the "
+                  f"{len(sample):,} items already embedded) ...", file=sys.stderr)
         db = CatalogDB()
         db.replace_items(items)
         index = ItemIndex(client, embedder, section["indexing"]["collection"], max_chars)
@@ -150,16 +150,3 @@ def format_results(r: dict[str, Any]) -> str:
         for label, s in section["search"].items():
             lines.append(f"{label:28} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f}")
     return "\n".join(lines)
-
-
-@click.command("retrieval")
-@click.option("--synthetic-items", default=50_000, show_default=True, help="Size of the synthetic catalog (0: skip).")
-@click.option("--runs", default=3, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-def bench_retrieval(ctx: click.Context, synthetic_items: int, runs: int, as_json: bool) -> None:
-    """Index throughput and search latency on the demo store and a synthetic catalog."""
-    settings = ctx.find_root().obj["settings"]
-    results = run_benchmark(synthetic_items, runs, settings.embedding_model, settings.embed_batch_size,
-                            settings.embed_max_chars, progress=not as_json)
-    click.echo(json.dumps(results, indent=2) if as_json else format_results(results))

@@ -1,19 +1,33 @@
-"""The catalog's item model: one product, validated, with a stable content hash for re-indexing."""
+"""The catalog's item model: one product, validated, with a stable content hash for re-indexing.
+
+Field values are read the way store exports write them: prices with currency symbols or codes and either
+thousands convention ("$1,299.00", "1 299,00 €"), ratings on any scale ("4.7/5", "9.4/10", "94%"), stock
+as a word or a count, image lists as Amazon Reviews 2023 writes them, HTML descriptions.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
+from urllib.parse import urlsplit
 
 CORE_FIELDS = ("id", "title", "description", "category", "brand", "price", "currency", "attributes",
-               "in_stock", "rating", "rating_count")
+               "in_stock", "rating", "rating_count", "image_url", "url")
+# Fields whose unreadable values are left empty (and counted) rather than rejecting the row.
+LENIENT_FIELDS = ("rating", "rating_count", "image_url", "url")
 
 
 class RowError(ValueError):
     """A catalog row cannot become an item; the message is the reason shown in the rejects report."""
+
+
+class _Unreadable(ValueError):
+    """A lenient field's value cannot be read; the field is left empty and the import counts it."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,8 @@ class Item:
     in_stock: bool = True
     rating: float | None = None
     rating_count: int = 0
+    image_url: str = ""
+    url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -62,45 +78,223 @@ class Item:
         return item_from_record(json.loads(text))
 
 
+T = TypeVar("T")
+
+CURRENCY_SYMBOLS = {"US$": "USD", "CA$": "CAD", "C$": "CAD", "AU$": "AUD", "A$": "AUD", "$": "USD",
+                    "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}  # longest first: "US$" before "$"
+IMAGE_KEYS = ("large", "hi_res", "thumb", "url")  # Amazon Reviews 2023 image dicts, best first
+IN_STOCK_WORDS = {"true", "t", "yes", "y", "in stock", "instock", "available", "on"}
+OUT_OF_STOCK_WORDS = {"false", "f", "no", "n", "out of stock", "outofstock", "sold out", "soldout",
+                      "unavailable", "off"}
+
+_CURRENCY_CODE = re.compile(r"(?<![A-Za-z])[A-Z]{3}(?![A-Za-z])")  # "USD 12.50"; upper case: "ask 5" is none
+_GROUPING = re.compile(r"[\s'\u00a0\u202f]")  # spaces and apostrophes that group thousands
+_AMOUNT = re.compile(r"-?\d[\d.,]*")
+_NUMBER = r"\d+(?:[.,]\d+)?"
+_RATING = re.compile(rf"(?P<value>{_NUMBER})\s*(?:(?P<percent>%)|(?:/|out\s+of|of)\s*(?P<scale>{_NUMBER}))?"
+                     r"(?:\s*stars?)?", re.IGNORECASE)
+_COUNT = re.compile(r"\(?\s*(?P<number>\d[\d.,'\u00a0 ]*?)\s*(?P<thousands>k)?\s*"
+                    r"(?:ratings?|reviews?|votes?)?\s*\)?", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[A-Za-z/!][^>]*>")
+_HTML_ENTITY = re.compile(r"&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
 def _text(value: Any, name: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
+    if _blank(value):
         return ""
     if isinstance(value, (dict, list)):
         raise RowError(f"{name} must be text, got {type(value).__name__}")
     return str(value).strip()
 
 
-def _number(value: Any, name: str) -> float | None:
-    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+def _decimal(text: str) -> float:
+    """A number written with either thousands convention: "1,299.00", "1.299,00", "1299,5", "1,299"."""
+    if "," in text and "." in text:
+        thousands = "," if text.rfind(".") > text.rfind(",") else "."
+        text = text.replace(thousands, "")
+    separator = "," if "," in text else "."
+    if text.count(separator) > 1 or (separator == "," and re.search(r",\d{3}$", text)):
+        text = text.replace(separator, "")  # only thousands separators: "1,299", "1.299.000"
+    return float(text.replace(",", "."))
+
+
+def _currency_code(text: str) -> str:
+    text = text.strip()
+    return CURRENCY_SYMBOLS.get(text, text.upper())
+
+
+def _split_currency(text: str) -> tuple[str, str]:
+    """("EUR", "1 299,00 ") from "1 299,00 €": the currency named in a price, and the rest of the text."""
+    for symbol, code in CURRENCY_SYMBOLS.items():
+        if symbol in text:
+            return code, text.replace(symbol, " ")
+    match = _CURRENCY_CODE.search(text)
+    if match:
+        return match.group(), text[:match.start()] + " " + text[match.end():]
+    return "", text
+
+
+def _price(value: Any) -> tuple[float | None, str]:
+    """The amount and the currency the price names ("" when none): "$1,299.00" -> (1299.0, "USD")."""
+    if _blank(value):
+        return None, ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        amount = float(value)
+        currency = ""
+    else:
+        currency, rest = _split_currency(str(value))
+        digits = _GROUPING.sub("", rest)
+        if not _AMOUNT.fullmatch(digits):
+            raise RowError(f"price must be a number such as 12.50, '$1,299.00' or '1 299,00 €', "
+                           f"got {value!r}")
+        amount = _decimal(digits)
+    if math.isinf(amount):
+        raise RowError(f"price must be a finite number, got {value!r}")
+    if amount < 0:
+        raise RowError(f"price must be >= 0, got {value!r}")
+    return round(amount, 2), currency
+
+
+def _rating(value: Any) -> float | None:
+    """A 0..5 rating from 4.7, "4.7/5", "4.7 out of 5 stars", "9.4/10" or "94%" (the last two scaled to 5)."""
+    if _blank(value):
         return None
     if isinstance(value, bool):
-        raise RowError(f"{name} must be a number, got {value!r}")
-    if isinstance(value, str):
-        value = value.strip().lstrip("$€£").replace(",", "")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RowError(f"{name} must be a number, got {value!r}") from None
-    if math.isnan(number) or math.isinf(number):
-        raise RowError(f"{name} must be a finite number, got {value!r}")
-    return number
+        raise _Unreadable
+    if isinstance(value, (int, float)):
+        rating = float(value)
+    else:
+        match = _RATING.fullmatch(str(value).strip())
+        if not match:
+            raise _Unreadable
+        rating = _decimal(match["value"])
+        scale = 100.0 if match["percent"] else _decimal(match["scale"]) if match["scale"] else 5.0
+        if scale <= 0:
+            raise _Unreadable
+        rating = round(rating / scale * 5, 2) if scale != 5.0 else rating
+    if math.isinf(rating):
+        raise _Unreadable
+    if not 0 <= rating <= 5:
+        raise RowError(f"rating must lie in 0..5, got {rating:g}; write other scales as '9.4/10' or '94%'")
+    return rating
 
 
-def _bool(value: Any, name: str) -> bool:
-    if value is None or value == "":
-        return True
+def _count_number(text: str) -> float:
+    """Like :func:`_decimal`, but "1.234" is 1234: counts have no fractions."""
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", text):
+        return float(re.sub(r"[.,]", "", text))
+    return _decimal(text)
+
+
+def _rating_count(value: Any) -> int | None:
+    """A whole number of ratings from 1200, "1,200", "1.2k" or "(1,200 ratings)"."""
+    if _blank(value):
+        return None
     if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
+        raise _Unreadable
+    if isinstance(value, (int, float)):
+        count = float(value)
+    else:
+        match = _COUNT.fullmatch(str(value).strip())
+        if not match:
+            raise _Unreadable
+        count = _count_number(_GROUPING.sub("", match["number"]))
+        count = round(count * 1000) if match["thousands"] else count
+    if math.isinf(count) or count < 0 or count != int(count):
+        raise _Unreadable
+    return int(count)
+
+
+def _stock(value: Any) -> tuple[bool, int | None]:
+    """(in stock, the count when one was given): True, "yes", "sold out", "in stock", 12, "0"."""
+    if _blank(value):
+        return True, None
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return value > 0, int(value)
     text = str(value).strip().lower()
-    if text in ("true", "yes", "y", "1", "in stock", "in_stock"):
-        return True
-    if text in ("false", "no", "n", "0", "out of stock", "out_of_stock"):
-        return False
-    raise RowError(f"{name} must be true/false, got {value!r}")
+    if re.fullmatch(r"[-+]?\d+(?:\.0+)?", text):
+        count = int(float(text))
+        return count > 0, count
+    text = re.sub(r"[_\-\s]+", " ", text).rsplit("/", 1)[-1]  # "Sold-Out", "in_stock", schema.org/InStock
+    if text in IN_STOCK_WORDS:
+        return True, None
+    if text in OUT_OF_STOCK_WORDS:
+        return False, None
+    raise RowError(f"in_stock must be yes/no, true/false, 'in stock'/'out of stock'/'sold out' or a stock "
+                   f"count, got {value!r}")
+
+
+def _web_url(value: Any) -> str:
+    """An http(s) URL or a site-relative path ("/products/x"); others (javascript:, data:) are unreadable."""
+    if isinstance(value, (dict, list)):
+        raise _Unreadable
+    text = _text(value, "url")
+    if not text:
+        return ""
+    if text.startswith("//"):
+        text = "https:" + text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise _Unreadable from None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return text
+    if not parts.scheme and text.startswith("/"):
+        return text
+    raise _Unreadable
+
+
+def _first_image(value: Any) -> str:
+    """The first image of a URL, a list of URLs, Amazon 2023 image dicts or a comma/space separated string."""
+    if _blank(value):
+        return ""
+    if isinstance(value, Mapping):
+        return next((_first_image(value[key]) for key in IMAGE_KEYS if not _blank(value.get(key))), "")
+    if isinstance(value, (list, tuple)):
+        return next((url for url in map(_first_image, value) if url), "")
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            return _first_image(json.loads(text))
+        except json.JSONDecodeError:
+            pass
+    return re.split(r"\s+|,(?=\s*(?:https?:|/))", text.strip("[]\"' "))[0]  # commas inside URLs stay
+
+
+def _image_url(value: Any) -> str:
+    return _web_url(_first_image(value))
+
+
+def html_to_text(text: str) -> str:
+    """Plain text from HTML: scripts and tags removed, entities unescaped, whitespace collapsed."""
+    text = _HTML_TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", text))
+    return " ".join(html.unescape(text).split())
+
+
+def _description(value: Any) -> str:
+    if isinstance(value, (list, tuple)):  # a list of paragraphs
+        value = "\n\n".join(str(part).strip() for part in value if not _blank(part))
+    text = _text(value, "description")
+    if _HTML_TAG.search(text) or _HTML_ENTITY.search(text):
+        return html_to_text(text)
+    return text
+
+
+def _lenient(parse: Callable[[Any], T], record: Mapping[str, Any], name: str,
+             warnings: list[tuple[str, Any]] | None) -> T | None:
+    try:
+        return parse(record.get(name))
+    except _Unreadable:
+        if warnings is not None:
+            warnings.append((name, record.get(name)))
+        return None
 
 
 def _category(value: Any) -> tuple[str, ...]:
@@ -131,39 +325,38 @@ def _attributes(value: Any) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in value.items()}
 
 
-def item_from_record(record: Mapping[str, Any]) -> Item:
+def item_from_record(record: Mapping[str, Any], warnings: list[tuple[str, Any]] | None = None) -> Item:
     """Validate one raw record (already mapped to the core field names) into an :class:`Item`.
 
-    Unknown keys are kept in ``extra``. Raises :class:`RowError` with the reason on bad input.
+    Unknown keys are kept in ``extra`` (a stock count also as ``extra["stock"]``). Raises :class:`RowError`
+    with the reason on bad input. A value of a :data:`LENIENT_FIELDS` field that cannot be read is left empty
+    and appended to ``warnings`` as ``(field, value)`` instead.
     """
-    item_id = _text(record.get("id"), "id")
-    if not item_id:
-        raise RowError("missing id")
     title = _text(record.get("title"), "title")
     if not title:
         raise RowError("missing title")
-    price = _number(record.get("price"), "price")
-    if price is not None and price < 0:
-        raise RowError(f"price must be >= 0, got {price}")
-    rating = _number(record.get("rating"), "rating")
-    if rating is not None and not 0 <= rating <= 5:
-        raise RowError(f"rating must lie in 0..5, got {rating}")
-    count = _number(record.get("rating_count"), "rating_count")
-    if count is not None and (count < 0 or count != int(count)):
-        raise RowError(f"rating_count must be a whole number >= 0, got {record.get('rating_count')!r}")
+    item_id = _text(record.get("id"), "id")
+    if not item_id:
+        raise RowError("missing id")
+    price, price_currency = _price(record.get("price"))
+    in_stock, stock = _stock(record.get("in_stock"))
     extra = dict(record.get("extra") or {})
     extra.update({k: v for k, v in record.items() if k not in CORE_FIELDS and k != "extra" and v is not None})
+    if stock is not None:
+        extra["stock"] = stock
     return Item(
         id=item_id,
         title=title,
-        description=_text(record.get("description"), "description"),
+        description=_description(record.get("description")),
         category=_category(record.get("category")),
         brand=_text(record.get("brand"), "brand"),
-        price=round(price, 2) if price is not None else None,
-        currency=_text(record.get("currency"), "currency") or "USD",
+        price=price,
+        currency=_currency_code(_text(record.get("currency"), "currency") or price_currency or "USD"),
         attributes=_attributes(record.get("attributes")),
-        in_stock=_bool(record.get("in_stock"), "in_stock"),
-        rating=rating,
-        rating_count=int(count or 0),
+        in_stock=in_stock,
+        rating=_lenient(_rating, record, "rating", warnings),
+        rating_count=_lenient(_rating_count, record, "rating_count", warnings) or 0,
+        image_url=_lenient(_image_url, record, "image_url", warnings) or "",
+        url=_lenient(_web_url, record, "url", warnings) or "",
         extra=extra,
     )

@@ -1,7 +1,8 @@
-"""One store, wired together from the settings: SQLite catalog + logs, Chroma index, embedder, searcher.
+"""One store, wired together from its :class:`~retrieval.config.StoreConfig`: SQLite catalog + logs, Chroma
+index, embedder, searcher.
 
 Every dependency is injectable (tests pass ``chromadb.EphemeralClient()``, a :class:`HashEmbedder` and an
-in-memory :class:`CatalogDB`); by default they come from :class:`longtail.config.Settings`.
+in-memory :class:`CatalogDB`); by default they come from the config.
 """
 
 from __future__ import annotations
@@ -10,38 +11,60 @@ import fcntl
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from longtail.config import Settings
-
+from .config import StoreConfig
 from .embed import Embedder, load_embedder
-from .importers import ImportReport, load_interactions, load_items
+from .importers import ImportFailed, ImportReport, load_interactions, load_items
+from .profile import ItemNames
 from .popularity import Popularity
 from .search import Filters, SearchHit, SearchParams, Searcher
+from .catalog import Item
 from .storage import CatalogDB
 from .store import ItemIndex, SyncReport, make_chroma_client
 
 
+class ImportCancelled(ImportFailed):
+    """The owner declined an import that would delete items; nothing was written."""
+
+
 class Store:
-    def __init__(self, settings: Settings, client: Any = None, embedder: Embedder | None = None,
+    def __init__(self, config: StoreConfig, client: Any = None, embedder: Embedder | None = None,
                  db: CatalogDB | None = None):
-        self.settings = settings
-        self.db = db if db is not None else CatalogDB(settings.catalog_db)  # an empty CatalogDB is falsy
-        self.client = client if client is not None else make_chroma_client(settings)
-        self.embedder = embedder if embedder is not None else load_embedder(settings.embedding_model)
-        self.index = ItemIndex(self.client, self.embedder, settings.store, settings.embed_max_chars)
+        if not isinstance(config, StoreConfig):
+            raise TypeError(f"Store takes a StoreConfig, got {type(config).__name__} (use settings.store_config()).")
+        self.config = config
+        self.db = db if db is not None else CatalogDB(config.catalog_db)  # an empty CatalogDB is falsy
+        self.client = client if client is not None else make_chroma_client(config)
+        self.embedder = embedder if embedder is not None else load_embedder(config.embedding_model)
+        self.index = ItemIndex(self.client, self.embedder, config.name, config.embed_max_chars)
         self._searcher: Searcher | None = None
+        self._names: ItemNames | None = None
         self._lock = threading.Lock()
         self.gem_scores: dict[str, float] = {}
 
     # -- loading -----------------------------------------------------------------------------------------
     def import_catalog(self, path: str | Path, mapping: Mapping[str, str] | None = None, fmt: str = "auto",
-                       replace: bool = True, progress: bool = True) -> ImportReport:
-        """Validate the file, then write the catalog in one transaction (all valid rows or nothing)."""
-        items, report = load_items(path, mapping, fmt, progress)
+                       replace: bool = True, progress: bool = True, allow_partial: bool = False,
+                       confirm_delete: Callable[[int], bool] | None = None) -> ImportReport:
+        """Validate the file, then write the catalog in one transaction (all valid rows or nothing).
+
+        ``replace`` makes the catalog exactly the file's items; before that deletes items the file does not have,
+        ``confirm_delete(count)`` is asked (a False answer raises :class:`ImportCancelled`, nothing is written).
+        ``replace=False`` adds the file's items to the catalog (updating those with the same id)."""
+        items, report = load_items(path, mapping, fmt, progress, allow_partial=allow_partial)
+        doomed = len(set(self.db.items()) - {item.id for item in items}) if replace else 0
+        if doomed and confirm_delete is not None and not confirm_delete(doomed):
+            raise ImportCancelled(f"Nothing imported: replacing the catalog would delete {doomed} item(s) that "
+                                  f"{Path(path).name} does not have. Add the file with --append instead.")
         (self.db.replace_items if replace else self.db.upsert_items)(items)
-        report.write_rejects(self.settings.store_dir / "rejects" / f"{Path(path).name}.rejects.jsonl")
+        report.deleted = doomed
+        if doomed:
+            report.notes.append(f"{doomed} item(s) not in this file were deleted from the catalog (replace); "
+                                f"use --append to add a file to the catalog instead")
+        report.write_rejects(self.config.rejects_dir / f"{Path(path).name}.rejects.jsonl")
         self._searcher = None
+        self._names = None
         return report
 
     def import_interactions(self, path: str | Path, replace: bool = True, progress: bool = True) -> ImportReport:
@@ -54,7 +77,7 @@ class Store:
         if replace:
             self.db.clear_interactions()
         self.db.add_interactions(rows)
-        report.write_rejects(self.settings.store_dir / "rejects" / f"{Path(path).name}.rejects.jsonl")
+        report.write_rejects(self.config.rejects_dir / f"{Path(path).name}.rejects.jsonl")
         self._searcher = None
         return report
 
@@ -63,7 +86,7 @@ class Store:
         if not items:
             raise RuntimeError("The catalog is empty: import one first (`longtail index PATH`).")
         with self._index_lock():
-            report = self.index.sync(items, self.settings.embed_batch_size, progress)
+            report = self.index.sync(items, self.config.embed_batch_size, progress)
         self._searcher = None
         return report
 
@@ -71,20 +94,32 @@ class Store:
     def _index_lock(self) -> Iterator[None]:
         """One writer at a time on an on-disk Chroma store: two processes indexing the same folder at once
         corrupt it. (A Chroma server serialises writes itself.)"""
-        if self.settings.chroma_mode != "persistent":
+        if self.config.chroma_mode != "persistent":
             yield
             return
-        self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.settings.chroma_dir / ".longtail-index.lock", "w") as fh:
+        self.config.chroma_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.config.chroma_dir / ".longtail-index.lock", "w") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise RuntimeError(f"Another process is indexing {self.settings.chroma_dir}; wait for it to "
+                raise RuntimeError(f"Another process is indexing {self.config.chroma_dir}; wait for it to "
                                    f"finish, then run the command again.") from None
             try:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @property
+    def names(self) -> ItemNames:
+        """How shoppers name this store's items (ids in any case, titles); rebuilt after each import."""
+        if self._names is None or self._names.items is not self.db.items():
+            self._names = ItemNames(self.db.items())
+        return self._names
+
+    def find_item(self, ref: str) -> Item | None:
+        """The item ``ref`` names: its id in any case, else its title (or a distinctive part of it)."""
+        item_id = self.names.canonical(ref) or next(iter(self.names.by_title(ref)), None)
+        return self.db.get(item_id) if item_id else None
 
     def refresh_popularity(self) -> None:
         """Re-read interaction and impression counts (new likes, purchases) without rebuilding the index."""
@@ -92,7 +127,7 @@ class Store:
             self._searcher.popularity = self._popularity()
 
     def _popularity(self) -> Popularity:
-        s = self.settings
+        s = self.config
         return Popularity.from_store(self.db, self.db.items(), s.head_share, s.tail_share_of_interactions,
                                      s.exposure_weight)
 
@@ -101,10 +136,10 @@ class Store:
     def searcher(self) -> Searcher:
         with self._lock:
             if self._searcher is None:
-                if self.settings.gem_weight > 0 and not self.gem_scores:
+                if self.config.gem_weight > 0 and not self.gem_scores:
                     self.gem_scores.update(self._train_gems())
                 self._searcher = Searcher(self.db, self.index, self._popularity(), self.gem_scores,
-                                          self.settings.embed_max_chars)
+                                          self.config.embed_max_chars)
             return self._searcher
 
     def _train_gems(self) -> dict[str, float]:
@@ -117,7 +152,7 @@ class Store:
         return dict(train_gem_model(list(self.db.items().values()), counts).oof)
 
     def params(self, **overrides: Any) -> SearchParams:
-        s = self.settings
+        s = self.config
         base = dict(reranker=s.reranker, lam=s.lambda_, tail_share=s.tail_share, floor=s.relevance_floor,
                     candidates=s.candidates, fusion=s.fusion, dense_weight=s.dense_weight,
                     personalization=s.personalization, gem_weight=s.gem_weight)
@@ -135,13 +170,3 @@ class Store:
         if self._searcher is not None:
             self._searcher.refresh_exposure()
 
-
-def ensure_demo_store(store: Store, progress: bool = True) -> None:
-    """Load the bundled demo store (items + interaction log) and index it, if the catalog is empty."""
-    from longtail.demo import DATA_DIR
-
-    if len(store.db) == 0:
-        store.import_catalog(DATA_DIR / "items.jsonl", progress=progress)
-        store.import_interactions(DATA_DIR / "interactions.csv", progress=progress)
-    if store.index.count() != len(store.db):
-        store.sync_index(progress=progress)

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from assistant import Products, ScriptedChatModel, TextDelta, ToolCall
-from assistant.orders import NOT_FOUND, OrderBook
+from assistant.orders import OrderBook
+from assistant.replies import order_not_found
 from assistant.safety import check_message, classify, strip_instructions
 from assistant.testing import demo_assistant, demo_settings
 from assistant.tools import SPECS, ToolError, validate_call, tools_prompt
@@ -34,7 +35,7 @@ def small_store():
                           rating_count=100 * n))
     items.append(Item("LT-90010", "Carbon Steel Skillet, 12 in", "A light skillet.", ("Home & Kitchen", "Cookware",
                       "Skillets"), "Copperline", 45.0, rating=4.2, rating_count=400))
-    store = Store(settings, client=chromadb.EphemeralClient(), embedder=HashEmbedder(),
+    store = Store(settings.store_config(), client=chromadb.EphemeralClient(), embedder=HashEmbedder(),
                   db=CatalogDB(settings.data_dir / "catalog.sqlite"))
     store.db.upsert_items(items)
     store.sync_index(progress=False)
@@ -124,9 +125,11 @@ def test_order_book_same_message_for_wrong_email_and_unknown_order():
                 "items": [{"item_id": "LT-00001", "quantity": 1}]}], [])
     wrong = book.status("ORD-1", "bob@example.com")
     unknown = book.status("ORD-999", "ann@example.com")
-    assert wrong == unknown == {"found": False, "message": NOT_FOUND}
+    not_found = order_not_found(book.example_id)
+    assert wrong == unknown == {"found": False, "message": not_found}
+    assert book.example_id != "ORD-1"  # the hint's example is made up, never a real order number
     assert book.status("ord-1", " ANN@example.COM ")["order"]["tracking_number"] == "TN1"
-    assert book.start_return("ORD-1", "bob@example.com", "LT-00001", "x") == {"ok": False, "message": NOT_FOUND}
+    assert book.start_return("ORD-1", "bob@example.com", "LT-00001", "x") == {"ok": False, "message": not_found}
     ok = book.start_return("ORD-1", "ann@example.com", "LT-00001", "too small")
     assert ok["ok"] and book.returns("ORD-1")[0]["reason"] == "too small"
     assert "not part of order" in book.start_return("ORD-1", "ann@example.com", "LT-00002", "x")["message"]

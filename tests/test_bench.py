@@ -14,7 +14,7 @@ def test_synthetic_catalog_is_deterministic_and_unique():
 
 
 def test_benchmark_runs_end_to_end_on_a_tiny_embedder():
-    r = run_benchmark(n_synthetic=600, runs=1, embedding_model="hash-64", progress=False)
+    r = run_benchmark(DATA_DIR / "items.jsonl", n_synthetic=600, runs=1, embedding_model="hash-64", progress=False)
     for name in ("demo", "synthetic-600"):
         ix = r[name]["indexing"]
         assert ix["raw_encode_items_per_s"] > 0 and 0 < ix["index_to_raw_ratio"]

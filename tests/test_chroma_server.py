@@ -45,8 +45,9 @@ def chroma_server(tmp_path):
 def test_http_mode_gives_the_same_results_as_embedded(tmp_path, chroma_server):
     http_settings = Settings(data_dir=tmp_path, chroma_mode="http", chroma_host="127.0.0.1",
                              chroma_port=chroma_server, store="srv")
-    remote = Store(http_settings, embedder=HashEmbedder(), db=CatalogDB())
-    local = Store(Settings(data_dir=tmp_path, chroma_mode="persistent", store="srv"), embedder=HashEmbedder(),
+    remote = Store(http_settings.store_config(), embedder=HashEmbedder(), db=CatalogDB())
+    local = Store(Settings(data_dir=tmp_path, chroma_mode="persistent", store="srv").store_config(),
+                  embedder=HashEmbedder(),
                   db=CatalogDB())
     for store in (remote, local):
         store.db.replace_items(ITEMS)

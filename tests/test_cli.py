@@ -14,6 +14,10 @@ def test_index_then_search_with_json_and_rejects(tmp_path):
     base = ["--data-dir", str(tmp_path / "d"), "--store", "shop", "--embedding-model", "hash-128"]
     runner = CliRunner()
     result = runner.invoke(cli, [*base, "index", str(catalog), "--map", "sku=id", "--map", "name=title", "--json"])
+    assert result.exit_code == 1 and "1 of 3 rows were rejected" in result.output and "--allow-partial" in result.output
+    assert not (tmp_path / "d" / "stores" / "shop").exists()  # a failed first import leaves no store behind
+    result = runner.invoke(cli, [*base, "index", str(catalog), "--map", "sku=id", "--map", "name=title", "--json",
+                                 "--allow-partial"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["catalog"] == {"accepted": 2, "rejected": 1, "notes": []}
@@ -38,7 +42,7 @@ def test_bad_input_gives_a_clear_message_not_a_traceback(tmp_path):
                                  "index", str(empty)])
     assert result.exit_code == 1 and "no valid items" in result.output
     result = runner.invoke(cli, ["--data-dir", str(tmp_path), "index", "--map", "oops", str(empty)])
-    assert result.exit_code == 2 and "SOURCE_COLUMN=field" in result.output
+    assert result.exit_code == 2 and "SOURCE=field" in result.output
 
 
 def test_config_command_hides_secrets(tmp_path, monkeypatch):

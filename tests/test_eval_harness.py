@@ -159,7 +159,7 @@ def test_rerank_matches_the_products_searcher(toy, tmp_path):
     cfg = EvalConfig(progress=False)
     _, cands = run_systems([s for s in systems if s.name in ("ease", "hybrid+cf")], toy, cfg)
     assert not cands["ease"].fused and cands["hybrid+cf"].fused
-    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store="evalrank"),
+    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store="evalrank").store_config(),
                   client=chromadb.EphemeralClient(), embedder=HashEmbedder(64), db=CatalogDB())
     store.db.replace_items(toy.items)
     store.db.add_interactions([(str(u), toy.items[i].id, "purchase", f"{t:04d}")

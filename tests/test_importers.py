@@ -22,7 +22,7 @@ def test_csv_good_and_bad_rows_are_reported_with_line_and_reason(tmp_path):
         "A6,Bad rating,x,Home,Forge,5,yes,9,1,",                                    # line 8 rating > 5
     ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    items, report = load_items(path, progress=False)
+    items, report = load_items(path, progress=False, allow_partial=True)
     assert [i.id for i in items] == ["A1", "A4"]
     reasons = {r.line: r.reason for r in report.rejects}
     assert reasons[3] == "missing title"
@@ -48,7 +48,7 @@ def test_non_utf8_line_is_rejected_and_the_rest_kept(tmp_path):
     good = json.dumps({"id": "x1", "title": "Café mug"}).encode()
     bad = '{"id": "x2", "title": "Caf\xe9 cup"}'.encode("latin-1")
     path.write_bytes(good + b"\n" + bad + b"\n" + b"{not json}\n" + b"[1, 2]\n")
-    items, report = load_items(path, progress=False)
+    items, report = load_items(path, progress=False, allow_partial=True)
     assert [i.title for i in items] == ["Café mug"]
     reasons = {r.line: r.reason for r in report.rejects}
     assert "not valid UTF-8" in reasons[2]
@@ -59,7 +59,7 @@ def test_non_utf8_line_is_rejected_and_the_rest_kept(tmp_path):
 def test_non_utf8_line_in_csv_keeps_line_numbers(tmp_path):
     path = tmp_path / "c.csv"
     path.write_bytes(b"id,title\nb1,Good\nb2,Caf\xe9\nb3,Also good\n")
-    items, report = load_items(path, progress=False)
+    items, report = load_items(path, progress=False, allow_partial=True)
     assert [i.id for i in items] == ["b1", "b3"]
     assert [(r.line, "UTF-8" in r.reason) for r in report.rejects] == [(3, True)]
 
@@ -83,7 +83,7 @@ def test_empty_catalog_is_a_clear_error_and_leaves_the_store_untouched(tmp_path)
     good.write_text("id,title\nk1,Kayak\n")
     empty = tmp_path / "empty.csv"
     empty.write_text("id,title\n,\n")
-    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store="empty-import-test"),
+    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store="empty-import-test").store_config(),
                   client=chromadb.EphemeralClient(),
                   embedder=HashEmbedder(), db=CatalogDB())
     store.import_catalog(good, progress=False)
@@ -103,7 +103,7 @@ def test_recbole_atomic_item_and_inter_files(tmp_path):
     item.write_text("item_id:token\ttitle:token_seq\tcategories:token_seq\tbrand:token\tprice:float\n"
                     "i1\tRed kettle\tKitchen\tBoil\t20.5\n"
                     "i2\tBlue kettle\tKitchen\tBoil\tnot-a-price\n")
-    items, report = load_items(item, progress=False)
+    items, report = load_items(item, progress=False, allow_partial=True)
     assert [(i.id, i.category, i.brand, i.price) for i in items] == [("i1", ("Kitchen",), "Boil", 20.5)]
     assert report.rejects[0].line == 3
     inter = tmp_path / "shop.inter"
@@ -140,7 +140,7 @@ def test_amazon_2023_meta_and_reviews(tmp_path):
         "categories": ["Toys & Games", "Trains"], "features": ["52 pieces"], "description": ["Beech wood."],
         "price": 34.99, "average_rating": 4.6, "rating_number": 1200, "store": "Tracky",
         "details": {"Material": "Wood", "Age": "3+"}}) + "\n" + json.dumps({"parent_asin": "B02", "title": None}) + "\n")
-    items, report = load_items(meta, progress=False)
+    items, report = load_items(meta, progress=False, allow_partial=True)
     (train,) = items
     assert train.brand == "Tracky" and train.rating_count == 1200 and train.category == ("Toys & Games", "Trains")
     assert train.attributes == {"Material": "Wood", "Age": "3+"} and "52 pieces" in train.description

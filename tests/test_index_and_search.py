@@ -28,7 +28,7 @@ def unique(prefix: str) -> str:
 
 
 def make_store(tmp_path, items=ITEMS, name=None, client=None, embedder=None, db=None):
-    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store=name or unique("shop")),
+    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store=name or unique("shop")).store_config(),
                   client=client or chromadb.EphemeralClient(), embedder=embedder or HashEmbedder(), db=db or CatalogDB())
     store.db.replace_items(items)
     store.db.add_interactions([("u1", "skillet-red", "purchase", "1")] * 30 + [("u2", "boots", "purchase", "2")])
@@ -158,7 +158,7 @@ def test_only_one_process_indexes_an_on_disk_store_at_a_time(tmp_path):
     import fcntl
 
     settings = Settings(data_dir=tmp_path, chroma_mode="persistent", store=unique("locked"))
-    store = Store(settings, embedder=HashEmbedder(), db=CatalogDB())
+    store = Store(settings.store_config(), embedder=HashEmbedder(), db=CatalogDB())
     store.db.replace_items(ITEMS)
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.chroma_dir / ".longtail-index.lock", "w") as other_process:
@@ -171,7 +171,7 @@ def test_only_one_process_indexes_an_on_disk_store_at_a_time(tmp_path):
 def test_gem_weight_trains_gem_scores_and_boosts_under_exposed_items(tmp_path):
     pytest.importorskip("sklearn")
     items = [Item(f"g{n}", f"{'premium leather' if n % 2 else 'plain'} wallet {n}", "A wallet.") for n in range(40)]
-    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store=unique("gems"), gem_weight=0.5),
+    store = Store(Settings(data_dir=tmp_path, chroma_mode="ephemeral", store=unique("gems"), gem_weight=0.5).store_config(),
                   client=chromadb.EphemeralClient(), embedder=HashEmbedder(), db=CatalogDB())
     store.db.replace_items(items)
     # "premium leather" wallets sell, plain ones don't: appeal is learnable from the text

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
+from retrieval.profile import format_price
+
 FEEDBACK_KINDS = ("up", "down", "more_like_this")
 GEM_LABEL = "Hidden gem"
 
@@ -39,13 +41,6 @@ def card_from_hit(hit: Any, explanation: str = "") -> dict[str, Any]:
 def cards_from_products(event: Any) -> list[dict[str, Any]]:
     """Cards for an ``assistant.events.Products`` event, in ranking order, with their explanations."""
     return [card_from_hit(h, event.explanations.get(h.item.id, "")) for h in event.hits]
-
-
-def format_price(price: float | None, currency: str = "USD") -> str:
-    if price is None:
-        return "price on request"
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency.upper())
-    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency}"
 
 
 def format_rating(rating: float | None, count: int) -> str:

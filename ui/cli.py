@@ -26,14 +26,12 @@ def build_web_app(
     """The whole web app for ``settings``: store (the demo store loaded and indexed on first use), assistant,
     API, chat and console."""
     from assistant import build_assistant
-    from retrieval import Store, ensure_demo_store
+    from longtail.stores import open_store
 
     from .api import create_server
     from .limits import RateLimiter
 
-    store = Store(settings)
-    if settings.store == "demo":
-        ensure_demo_store(store, progress=progress)
+    store = open_store(settings, progress)
     try:  # build the searcher now: the first shopper does not wait for it, and a broken index fails here
         store.searcher  # noqa: B018
     except Exception as exc:

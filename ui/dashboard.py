@@ -132,8 +132,8 @@ def store_report(store: Any, bins: int = 12) -> ExposureReport:
         store.db.impressions(),
         pop.bucket,
         list(store.db.items()),
-        store.settings.reranker,
-        store.settings.lambda_,
+        store.config.reranker,
+        store.config.lambda_,
         bins,
     )
 
