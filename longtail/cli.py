@@ -57,6 +57,15 @@ class LazyGroup(click.Group):
                 return click.Command(name, callback=unavailable, help=f"(unavailable: {exc})")
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Any command on a store that does not exist ends with the message that says which stores do."""
+        from .stores import UnknownStore
+
+        try:
+            return super().invoke(ctx)
+        except UnknownStore as exc:
+            raise click.ClickException(str(exc)) from None
+
 
 TOP_LEVEL = {
     "chat": ("assistant.cli", "chat"),

@@ -6,7 +6,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # Chroma must not phone 
 
 from .catalog import Item, RowError, item_from_record
 from .embed import HashEmbedder, SentenceTransformerEmbedder, load_embedder
-from .importers import EmptyCatalogError, ImportFailed, ImportReport, load_interactions, load_items
+from .importers import (EmptyCatalogError, ImportFailed, ImportReport, TooManyRejects, load_interactions, load_items,
+                        parse_mapping)
 from .popularity import Popularity
 from .rerank import Candidate, exposure_rerank, xquad_rerank
 from .search import Filters, SearchHit, SearchParams, Searcher, Trace
@@ -20,6 +21,6 @@ __all__ = [
     "Candidate", "CatalogDB", "EmptyCatalogError", "Filters", "HashEmbedder", "IdShape", "ImportCancelled",
     "ImportFailed", "ImportReport", "Item", "ItemIndex", "ItemNames", "Popularity", "RowError", "SearchHit",
     "SearchParams", "Searcher", "SentenceTransformerEmbedder", "Store", "StoreConfig", "StoreConfigError",
-    "StoreProfile", "SyncReport", "Trace", "exposure_rerank",
+    "StoreProfile", "SyncReport", "TooManyRejects", "Trace", "exposure_rerank", "parse_mapping",
     "item_from_record", "load_embedder", "load_interactions", "load_items", "make_chroma_client", "xquad_rerank",
 ]

@@ -97,6 +97,7 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     generated_ids: int = 0  # accepted items whose id was made from title and brand
     field_warnings: dict[str, int] = field(default_factory=dict)  # field -> values left empty
+    deleted: int = 0  # catalog items a replacing import removed (set by Store.import_catalog)
 
     def reject(self, line: int, reason: str, raw: Any = "") -> None:
         text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
