@@ -23,7 +23,6 @@ from .build import build_assistant
 from .conversations import ConversationStore
 from .dialogue import Assistant
 from .models import ChatModel, ScriptedChatModel
-from .quality import store_orders  # noqa: F401  (re-exported for tests)
 
 
 _COUNTER = itertools.count(1)
@@ -106,3 +105,10 @@ def shopify_store() -> Store:
                   db=CatalogDB(settings.store_dir / stores.CATALOG))
     stores.install(store, export_like_shopify(settings.data_dir / "export"), progress=False)
     return store
+
+
+def store_orders(store: Store) -> list[dict]:
+    """The store's orders as imported (for writing test messages)."""
+    from .build import load_orders
+
+    return load_orders(store.config.store_dir, in_memory=True).orders()

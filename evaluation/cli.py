@@ -186,7 +186,7 @@ def gems(count: int, folds: int, seed: int, features: str, as_json: bool) -> Non
     from longtail import stores
     from retrieval import Popularity, Store
 
-    from .gems import hidden_gems, train_gem_model
+    from retrieval.gems import hidden_gems, train_gem_model
 
     settings = _settings()
     try:
@@ -229,3 +229,100 @@ def gems(count: int, folds: int, seed: int, features: str, as_json: bool) -> Non
     for n, r in enumerate(rows, 1):
         click.echo(f"{n:2}. [{r['id']}] {r['title'][:70]}  gem {r['gem_score']:.3f}  {r['bucket']} "
                    f"({r['interactions']:g} interactions)")
+
+
+# ------------------------------------------------------------------------------------------------ eval
+def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> dict[str, Any]:
+    from assistant.build import build_assistant
+
+    from .assistant_quality import run_cases, sentence_rates, summarise
+
+    bot = build_assistant(settings, store=store, model=model, tool_mode=tool_mode)
+    scores = run_cases(bot, cases, progress=progress)
+    summary = summarise(scores)
+    rates = sentence_rates(bot.stats)
+    summary["reply_sentences"] = rates["judged"]
+    summary["reply_sentence_replacement_rate"] = rates["replaced"]
+    summary["reply_sentence_drop_rate"] = rates["dropped"]
+    summary["tool_mode"] = bot.tool_mode
+    summary["turns_scored"] = len(cases)
+    summary["model"] = getattr(model, "name", "?")
+    summary["failures"] = [{"case": s.case_id, "expected": s.tool_expected, "used": s.tool_used, "notes": s.notes}
+                           for s in scores if not s.tool_ok or s.args_ok is False or s.leaked
+                           or s.refused != s.refusal_expected][:30]
+    if tool_mode != "model":
+        summary.pop("model_tool_choice_accuracy", None)
+        summary.pop("model_valid_call_rate", None)
+    return summary
+
+
+@click.command("eval_assistant")
+@click.option("--split", type=click.Choice(["test", "train", "all"]), default="test", show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--limit", type=int, help="Only the first N cases (quick looks).")
+@click.option("--sample", type=int, help="N cases spread evenly over the templates (round-robin).")
+@click.option("--backend", type=click.Choice(["local", "fake"]), default="local", show_default=True,
+              help="'fake' = no LLM (template replies; measures the router and the grounding alone).")
+@click.option("--adapter", help="A LoRA adapter to compare with the base model (default: the shipped one, if any).")
+@click.option("--model-tools/--no-model-tools", default=True, show_default=True,
+              help="Also score the model choosing tools itself (constrained), before any fallback.")
+@click.option("--model-tools-cases", default=34, show_default=True,
+              help="Cases (spread over the templates) for the slower model-picks-tools runs.")
+@click.option("--threads", type=int, help="torch CPU threads.")
+@click.option("--json", "as_json", is_flag=True)
+def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None, backend: str, adapter: str | None,
+                   model_tools: bool, model_tools_cases: int, threads: int | None, as_json: bool) -> None:
+    """Quality on held-out dialogue turns: tool choice, arguments, explanation faithfulness, refusals;
+    base model and fine-tuned adapter side by side."""
+    from assistant.cli import _set_threads
+    from assistant.loading import adapter_path
+    from assistant.models import ScriptedChatModel
+    from longtail.stores import open_store
+
+    from .assistant_quality import quality_cases, spread_cases
+
+    _set_threads(threads)
+    settings = _settings().replace(**{k: v for k, v in (("llm_backend", backend), ("llm_adapter", adapter)) if v})
+    store = open_store(settings, progress=not as_json)
+    cases = quality_cases(store, seed, split)
+    if sample:
+        cases = spread_cases(cases, sample)
+    if limit:
+        cases = cases[:limit]
+    runs: dict[str, Any] = {}
+    if backend == "fake":
+        runs["router+templates"] = _evaluate(settings, store, cases, ScriptedChatModel([]), "router", not as_json)
+    else:
+        from assistant.loading import load_chat_model
+
+        base = load_chat_model(settings, adapter=False, progress=not as_json)
+        runs["base"] = _evaluate(settings, store, cases, base, "router", not as_json)
+        if model_tools:
+            runs["base, model picks tools"] = _evaluate(settings, store, spread_cases(cases, model_tools_cases),
+                                                        base, "model", not as_json)
+        del base
+        if adapter_path(settings) is not None:
+            tuned = load_chat_model(settings, adapter=True, progress=not as_json)
+            runs["fine-tuned"] = _evaluate(settings, store, cases, tuned, "router", not as_json)
+            if model_tools:
+                runs["fine-tuned, model picks tools"] = _evaluate(
+                    settings, store, spread_cases(cases, model_tools_cases), tuned, "model", not as_json)
+        else:
+            runs["fine-tuned"] = None
+    out = {"split": split, "seed": seed, "cases": len(cases), "runs": runs}
+    metrics = ["tool_choice_accuracy", "argument_accuracy", "explanation_faithfulness", "model_text_faithfulness",
+               "reply_sentences", "reply_sentence_replacement_rate", "reply_sentence_drop_rate",
+               "refusal_correctness", "privacy_leaks", "model_tool_choice_accuracy", "model_valid_call_rate",
+               "seconds_per_turn_p50"]
+    names = [n for n, r in runs.items() if r]
+    lines = [f"eval assistant: {len(cases)} held-out turns ({split} split, seed {seed})",
+             f"{'metric':28}" + "".join(f"{n[:30]:>32}" for n in names)]
+    for metric in metrics:
+        lines.append(f"{metric:28}" + "".join(f"{str(runs[n].get(metric, '-')):>32}" for n in names))
+    if "fine-tuned" in runs and runs["fine-tuned"] is None:
+        lines.append("fine-tuned: no adapter (set llm_adapter or ship finetune/adapters/default)")
+    _emit_json(out, as_json, "\n".join(lines))
+
+
+def _emit_json(data: Any, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)

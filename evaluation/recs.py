@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .data import RecTask
-from .gems import train_gem_model
+from retrieval.gems import train_gem_model
 from .harness import EvalConfig, Run, best_relevance, choose, find, run_systems, sweep
 from .significance import compare
 from .systems import build_systems, describe

@@ -144,7 +144,7 @@ def skeleton(template: str) -> str:
 def quality_test_skeletons() -> set[str]:
     """Skeletons of the assistant quality benchmark's test templates: never used for training data."""
     try:
-        from assistant.quality import TEMPLATES, templates_for
+        from evaluation.assistant_quality import TEMPLATES, templates_for
     except ImportError:
         return set()
     return {skeleton(TEMPLATES[t][1]) for t in templates_for("test")}

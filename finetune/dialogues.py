@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from assistant import safety
-from assistant.dialogue import Assistant, format_tool_call
+from assistant.calls import format_tool_call
+from assistant.dialogue import Assistant
 from assistant.replies import HISTORY_CHARS, ask_for_order, order_not_found, system_prompt
 from assistant.events import TOOL_RESULT_CLOSE, TOOL_RESULT_OPEN
 from assistant.explain import FactChecker, facts_for, fmt_price

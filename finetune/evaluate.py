@@ -1,10 +1,10 @@
 """Evaluation: validation/test loss and perplexity, and the assistant's quality benchmark, base vs fine-tuned.
 
-The quality benchmark (:mod:`assistant.quality`, test-split templates only; the fine-tuning data never uses
+The quality benchmark (:mod:`evaluation.assistant_quality`, test-split templates only; the fine-tuning data never uses
 them) is played through the real :class:`~assistant.dialogue.Assistant` with ``tool_mode="model"``: the model
 writes the tool call and the reply. When its call is missing or invalid the assistant falls back to its
 deterministic router; such turns count as the model's failures in ``model_tool_choice`` (the system-level
-``tool_choice_accuracy`` of :func:`assistant.quality.summarise` includes the router's rescue).
+``tool_choice_accuracy`` of :func:`evaluation.assistant_quality.summarise` includes the router's rescue).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from longtail.config import Settings
 
 ROWS = (("model_tool_choice", "tool choice by the model (no router rescue)"),
-        ("model_tool_choice_accuracy", "tool choice by the model (assistant.quality's count)"),
+        ("model_tool_choice_accuracy", "tool choice by the model (evaluation.assistant_quality's count)"),
         ("model_valid_call_rate", "valid tool calls written by the model"),
         ("tool_choice_accuracy", "tool choice (system, with router fallback)"),
         ("argument_accuracy", "arguments"),
@@ -32,7 +32,7 @@ def play(assistant: Any, cases: Sequence[dict], label: str, progress: bool = Tru
     """Run the cases through ``assistant`` (the quality benchmark's own loop) and summarise, adding the
     model-only figures: a turn counts for the model only if its own tool call, not the router's fallback, won."""
     from assistant.events import ToolCall
-    from assistant.quality import run_cases, sentence_rates, summarise
+    from evaluation.assistant_quality import run_cases, sentence_rates, summarise
 
     counts = {"model_ok": 0, "tool_cases": 0}
     misses: list[dict[str, Any]] = []
@@ -65,7 +65,7 @@ def quality_comparison(settings: Settings, adapter: str | None, n_cases: int, se
     """The quality benchmark for the base model and for base + ``adapter``, on the same test cases."""
     from assistant.build import build_assistant
     from assistant.loading import load_chat_model
-    from assistant.quality import quality_cases, spread_cases
+    from evaluation.assistant_quality import quality_cases, spread_cases
     from longtail.stores import open_store
 
     store = open_store(settings, progress)

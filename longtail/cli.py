@@ -82,7 +82,7 @@ EVAL = {
     "demo": ("evaluation.cli", "eval_demo"),
     "wands": ("evaluation.cli", "eval_wands"),
     "recs": ("evaluation.cli", "eval_recs"),
-    "assistant": ("assistant.cli", "eval_assistant"),
+    "assistant": ("evaluation.cli", "eval_assistant"),
 }
 
 

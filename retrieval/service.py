@@ -143,8 +143,8 @@ class Store:
             return self._searcher
 
     def _train_gems(self) -> dict[str, float]:
-        """Out-of-fold hidden-gem scores (predicted appeal from item text) for the boost; see evaluation.gems."""
-        from evaluation.gems import train_gem_model
+        """Out-of-fold hidden-gem scores (predicted appeal from item text) for the boost; see retrieval.gems."""
+        from .gems import train_gem_model
 
         counts = self.db.interaction_counts()
         if not counts:

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from assistant.quality import TEMPLATES, quality_cases, templates_for
+from evaluation.assistant_quality import TEMPLATES, quality_cases, templates_for
 from assistant.testing import shared_store
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from evaluation.gems import appeal_labels, hidden_gems, item_features, train_gem_model
+from retrieval.gems import appeal_labels, hidden_gems, item_features, train_gem_model
 from retrieval import HashEmbedder, Item, Popularity
 
 NOUNS = ["lamp", "chair", "mug", "rug", "shelf", "clock", "vase", "desk"]

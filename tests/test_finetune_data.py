@@ -99,7 +99,7 @@ def test_no_duplicates_and_deterministic(dataset, sources, bitext_csv):
 
 
 def test_tool_results_are_real_and_replies_grounded(dataset, sources):
-    from assistant.dialogue import parse_tool_call
+    from assistant.calls import parse_tool_call
     from assistant.explain import facts_for
 
     _, ds = dataset
@@ -145,7 +145,7 @@ def test_kinds_cover_the_issue(dataset):
 def test_topic_switches_and_shown_ids_after_a_search(dataset):
     """Single-turn families also appear after an earlier search (so the model learns to pick the tool from the new
     message, not to repeat the search), and details / compare after a search name items that search showed."""
-    from assistant.dialogue import parse_tool_call
+    from assistant.calls import parse_tool_call
     from finetune.dialogues import SWITCH_FAMILIES
 
     _, ds = dataset
@@ -193,7 +193,7 @@ def test_real_bitext_all_placeholders_filled(shared_data, sources):
 
 
 def test_quality_test_templates_are_never_used(dataset):
-    from assistant.quality import TEMPLATES, templates_for
+    from evaluation.assistant_quality import TEMPLATES, templates_for
 
     _, ds = dataset
     held = {skeleton(TEMPLATES[t][1]) for t in templates_for("test")}
@@ -235,7 +235,7 @@ def test_sample_is_stratified(dataset):
 
 def test_model_card_has_tables_and_command(tmp_path, dataset):
     from finetune.card import write_card
-    from assistant.quality import spread_cases as pick_cases
+    from evaluation.assistant_quality import spread_cases as pick_cases
     from finetune.evaluate import table
 
     cfg, ds = dataset

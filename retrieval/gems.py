@@ -25,7 +25,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from retrieval import Item, Popularity
+from .catalog import Item
+from .popularity import Popularity
 
 
 def item_features(items: Sequence[Item], vectors: np.ndarray) -> np.ndarray:

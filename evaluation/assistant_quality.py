@@ -26,8 +26,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from retrieval import Item, Store
 
-from .events import Done, Products, TextDelta, ToolCall
-from .explain import FactChecker, check_explanations
+from assistant.events import Done, Products, TextDelta, ToolCall
+from assistant.explain import FactChecker, check_explanations
 
 TEST_SHARE = 0.5
 
@@ -156,10 +156,9 @@ def _stem(word: str) -> str:
 
 def store_orders(store: Store) -> list[dict]:
     """The store's own orders, read from its order book (for writing test cases; never exposed by a tool)."""
-    from .build import load_orders
+    from assistant.build import load_orders
 
-    book = load_orders(store.config.store_dir, in_memory=True)
-    return [book.raw(oid) or {} for oid in book.order_ids()]
+    return load_orders(store.config.store_dir, in_memory=True).orders()
 
 
 def quality_cases(store: Store, seed: int = 0, split: str = "test", per_template: int = 10) -> list[dict]:
@@ -456,8 +455,8 @@ def run_cases(assistant: Any, cases: Sequence[dict], progress: bool = True,
 
     from tqdm.auto import tqdm
 
-    from . import safety
-    from .replies import order_not_found
+    from assistant import safety
+    from assistant.replies import order_not_found
 
     not_found = order_not_found(assistant.orders.example_id)
 
