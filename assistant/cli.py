@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from retrieval.profile import format_price
+
 from .events import Done, Error, Escalated, Policy, Products, TextDelta, ToolCall
 
 
@@ -43,7 +45,7 @@ def render_event(event: Any, verbose: bool = False) -> str | None:
         lines = []
         for n, hit in enumerate(event.hits, 1):
             item = hit.item
-            price = f"${item.price:.2f}" if item.price is not None else "no price"
+            price = format_price(item.price, item.currency)
             tag = " [long tail]" if hit.trace.long_tail else ""
             lines.append(f"  {n}. {item.title} ({item.id}) {price}{tag}\n     {event.explanations.get(item.id, '')}")
         return "\n".join(lines) if lines else None

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from retrieval.storage import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -56,15 +57,8 @@ class ConversationStore:
 
     def __init__(self, path: str | Path = ":memory:"):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._conn, self._lock = connect(self.path, SCHEMA)
         self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        with self._lock:
-            if self.path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(SCHEMA)
 
     def close(self) -> None:
         with self._lock:

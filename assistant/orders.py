@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import threading
 import time
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any, Iterable
 
 from retrieval.importers import ImportFailed, ImportReport, read_records
 from retrieval.profile import IdShape
+from retrieval.storage import connect
 
 from .replies import order_not_found
 
@@ -47,13 +46,8 @@ def normalise_email(email: str) -> str:
 class OrderBook:
     def __init__(self, path: str | Path = ":memory:", return_window_days: int = 30):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._lock = threading.RLock()
+        self._conn, self._lock = connect(self.path, SCHEMA)
         self.return_window_days = return_window_days
-        with self._lock:
-            self._conn.executescript(SCHEMA)
 
     @classmethod
     def from_files(cls, orders: str | Path, customers: str | Path | None = None, path: str | Path = ":memory:",

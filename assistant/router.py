@@ -58,10 +58,11 @@ GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|thanks|t
                       r"cool|bye|goodbye)\b[\s!.,]*(there|so much|a lot)?[\s!.]*$", re.IGNORECASE)
 
 UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|max(?:imum)?|at most|up to|no more than|within|"
-                   r"budget(?: of| is)?)\s*(?:a budget of\s*)?\$?\s*(\d+(?:\.\d+)?)\s*(?:dollars|usd|bucks)?", re.IGNORECASE)
-OVER = re.compile(r"\b(?:over|above|more than|at least|min(?:imum)?|from)\s*\$?\s*(\d+(?:\.\d+)?)\s*"
-                  r"(?:dollars|usd|bucks)?", re.IGNORECASE)
-BETWEEN = re.compile(r"\bbetween\s*\$?\s*(\d+(?:\.\d+)?)\s*(?:and|-|to)\s*\$?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+                   r"budget(?: of| is)?)\s*(?:a budget of\s*)?[$€£]?\s*(\d+(?:\.\d+)?)\s*"
+                   r"(?:dollars|usd|bucks|euros?|eur|pounds|gbp|€|£)?", re.IGNORECASE)
+OVER = re.compile(r"\b(?:over|above|more than|at least|min(?:imum)?|from)\s*[$€£]?\s*(\d+(?:\.\d+)?)\s*"
+                  r"(?:dollars|usd|bucks|euros?|eur|pounds|gbp|€|£)?", re.IGNORECASE)
+BETWEEN = re.compile(r"\bbetween\s*[$€£]?\s*(\d+(?:\.\d+)?)\s*(?:and|-|to)\s*[$€£]?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 RATING = re.compile(r"\b(\d(?:\.\d)?)\s*(?:\+|stars?|star and up|or more stars|and up)\b|\b(?:rated|rating)\s*"
                     r"(?:at least|over|above)?\s*(\d(?:\.\d)?)", re.IGNORECASE)
 FILLER = re.compile(
@@ -70,8 +71,9 @@ FILLER = re.compile(
     r"nice|great|options?|ideas?|what|which|one|ones|with|of|that|it|in stock|also|just|hey|hi|hello|and|my|"
     r"i|we|our|under|below|less than|over|above|between|dollars?|usd|bucks|max|budget)\b", re.IGNORECASE)
 PRICE_PHRASE = re.compile(r"(under|below|less than|cheaper than|max(imum)?|at most|up to|no more than|within|over|"
-                          r"above|more than|at least|min(imum)?|between)\s*(a budget of\s*)?\$?\s*\d+(\.\d+)?"
-                          r"(\s*(and|-|to)\s*\$?\s*\d+(\.\d+)?)?\s*(dollars|usd|bucks)?|\$\s*\d+(\.\d+)?",
+                          r"above|more than|at least|min(imum)?|between)\s*(a budget of\s*)?[$€£]?\s*\d+(\.\d+)?"
+                          r"(\s*(and|-|to)\s*[$€£]?\s*\d+(\.\d+)?)?\s*(dollars|usd|bucks|euros?|eur|pounds|gbp|€|£)?"
+                          r"|[$€£]\s*\d+(\.\d+)?",
                           re.IGNORECASE)
 
 

@@ -45,18 +45,28 @@ CREATE INDEX IF NOT EXISTS impressions_item ON impressions(item_id);
 EVENT_WEIGHTS = {"purchase": 1.0, "add_to_cart": 0.5, "like": 0.5, "review": 1.0, "rating": 1.0, "view": 0.1}
 
 
+def connect(path: str | Path, schema: str = "") -> tuple[sqlite3.Connection, threading.RLock]:
+    """The one way this project opens SQLite: a connection the web app's threads share (behind the returned
+    lock), WAL on files (readers never block the writer; no fsync per commit), the folder made, ``schema``
+    applied. ``":memory:"`` gives a private in-memory database."""
+    path = str(path)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    lock = threading.RLock()
+    with lock:
+        if path != ":memory:":
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL
+        if schema:
+            conn.executescript(schema)
+    return conn, lock
+
+
 class CatalogDB:
     def __init__(self, path: str | Path = ":memory:"):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._lock = threading.RLock()
-        with self._lock:
-            if self.path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; no fsync per commit
-            self._conn.executescript(SCHEMA)
+        self._conn, self._lock = connect(self.path, SCHEMA)
         self._items_cache: dict[str, Item] | None = None
 
     def close(self) -> None:

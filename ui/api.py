@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import gradio as gr
 from fastapi import FastAPI, HTTPException, Query
@@ -31,12 +31,16 @@ from .console import build_console
 from .limits import RateLimiter
 from .tracelog import TraceLog
 
+if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
+    from assistant import Assistant
+    from longtail.config import Settings
+
 log = logging.getLogger(__name__)
 
 
 class FilterModel(BaseModel):
-    min_price: float | None = Field(None, ge=0, description="Lowest price (USD).")
-    max_price: float | None = Field(None, ge=0, description="Highest price (USD).")
+    min_price: float | None = Field(None, ge=0, description="Lowest price, in the store's currency.")
+    max_price: float | None = Field(None, ge=0, description="Highest price, in the store's currency.")
     category: str | None = Field(None, description="Top-level category, e.g. 'Kitchen'.")
     in_stock: bool | None = Field(None, description="Only items in stock when true.")
 
@@ -75,8 +79,8 @@ def _filters(f: FilterModel | None):
 
 
 def create_server(
-    assistant: Any,
-    settings: Any,
+    assistant: Assistant,
+    settings: Settings,
     limiter: RateLimiter | None = None,
     traces: TraceLog | None = None,
     log_impressions: bool = False,

@@ -8,12 +8,17 @@ tab gets its own session id (a ``gr.State``, kept on the server), so shoppers ne
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from retrieval.profile import SYMBOLS
+
 from .cards import CARDS_CSS, CARDS_JS, render_cards
 from .chat import FRIENDLY_ERROR, ChatService, agent_bubble, make_filters, new_session_id
+
+if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
+    from assistant import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +54,7 @@ def status_html(text: str) -> str:
 
 
 def build_app(
-    assistant: Any, settings: Any, service: ChatService | None = None, concurrency: int = 16
+    assistant: Assistant, settings: Any, service: ChatService | None = None, concurrency: int = 16
 ) -> gr.Blocks:
     """The shopper app for ``assistant`` (queue configured for ``concurrency`` simultaneous turns)."""
     service = service or ChatService(assistant, settings.max_message_chars)
@@ -66,8 +71,9 @@ def build_app(
             "Picks marked 💎 are relevant items few shoppers have found yet."
         )
         with gr.Accordion("Filters", open=False, elem_id="lt-filters"), gr.Row():
-            min_price = gr.Number(label="Min price ($)", minimum=0, min_width=120, elem_id="lt-min-price")
-            max_price = gr.Number(label="Max price ($)", minimum=0, min_width=120, elem_id="lt-max-price")
+            money = SYMBOLS.get(assistant.profile.currency, assistant.profile.currency)
+            min_price = gr.Number(label=f"Min price ({money})", minimum=0, min_width=120, elem_id="lt-min-price")
+            max_price = gr.Number(label=f"Max price ({money})", minimum=0, min_width=120, elem_id="lt-max-price")
             category = gr.Dropdown(
                 ["", *categories], value="", label="Category", min_width=160, elem_id="lt-category"
             )

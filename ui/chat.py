@@ -16,13 +16,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval import Filters
 
 from .cards import FEEDBACK_KINDS, card_from_hit, cards_from_products
 from .limits import RateLimiter, check_message
 from .tracelog import TraceLog
+
+if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
+    from assistant import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +113,7 @@ def agent_bubble(message: dict[str, Any]) -> dict[str, Any]:
 class ChatService:
     def __init__(
         self,
-        assistant: Any,
+        assistant: Assistant,
         max_message_chars: int = 2000,
         limiter: RateLimiter | None = None,
         traces: TraceLog | None = None,

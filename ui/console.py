@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from .chat import agent_bubble
 from .dashboard import figures, store_report
 from .tracelog import TRACE_COLUMNS, TraceLog
+
+if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
+    from assistant import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ def trace_rows(traces: TraceLog, session_id: str) -> list[list[Any]]:
     return [[row.get(c) for c in TRACE_COLUMNS] for row in traces.rows(session_id)] if session_id else []
 
 
-def build_console(assistant: Any, settings: Any, traces: TraceLog) -> gr.Blocks:
+def build_console(assistant: Assistant, settings: Any, traces: TraceLog) -> gr.Blocks:
     conversations, store = assistant.conversations, assistant.store
 
     with gr.Blocks(title="Longtail support console", analytics_enabled=False) as console:

@@ -8,12 +8,12 @@ store (``settings.store_dir / "ui_traces.sqlite"``; ``":memory:"`` in tests), th
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from retrieval.storage import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS recommendations (
@@ -57,15 +57,7 @@ TRACE_COLUMNS = (
 class TraceLog:
     def __init__(self, path: str | Path = ":memory:"):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._lock = threading.Lock()
-        with self._lock:
-            if self.path != ":memory:":  # WAL + NORMAL: no fsync per shown card, still crash-consistent
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(SCHEMA)
+        self._conn, self._lock = connect(self.path, SCHEMA)  # WAL + NORMAL: no fsync per shown card
 
     def log(
         self, session_id: str, query: str, cards: Sequence[Mapping[str, Any]], source: str = "chat"
