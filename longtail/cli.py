@@ -230,6 +230,9 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, po
                        + (f", order numbers like {profile.order_ids.example}" if profile.order_ids.example else
                           ", no orders yet (--orders FILE)")
                        + f", prices in {profile.currency}"
+                       + (", attributes " + ", ".join(f"{k} ({len(v)} values)" for k, v in
+                                                      list(profile.attributes.items())[:6])
+                          if profile.attributes else "")
                        + ("" if (settings.store_dir / stores.POLICIES).is_dir() else
                           "; no policy pages yet (--policies DIR): shoppers asking about shipping or returns "
                           "are offered a person"))
