@@ -70,7 +70,7 @@ class Assistant:
         self.reply_tokens = reply_tokens
         items = store.db.items()
         self.router = Router(items, self.profile, store.names)
-        self.checker = FactChecker(items, store.names, self.profile.item_ids)
+        self.checker = FactChecker(items, store.names, self.profile)
         self.system = system_prompt(self.store_name)
         self.stats: Counter[str] = Counter()
         if hasattr(model, "prefix_cache"):  # compute the system prompt's KV cache now, not in the first turn

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from retrieval import IdShape, Item, ItemNames, SearchHit
+from retrieval import Item, ItemNames, SearchHit, StoreProfile
 from retrieval.profile import format_amount, format_price
 
 WORD = re.compile(r"[a-z0-9]+")
@@ -151,17 +151,12 @@ class FactChecker:
     """Checks the factual claims of a text against :class:`Facts`; vocabularies (brands, colours, materials, how
     ids look) come from the catalog."""
 
-    def __init__(self, items: Mapping[str, Item], names: ItemNames | None = None, ids: IdShape | None = None):
+    def __init__(self, items: Mapping[str, Item], names: ItemNames | None = None, profile: StoreProfile | None = None):
         self.brands = {i.brand.lower() for i in items.values() if i.brand}
         self.names = names if names is not None else ItemNames(items)
-        self.id_shape = ids if ids is not None else IdShape.learn(items)
-        vocab: set[str] = set()
-        for item in items.values():
-            for key in ("color", "material"):
-                value = item.attributes.get(key, "")
-                if value and len(value) < 30:
-                    vocab.add(value.lower())
-        self.attributes = vocab
+        profile = profile if profile is not None else StoreProfile.learn(items)
+        self.id_shape = profile.item_ids
+        self.attributes = set(profile.vocabulary("color", "colour", "material"))  # what a sentence may misstate
 
     def ids_in(self, text: str) -> list[str]:
         """Ids a text claims: the catalog's own in any case, and id-shaped tokens the catalog does not have."""

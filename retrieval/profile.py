@@ -27,7 +27,6 @@ STOP = frozenset("a an and or the for with of in on to from by at this that it i
                  "me about tell more details compare one ones item product book please what which how does do "
                  "vs versus between".split())
 ATTRIBUTE_VALUE_MAX = 30  # longer attribute values are free text, not a vocabulary
-COLOR_KEYS = ("color", "colour")
 
 
 def _kind(run: str) -> str:
@@ -92,7 +91,7 @@ class IdShape:
                 specific = True  # digits joined by a separator or a literal: 'sport-002', '#1001'
             generic = generic or not specific
             alternatives.append("".join(parts))
-        pattern = r"(?<![\w\-#])(?:" + "|".join(alternatives) + r")(?![\w\-])"
+        pattern = r"(?<![\w\-])(?:" + "|".join(alternatives) + r")(?![\w\-])"
         example = ids[0]
         if mask:
             known = {i.lower() for i in ids}
@@ -217,7 +216,7 @@ def _attribute_values(items: Iterable[Item]) -> dict[str, tuple[str, ...]]:
             if isinstance(value, str) and 0 < len(value) <= ATTRIBUTE_VALUE_MAX:
                 values[key.lower()][value.lower()] += 1
     # a vocabulary is a key whose values repeat (colours, materials, sizes), not a per-item free text
-    return {k: tuple(sorted(c)) for k, c in values.items() if len(c) < max(2, 0.5 * sum(c.values()))}
+    return {k: tuple(sorted(c)) for k, c in values.items() if len(c) <= max(2, 0.5 * sum(c.values()))}
 
 
 @dataclass
@@ -237,16 +236,14 @@ class StoreProfile:
         orders = order_ids if isinstance(order_ids, IdShape) else IdShape.learn(order_ids, mask=True)
         return cls(name or "our store", IdShape.learn(items), orders, _currency(values), _attribute_values(values))
 
-    def values(self, *keys: str) -> tuple[str, ...]:
-        """Attribute values of the first of ``keys`` the store uses (e.g. its colours)."""
-        for key in keys:
-            if key in self.attributes:
-                return self.attributes[key]
-        return ()
-
     @property
     def colors(self) -> tuple[str, ...]:
-        return self.values(*COLOR_KEYS)
+        return self.vocabulary("color", "colour")
+
+    def vocabulary(self, *words: str) -> tuple[str, ...]:
+        """The values of every attribute whose key contains one of ``words`` ("Color", "frame_colour", ...)."""
+        return tuple(sorted({v for k, values in self.attributes.items() if any(w in k for w in words)
+                             for v in values}))
 
     def order_ids_in(self, text: str) -> list[str]:
         """Order numbers written in ``text``. When the store's order numbers look like ordinary numbers or words,
@@ -255,7 +252,7 @@ class StoreProfile:
             return []
         if not self.order_ids.generic:
             return self.order_ids.findall(text)
-        context = re.compile(r"(?i)\border(?:\s*(?:number|no\.?|num|id|#))?\s*[:#]?\s*(" +
+        context = re.compile(r"(?i)\border(?:\s*(?:number|no\.?|num|id))?(?:\s+(?:is|was))?\s*[:#]?\s*(" +
                              self.order_ids.pattern + ")")
         return [m.group(1) for m in context.finditer(text)]
 
