@@ -14,13 +14,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from longtail.config import Settings
 
@@ -35,6 +36,39 @@ DEFAULT_NAME = "SmolLM2-135M-Instruct"
 # adapter learned (tool calls valid 93% -> 5%). Figures: docs/assistant.md.
 CPU_DEFAULT = "bf16"
 SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "finetune" / "adapters" / "default"
+
+
+# bitsandbytes (imported by peft, and by transformers for 8-bit / 4-bit) logs this at import time on CPUs with
+# AVX512-BF16 when the optional `kernels` package is absent; it concerns only its CPU 4-bit kernels
+BNB_KERNELS_LOGGER = "bitsandbytes.backends.cpu.ops"
+BNB_KERNELS_NOTICE = "Failed to load CPU gemm_4bit_forward from kernels-community"
+
+
+class _DropKernelsNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(BNB_KERNELS_NOTICE)
+
+
+@contextlib.contextmanager
+def bitsandbytes_notices(mode: str) -> Iterator[None]:
+    """Inside, bitsandbytes' notice about its optional CPU 4-bit kernels (:data:`BNB_KERNELS_NOTICE`) is dropped
+    unless ``mode`` (a resolved quantization) is ``4bit``; every other message of bitsandbytes still shows."""
+    if mode == "4bit":
+        yield
+        return
+    logger, drop = logging.getLogger(BNB_KERNELS_LOGGER), _DropKernelsNotice()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
+def peft_model_class(mode: str = "none") -> Any:
+    """``peft.PeftModel``, imported with :func:`bitsandbytes_notices` (importing peft imports bitsandbytes)."""
+    with bitsandbytes_notices(mode):
+        from peft import PeftModel
+    return PeftModel
 
 
 class ModelUnavailable(RuntimeError):
@@ -99,9 +133,9 @@ def ensure_merged(settings: Settings, source: str, adapter: Path, progress: bool
     if (target / "config.json").exists() and any(target.glob("*.safetensors")):
         return target
     import torch
-    from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    PeftModel = peft_model_class()  # the merge runs in fp32
     if progress:
         print(f"Merging adapter {adapter} into {source} (once; cached in {target}) ...", flush=True)
     with warnings.catch_warnings():
@@ -196,7 +230,7 @@ def load_model_and_tokenizer(settings: Settings, quantization: str | None = None
         kwargs["dtype"] = torch.float32
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), bitsandbytes_notices(mode):  # 8bit: imports bitsandbytes
             warnings.simplefilter("ignore")
             model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as exc:
@@ -212,9 +246,7 @@ def load_model_and_tokenizer(settings: Settings, quantization: str | None = None
     if mode in ("none", "bf16"):
         model = model.to(device)
     if used_adapter is not None and not merged:  # (merged: already in the weights, even after a fp32 fallback)
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, str(used_adapter))
+        model = peft_model_class(mode).from_pretrained(model, str(used_adapter))
         if mode in ("none", "bf16"):
             model = model.merge_and_unload()
     model.eval()

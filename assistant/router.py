@@ -153,6 +153,23 @@ class Router:
             return next(iter(self.names.by_title(message, shown)), None)
         return None
 
+    def _parts(self, body: str, state: Mapping[str, Any]) -> list[str]:
+        """The items in "A and B (and C)": every separator splits first; when that does not name two items (a
+        title with "and" or "with" in it), each single separator is tried as the one between two items."""
+        def resolve(part: str) -> str | None:
+            return self.referenced(part, state, by_title=True) if part.strip() else None
+
+        for split in LIST_SPLITS:
+            ids = [r for r in map(resolve, split.split(body)) if r]
+            if len(set(ids)) >= 2:
+                return ids
+        for split in LIST_SPLITS:
+            for m in split.finditer(body):
+                left, right = resolve(body[:m.start()]), resolve(body[m.end():])
+                if left and right and left != right:
+                    return [left, right]
+        return []
+
     def compared(self, message: str, state: Mapping[str, Any]) -> list[str]:
         """The items a comparison names: ids, else each part ("the first and the Billy Summers book") by ordinal
         or title, else the first two (three with "all three") of the last results."""
@@ -160,11 +177,7 @@ class Router:
         ids = self.item_ids(message)
         if len(ids) < 2:
             body = re.sub(r"(?i)^.*?\b(compare|comparison|difference between)\b", "", message)
-            for split in LIST_SPLITS:
-                ids = [r for r in (self.referenced(part, state, by_title=True) for part in split.split(body)
-                                   if part and part.strip()) if r]
-                if len(set(ids)) >= 2:
-                    break
+            ids = self._parts(body, state)
         if len(ids) < 2 and shown and (re.search(r"(?i)\b(first|top) (two|2)\b|\bthose two\b|\bthe two\b|"
                                                  r"\bthem\b|\bthese\b|\bthose\b", message) or not ids):
             ids = shown[:3] if re.search(r"(?i)\b(three|3|all)\b", message) else shown[:2]
@@ -224,6 +237,9 @@ class Router:
             message = f"{pending.get('message', '')} {message}"
             return self._order_plan(message, state, order_id or pending.get("order_id"),
                                     email.group(0) if email else pending.get("email"))
+        named = self.referenced(message, state, by_title=True) if DETAILS.search(message) and not order_id else None
+        if named and not COMPARE.search(message):  # "about the ... Safety Track Tape": a product, not an order
+            return Plan("tool", "product_details", {"item_id": named})
         if order_id or (ORDER_WORDS.search(message) and not POLICY_WORDS.search(message)) or (
                 RETURN_WORDS.search(message) and START_RETURN.search(message) and (order_id or email)):
             return self._order_plan(message, state, order_id, email.group(0) if email else None)

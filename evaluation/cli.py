@@ -326,3 +326,32 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
 
 def _emit_json(data: Any, as_json: bool, text: str) -> None:
     click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+@click.command("eval_references")
+@click.argument("catalog", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--map", "mapping", multiple=True, help="Column mapping SOURCE=field, as for `longtail index`.")
+@click.option("--items", "n", default=300, show_default=True, help="Items sampled.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def eval_references(catalog: str | None, mapping: tuple[str, ...], n: int, seed: int, as_json: bool) -> None:
+    """How shoppers can name items: by id in any case, by title or a short distinctive part of it, two at once in
+    a comparison. CATALOG is any file `longtail index` reads (default: the configured store's catalog)."""
+    from retrieval import ImportFailed, load_items, parse_mapping
+
+    from .references import evaluate_references, format_references
+
+    settings = _settings()
+    try:
+        if catalog:
+            items = {i.id: i for i in load_items(catalog, parse_mapping(mapping), progress=not as_json,
+                                                 allow_partial=True)[0]}
+        else:
+            from longtail.stores import open_store
+
+            items = open_store(settings, progress=not as_json).db.items()
+    except (ImportFailed, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    result = evaluate_references(items, n, seed)
+    result["catalog"] = catalog or f"store {settings.store}"
+    _emit_json(result, as_json, format_references(result))

@@ -213,3 +213,12 @@ def long_tail_metrics(topk: np.ndarray, pop: np.ndarray, tail: np.ndarray, n_use
     return {"aplt": aplt(topk, tail), "aclt": aclt(topk, tail), "arp": arp(topk, pop),
             "coverage": coverage(topk, n_items), "gini": gini_index(exposure_counts(topk, n_items)),
             "novelty": novelty(topk, pop, n_users_train), "pop_lift": popularity_lift(topk, pop, histories)}
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval (95% by default) for a proportion measured on ``n`` turns."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre, half = p + z * z / (2 * n), z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 
+from evaluation.metrics import wilson
 from longtail.config import Settings
 
 ROWS = (("model_tool_choice", "tool choice by the model (no router rescue)"),
@@ -82,15 +83,6 @@ def quality_comparison(settings: Settings, adapter: str | None, n_cases: int, se
         out[label] = play(bot, cases, label, progress)
         out["quantization"] = getattr(getattr(model, "loaded", None), "quantization", "?")
     return out
-
-
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval (95% by default) for a proportion measured on ``n`` turns."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre, half = p + z * z / (2 * n), z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
-    return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
 
 
 def table(comparison: dict[str, Any]) -> str:

@@ -83,6 +83,7 @@ EVAL = {
     "wands": ("evaluation.cli", "eval_wands"),
     "recs": ("evaluation.cli", "eval_recs"),
     "assistant": ("evaluation.cli", "eval_assistant"),
+    "references": ("evaluation.cli", "eval_references"),
 }
 
 

@@ -163,14 +163,16 @@ class ItemNames:
 
     def by_title(self, text: str, among: Sequence[str] = ()) -> list[str]:
         """Items ``text`` names by title, best first. A title is named when most of its weight (rare words weigh
-        more) is in the text, or by two of its words including a rare one ("the Billy Summers book"), or by one
-        word only that title has. Ties go to the items in ``among`` (those on screen)."""
+        more) is in the text; or when the text is mostly words of that title and only that title has them all
+        ("the Billy Summers book", "the Rok Hardware #6 x 5/8"); or by one word only that title has. Ties go to
+        the title that explains more of the text, then to the items in ``among`` (those on screen)."""
         present = {w for w in WORD.findall(text.lower()) if w not in STOP and self.df[w]}
         if not present:
             return []
+        n = len(self.items) or 1
+        idf = {w: math.log(1 + n / self.df[w]) for w in present}
         rarest = sorted(present, key=lambda w: self.df[w])[:3]
         candidates = {i for w in rarest for i in self.postings[w]}
-        n = len(self.items) or 1
         shown = set(among)
         scored = []
         for item_id in candidates:
@@ -178,13 +180,26 @@ class ItemNames:
             matched = title & present
             weight = {w: math.log(1 + n / self.df[w]) for w in title}
             coverage = sum(weight[w] for w in matched) / (sum(weight.values()) or 1)
+            explained = sum(idf[w] for w in matched) / sum(idf.values())
             rare = [w for w in matched if self.df[w] <= self.rare]
-            named = (coverage >= 0.75 or len(matched) >= 2 and rare and coverage >= 0.3
+            named = (coverage >= 0.75
+                     or len(matched) >= 2 and explained >= 0.6 and (rare or len(matched) >= 3)
+                     and self._only_title_with(matched) == item_id
                      or len(matched) == 1 and rare and self.df[rare[0]] == 1 and len(rare[0]) >= 4)
             if named:
-                scored.append((coverage + (0.01 if item_id in shown else 0.0), item_id))
+                scored.append((coverage + 0.5 * explained + (0.01 if item_id in shown else 0.0), item_id))
         scored.sort(key=lambda s: (-s[0], s[1]))
         return [item_id for _, item_id in scored]
+
+    def _only_title_with(self, words: set[str]) -> str | None:
+        """The one item whose title has all of ``words`` (None when none or several do)."""
+        ordered = sorted(words, key=lambda w: self.df[w])
+        common = set(self.postings[ordered[0]])
+        for w in ordered[1:]:
+            common &= set(self.postings[w])
+            if len(common) <= 1:
+                break
+        return next(iter(common)) if len(common) == 1 else None
 
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}

@@ -181,3 +181,14 @@ def test_amazon_scientific_as_a_store_details_and_compare_by_asin_and_title(shar
     assert call.arguments == {"item_ids": [a.id, b.id]}
     call = next(e for e in run(bot, f"compare the {a.title} with the {b.title}", "d") if isinstance(e, ToolCall))
     assert (call.name, call.arguments) == ("compare_products", {"item_ids": [a.id, b.id]})
+
+
+def test_eval_references_scores_ids_and_titles_on_any_catalog(tmp_path):
+    catalog = tmp_path / "p.json"
+    catalog.write_text(json.dumps(PRODUCTS), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "eval", "references", str(catalog), "--json"])
+    assert result.exit_code == 0, result.output
+    kinds = json.loads(result.stdout[result.stdout.index("{"):])["kinds"]
+    assert kinds["id_lower"] == {**kinds["id_lower"], "right": 4, "cases": 4}
+    assert kinds["title"]["right"] == kinds["title"]["cases"] == 4
+    assert kinds["compare_ids"]["accuracy"] == 1.0

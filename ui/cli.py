@@ -81,13 +81,15 @@ def serve(
     torch_threads: int | None,
 ) -> None:
     """Open the shopper chat (/), the API (/docs) and the support console (/console) on the store."""
+    settings = _settings()
+    # before anything slow loads (the store, the model): a taken or impossible port fails in a second, not after
+    check_port(settings.host if host is None else host, settings.port if port is None else port)
     import uvicorn
 
     if torch_threads or fake_model:
         import torch
 
         torch.set_num_threads(torch_threads or 1)
-    settings = _settings()
     changes: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     if fake_model:
         changes["llm_backend"] = "fake"
@@ -201,3 +203,56 @@ def bench_ui(
             proc.terminate()
             proc.wait(timeout=30)
     click.echo(json.dumps(result, indent=2) if as_json else report_text(result))
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail now, with the fix, when the web app could not listen on ``host:port``: a port outside 1..65535
+    (:class:`click.BadParameter`), a port already in use or a host that is not an address of this machine
+    (:class:`click.ClickException`). Binds a test socket the way uvicorn does (asyncio's ``create_server``: every
+    address ``host`` resolves to, ``SO_REUSEADDR`` on POSIX, IPv6 sockets IPv6-only), then closes it."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise click.BadParameter(
+            f"{port} is not a port: use one between 1 and 65535 (e.g. --port 7860).", param_hint="'--port'"
+        )
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.ClickException(
+            f"Cannot listen on host {host!r} ({exc.strerror}): use an address of this machine with --host, "
+            f"e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every network)."
+        ) from None
+    for family, kind, proto, _, address in dict.fromkeys(addresses):
+        with socket.socket(family, kind, proto) as sock:
+            if os.name == "posix":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == getattr(socket, "AF_INET6", None) and hasattr(socket, "IPPROTO_IPV6"):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                raise click.ClickException(_port_problem(host, port, exc)) from None
+
+
+def _port_problem(host: str, port: int, exc: OSError) -> str:
+    """What a failed test bind of ``host:port`` means, and what to do about it."""
+    import errno
+
+    other = 8080 if port != 8080 else 8081
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"Port {port} on {host} is already in use (another `longtail serve`?). Stop that process or pick "
+            f"another port with --port {other}."
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"Port {port} on {host} needs privileges this user does not have (ports below 1024 usually do). "
+            f"Pick another port with --port {other}."
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{host} is not an address of this machine: use --host 127.0.0.1 (this machine only) or "
+            f"--host 0.0.0.0 (every network)."
+        )
+    return f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Pick another port with --port {other}."
