@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 from assistant import safety
 from assistant.calls import format_tool_call
 from assistant.dialogue import Assistant
-from assistant.replies import HISTORY_CHARS, ask_for_order, order_not_found, system_prompt
+from assistant.replies import HISTORY_CHARS, ask_for_order, escalated, order_not_found, system_prompt
 from assistant.events import TOOL_RESULT_CLOSE, TOOL_RESULT_OPEN
 from assistant.explain import FactChecker, facts_for, fmt_price
 from assistant.orders import OrderBook
@@ -457,8 +457,7 @@ class DialogueMaker:
 
     def _escalate(self, family: str, template: str, tid: str) -> Example | None:
         tail, result = self.turn("escalate_to_human", {"summary": template[:300]})
-        reply = (f"I've passed this to our support team (ticket {result['ticket_id']}). A person will reply here as "
-                 f"soon as possible.")
+        reply = escalated(result["ticket_id"])
         return self.example(family, tid, [], template, [*tail, {"role": "assistant", "content": reply}])
 
     def _refusal(self, family: str, template: str, tid: str) -> Example | None:
@@ -498,8 +497,7 @@ class DialogueMaker:
         if plan.tool == "policy_lookup":
             reply = Assistant._policy_reply(user, result)
         elif plan.tool == "escalate_to_human":
-            reply = (f"I've passed this to our support team (ticket {result['ticket_id']}). A person will reply "
-                     f"here as soon as possible.")
+            reply = escalated(result["ticket_id"])
         else:
             reply = Assistant._order_reply(plan.tool, result)
         return self.example(kind, row.template_id, [], user, [*tail, {"role": "assistant", "content": reply}],
