@@ -121,9 +121,10 @@ def ensure_converted(settings: Settings, progress: bool = True) -> Path:
     return target
 
 
-def ensure_merged(settings: Settings, source: str, adapter: Path, progress: bool = True) -> Path:
+def ensure_merged(settings: Settings, source: str, adapter: Path, progress: bool = True,
+                  quantization: str = "none") -> Path:
     """``source`` with ``adapter`` merged in, saved once under the model cache (keyed by both): the starting point
-    for quantizing a fine-tuned model."""
+    for quantizing a fine-tuned model (``quantization``: the mode it is for, which decides only the notices)."""
     import hashlib
 
     key = hashlib.sha1(source.encode())
@@ -135,7 +136,7 @@ def ensure_merged(settings: Settings, source: str, adapter: Path, progress: bool
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    PeftModel = peft_model_class()  # the merge runs in fp32
+    PeftModel = peft_model_class(quantization)
     if progress:
         print(f"Merging adapter {adapter} into {source} (once; cached in {target}) ...", flush=True)
     with warnings.catch_warnings():
@@ -214,7 +215,7 @@ def load_model_and_tokenizer(settings: Settings, quantization: str | None = None
     if used_adapter is not None and mode in ("8bit", "4bit"):
         # quantized layers cannot take a merge, and an unmerged adapter slows every token: merge in fp32 once
         # (cached), then quantize the merged weights
-        source, merged = str(ensure_merged(settings, source, used_adapter, progress)), True
+        source, merged = str(ensure_merged(settings, source, used_adapter, progress, mode)), True
     kwargs: dict[str, Any] = {}
     note = ""
     if mode == "bf16":
