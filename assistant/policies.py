@@ -82,7 +82,7 @@ def _words(text: str) -> set[str]:
 class PolicyIndex:
     """Policy passages in the Chroma collection ``<name>-policies``; ``search(question)`` returns passages."""
 
-    def __init__(self, client: Any, embedder: Any, passages: Sequence[Passage], name: str = "demo",
+    def __init__(self, client: Any, embedder: Any, passages: Sequence[Passage], name: str = "store",
                  facts: dict[str, Any] | None = None):
         self.embedder = embedder
         self.passages = list(passages)
@@ -102,7 +102,7 @@ class PolicyIndex:
                            for p in self.passages]
 
     @classmethod
-    def from_folder(cls, client: Any, embedder: Any, folder: str | Path, name: str = "demo") -> "PolicyIndex":
+    def from_folder(cls, client: Any, embedder: Any, folder: str | Path, name: str = "store") -> "PolicyIndex":
         folder = Path(folder)
         facts_path = folder / "store.json"
         facts = json.loads(facts_path.read_text(encoding="utf-8")) if facts_path.exists() else {}

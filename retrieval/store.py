@@ -74,7 +74,7 @@ class SyncReport:
 
 
 class ItemIndex:
-    def __init__(self, client: Any, embedder: Embedder, name: str = "demo", max_chars: int = 1000):
+    def __init__(self, client: Any, embedder: Embedder, name: str = "store", max_chars: int = 1000):
         self.client = client
         self.embedder = embedder
         self.max_chars = max_chars
