@@ -19,9 +19,10 @@ import importlib.util
 import logging
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from longtail.config import Settings
 

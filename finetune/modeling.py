@@ -80,7 +80,10 @@ def load_base(cfg: FinetuneConfig, settings: Settings, device: str, progress: bo
 
 def add_lora(model: Any, cfg: FinetuneConfig) -> Any:
     """The model wrapped with LoRA adapters (only they require gradients)."""
-    from peft import LoraConfig, get_peft_model
+    from assistant.loading import bitsandbytes_notices
+
+    with bitsandbytes_notices("4bit" if getattr(model, "is_loaded_in_4bit", False) else "none"):
+        from peft import LoraConfig, get_peft_model
 
     names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
     missing = [t for t in cfg.target_modules if t not in names]
@@ -111,7 +114,9 @@ def save_adapter(model: Any, tokenizer: Any, folder: str | Path) -> Path:
 
 
 def load_adapter(base: Any, folder: str | Path) -> Any:
-    from peft import PeftModel
+    from assistant.loading import peft_model_class
+
+    PeftModel = peft_model_class("4bit" if getattr(base, "is_loaded_in_4bit", False) else "none")  # noqa: N806
 
     folder = Path(folder)
     if not (folder / "adapter_config.json").exists():
