@@ -135,8 +135,8 @@ def test_append_adds_and_replace_warns_with_the_count(tmp_path):
     assert "index: 1 items" in out.output
 
 
-@pytest.mark.parametrize("command", [["search", "mug"], ["chat", "--backend", "fake"], ["eval", "assistant"], ["serve", "--fake-model"],
-                                     ["index"]])
+@pytest.mark.parametrize("command", [["search", "mug"], ["chat", "--backend", "fake"], ["eval", "assistant"],
+                                     ["serve", "--fake-model"], ["index"]])
 def test_unknown_store_lists_the_stores_and_leaves_nothing_behind(tmp_path, command):
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "--store", "nosuch", *command])
     assert result.exit_code != 0
