@@ -19,6 +19,7 @@ from retrieval import Item, ItemNames, StoreProfile
 
 from . import replies
 from .orders import EMAIL
+from .prices import PriceBounds, read_prices, without_prices
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
             "fifth": 4, "5th": 4, "last": -1}
 ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b|(?:#|number |no\. ?)(\d)\b",
@@ -44,7 +45,8 @@ LIST_SPLITS = (re.compile(r"(?i)\s+(?:and|vs\.?|versus|with|or|to)\s+"),
                re.compile(r"(?i)\s*(?:,|;|\band\b|\bvs\.?|\bversus\b|\bwith\b|\bor\b|\bto\b)\s*"))
 DETAILS = re.compile(r"\b(tell me (more )?about|more (details|info|information)|details (of|on|about|for)|"
                      r"specs?|specifications|what about the|describe)\b", re.IGNORECASE)
-CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget|too expensive|too pricey)\b",
+CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|on a budget|budget[- ]friendly|"
+                     r"too expensive|too pricey|too much money)\b",
                      re.IGNORECASE)
 PRICIER = re.compile(r"\b(more expensive|higher end|premium|fancier|better quality)\b", re.IGNORECASE)
 MORE_LIKE = re.compile(r"\b(more like|similar to|something like|like the|others like)\b", re.IGNORECASE)
@@ -57,12 +59,6 @@ IN_STOCK = re.compile(r"\b(in stock|available now|ships? now)\b", re.IGNORECASE)
 GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|thanks|thank you|thx|ok|okay|great|"
                       r"cool|bye|goodbye)\b[\s!.,]*(there|so much|a lot)?[\s!.]*$", re.IGNORECASE)
 
-UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|max(?:imum)?|at most|up to|no more than|within|"
-                   r"budget(?: of| is)?)\s*(?:a budget of\s*)?[$€£]?\s*(\d+(?:\.\d+)?)\s*"
-                   r"(?:dollars|usd|bucks|euros?|eur|pounds|gbp|€|£)?", re.IGNORECASE)
-OVER = re.compile(r"\b(?:over|above|more than|at least|min(?:imum)?|from)\s*[$€£]?\s*(\d+(?:\.\d+)?)\s*"
-                  r"(?:dollars|usd|bucks|euros?|eur|pounds|gbp|€|£)?", re.IGNORECASE)
-BETWEEN = re.compile(r"\bbetween\s*[$€£]?\s*(\d+(?:\.\d+)?)\s*(?:and|-|to)\s*[$€£]?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 RATING = re.compile(r"\b(\d(?:\.\d)?)\s*(?:\+|stars?|star and up|or more stars|and up)\b|\b(?:rated|rating)\s*"
                     r"(?:at least|over|above)?\s*(\d(?:\.\d)?)", re.IGNORECASE)
 FILLER = re.compile(
@@ -70,11 +66,6 @@ FILLER = re.compile(
     r"could|you|help|need|want|get|recommend|suggest|search|do|have|got|is|are|there|something|anything|good|"
     r"nice|great|options?|ideas?|what|which|one|ones|with|of|that|it|in stock|also|just|hey|hi|hello|and|my|"
     r"i|we|our|under|below|less than|over|above|between|dollars?|usd|bucks|max|budget)\b", re.IGNORECASE)
-PRICE_PHRASE = re.compile(r"(under|below|less than|cheaper than|max(imum)?|at most|up to|no more than|within|over|"
-                          r"above|more than|at least|min(imum)?|between)\s*(a budget of\s*)?[$€£]?\s*\d+(\.\d+)?"
-                          r"(\s*(and|-|to)\s*[$€£]?\s*\d+(\.\d+)?)?\s*(dollars|usd|bucks|euros?|eur|pounds|gbp|€|£)?"
-                          r"|[$€£]\s*\d+(\.\d+)?",
-                          re.IGNORECASE)
 
 
 @dataclass
@@ -183,20 +174,11 @@ class Router:
             ids = shown[:3] if re.search(r"(?i)\b(three|3|all)\b", message) else shown[:2]
         return list(dict.fromkeys(ids))[:4]
 
-    @staticmethod
-    def price_args(message: str) -> dict[str, float]:
-        out: dict[str, float] = {}
-        m = BETWEEN.search(message)
-        if m:
-            lo, hi = sorted((float(m.group(1)), float(m.group(2))))
-            return {"min_price": lo, "max_price": hi}
-        m = UNDER.search(message)
-        if m:
-            out["max_price"] = float(m.group(1))
-        m = OVER.search(message)
-        if m and "max_price" not in out:
-            out["min_price"] = float(m.group(1))
-        return out
+    def prices(self, message: str) -> PriceBounds:
+        return read_prices(message, self.profile.currency)
+
+    def price_args(self, message: str) -> dict[str, float]:
+        return self.prices(message).as_args()
 
     def search_args(self, message: str) -> dict[str, Any]:
         args: dict[str, Any] = {"query": self.query_text(message)}
@@ -213,9 +195,8 @@ class Router:
             args["brand"] = brand
         return args
 
-    @staticmethod
-    def query_text(message: str) -> str:
-        text = PRICE_PHRASE.sub(" ", message)
+    def query_text(self, message: str) -> str:
+        text = without_prices(message, self.prices(message))
         text = RATING.sub(" ", text)
         words = [w for w in re.findall(r"[\w'&-]+", text) if not FILLER.fullmatch(w)]
         return " ".join(words) or message.strip()
@@ -289,12 +270,19 @@ class Router:
         shown = [self.items[i] for i in state.get("shown") or [] if i in self.items]
         args = dict(last)
         kind = ""
-        if CHEAPER.search(message) or (UNDER.search(message) and len(message.split()) <= 6):
+        bounds = self.prices(message)
+        if bounds.unlimited:  # "budget is not a problem": the price limits go, the need stays
+            args.pop("min_price", None)
+            args.pop("max_price", None)
+            kind = "any_price"
+        elif bounds.as_args() and len(message.split()) <= 8:  # "only under 30", "around 600 then"
+            args.pop("min_price", None)
+            args.pop("max_price", None)
+            args.update(bounds.as_args())
+            kind = "cheaper" if bounds.max_price is not None and bounds.min_price is None else "price"
+        elif CHEAPER.search(message):
             prices = [i.price for i in shown if i.price is not None]
-            explicit = self.price_args(message).get("max_price")
-            if explicit is not None:
-                args["max_price"] = explicit
-            elif prices:
+            if prices:
                 args["max_price"] = round(min(prices) - 0.01, 2)
             kind = "cheaper"
         elif PRICIER.search(message) and shown:

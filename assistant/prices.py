@@ -1,0 +1,116 @@
+"""Price bounds in a shopper's words, with their direction and negation.
+
+"not more than 30" is a maximum, "can't go above $50" too, "no less than 20" a minimum, "around $600" a range
+(±20%), "between 10 and 20" / "from 10 to 20" / "$10-$20" both bounds, "40 or less" / "30 max" / "50 tops" a
+maximum, "40+" / "40 or more" a minimum, "a budget of 50" a maximum. Numbers that carry a unit ("16GB", "5000
+mAh", "15 inches", "2 kg", "4 stars", "7 years") are not prices. "no budget" / "money is no object" means no
+price filter at all (:attr:`PriceBounds.unlimited`). "pounds" is money only in a store that prices in GBP.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+PRE = r"(?:[$€£]|usd|eur|gbp)?\s*"
+MONEY_WORDS = r"dollars?|usd|bucks|euros?|eur|gbp|€|£|\$"
+UNITS = (r"gb|tb|mb|gig|gigs|mah|mm|cm|km|m|meters?|metres?|inch(?:es)?|in|\"|''|ft|feet|foot|kg|g|grams?|lbs?|"
+         r"oz|ounces?|ml|l|liters?|litres?|w|watts?|v|volts?|hz|mp|megapixels?|k|p|years?|yrs?|yo|months?|"
+         r"pieces?|pcs|pack|packs|stars?|pages?|people|persons?|seats?|%|percent|x|cups?|qt|quarts?|"
+         r"gallons?|rpm|mph|hours?|hrs?|days?|weeks?|sizes?|kids?|players?|ply|mins?|minutes?|core|cores")
+LOW = r"(?:under|below|less than|cheaper than|lower than|beneath|at most|up to|upto|no more than|not more than|" \
+      r"not over|not above|no higher than|not higher than|nothing (?:over|above|more than)|within|max(?:imum)?(?: of)?|" \
+      r"(?:can'?t|cannot|can not|won'?t|don'?t want to|do not want to|not willing to) (?:go|spend|pay)" \
+      r"(?: (?:above|over|more than|beyond|past))?|budget(?: of| is| around)?|a budget of|spend(?:ing)? (?:up to|at most)?)"
+HIGH = r"(?:over|above|more than|at least|no less than|not less than|not under|not below|min(?:imum)?(?: of)?|" \
+       r"starting (?:at|from)|upwards of|higher than|pricier than)"
+AROUND = r"(?:around|about|roughly|approximately|approx\.?|close to|near|~|in the region of|somewhere around)"
+UNLIMITED = re.compile(r"(?i)\b(no budget|budget (?:is )?(?:not|no) (?:a |an )?(?:problem|issue|concern|object)|"
+                       r"money (?:is )?no object|price (?:is )?(?:not|no) (?:a |an )?(?:problem|issue|object|concern)|"
+                       r"price doesn'?t matter|don'?t care (?:about|what) (?:the )?(?:price|it costs)|"
+                       r"(?:any|whatever) price|no (?:price )?limit|money doesn'?t matter|cost is no object)\b")
+
+
+def _unit_after(text: str, end: int, gbp: bool) -> bool:
+    rest = text[end:end + 16].lower()
+    if not gbp and re.match(r"\s*(?:pounds?|lbs?)\b", rest):
+        return True
+    return re.match(rf"\s*(?:{UNITS})(?![a-z])", rest) is not None
+
+
+def _money_after(text: str, end: int) -> bool:
+    return re.match(rf"\s*(?:{MONEY_WORDS})", text[end:end + 10].lower()) is not None
+
+
+def _value(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+@dataclass
+class PriceBounds:
+    min_price: float | None = None
+    max_price: float | None = None
+    unlimited: bool = False  # the shopper said price does not matter
+    spans: list[tuple[int, int]] = field(default_factory=list)  # where the price phrases are (for the query text)
+
+    def as_args(self) -> dict[str, float]:
+        out = {}
+        if self.min_price is not None:
+            out["min_price"] = self.min_price
+        if self.max_price is not None:
+            out["max_price"] = self.max_price
+        return out
+
+
+def read_prices(text: str, currency: str = "USD") -> PriceBounds:
+    """The price bounds ``text`` states (see the module docstring)."""
+    gbp = currency.upper() == "GBP"
+    out = PriceBounds(unlimited=bool(UNLIMITED.search(text)))
+    if out.unlimited:
+        out.spans.append(UNLIMITED.search(text).span())
+        return out
+    low = text.lower()
+    patterns = [
+        ("range", rf"\b(?:between|from)\s+{PRE}{NUM}\s*(?:{MONEY_WORDS})?\s*(?:and|to|-|–)\s*{PRE}{NUM}"),
+        ("range", rf"(?<![\w.]){PRE}{NUM}\s*(?:-|–|to)\s*{PRE}{NUM}\s*(?:{MONEY_WORDS})"),
+        ("range", rf"[$€£]\s*{NUM}\s*(?:-|–|to)\s*[$€£]?\s*{NUM}"),
+        ("around", rf"(?<!\w){AROUND}\s*{PRE}{NUM}"),
+        ("min", rf"\b(?:no|not) (?:less than|under|below|cheaper than|lower than)\s*{PRE}{NUM}"),
+        ("max", rf"\b{LOW}\s*{PRE}{NUM}"),
+        ("min", rf"\b{HIGH}\s*{PRE}{NUM}"),
+        ("max", rf"(?<![\w.]){PRE}{NUM}\s*(?:{MONEY_WORDS})?\s*(?:or (?:less|under|below|cheaper)|max(?:imum)?\b|tops\b"
+                rf"|at (?:the )?most|and under|and below)"),
+        ("min", rf"(?<![\w.]){PRE}{NUM}\s*(?:{MONEY_WORDS})?\s*(?:or more|and up\b|and above|\+|plus\b)"),
+    ]
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in patterns:
+        for m in re.finditer(pattern, low):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            groups = [i for i in range(1, (m.lastindex or 0) + 1) if m.group(i)]
+            numbers = [m.group(i) for i in groups]
+            if _unit_after(low, m.end(groups[-1]), gbp):  # "at least 16GB", "between 10 and 15 inches"
+                continue
+            values = [_value(n) for n in numbers]
+            if kind == "range":
+                lo, hi = sorted(values[:2])
+                out.min_price, out.max_price = lo, hi
+            elif kind == "around":
+                out.min_price, out.max_price = round(values[0] * 0.8, 2), round(values[0] * 1.2, 2)
+            elif kind == "max":
+                out.max_price = values[0] if out.max_price is None else min(out.max_price, values[0])
+            else:
+                out.min_price = values[0] if out.min_price is None else max(out.min_price, values[0])
+            taken.append(m.span())
+    if out.min_price is not None and out.max_price is not None and out.min_price > out.max_price:
+        out.min_price = None  # "over 20 ... under 10": the ceiling is what the shopper can pay
+    out.spans = sorted(taken)
+    return out
+
+
+def without_prices(text: str, bounds: PriceBounds) -> str:
+    """``text`` with its price phrases blanked out (what is left is the product need)."""
+    for start, end in reversed(bounds.spans):
+        text = text[:start] + " " + text[end:]
+    return re.sub(rf"(?i)\s*(?:{MONEY_WORDS})(?=\s|$)", " ", text) if bounds.spans else text
