@@ -40,6 +40,12 @@ def load_policies(store: Store) -> PolicyIndex:
     return PolicyIndex.from_folder(store.client, store.embedder, folder, store.config.name)
 
 
+def store_profile(store: Store, orders: OrderBook) -> StoreProfile:
+    """The store's profile: its catalog, its order book's id shape, its name from ``policies/store.json``."""
+    name = stores.facts(store.config.store_dir).get("store_name") or store.config.name
+    return StoreProfile.learn(store.db.items(), orders.id_shape, name)
+
+
 def load_model(settings: Settings) -> ChatModel:
     if settings.llm_backend == "fake":
         return ScriptedChatModel([])
@@ -62,9 +68,7 @@ def build_assistant(settings: Settings, store: Store | None = None, model: ChatM
     orders = load_orders(store_dir, in_memory)
     if conversations is None:
         conversations = ConversationStore(":memory:" if in_memory else store_dir / "conversations.sqlite")
-    name = stores.facts(store_dir).get("store_name") or store.config.name
-    profile = StoreProfile.learn(store.db.items(), orders.id_shape, name)
     return Assistant(store, model if model is not None else load_model(settings), conversations, orders, policies,
-                     profile=profile, tool_mode=tool_mode or settings.llm_tool_mode,
+                     profile=store_profile(store, orders), tool_mode=tool_mode or settings.llm_tool_mode,
                      max_message_chars=settings.max_message_chars,
                      **{"reply_tokens": settings.llm_reply_tokens, **options})

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from retrieval.profile import format_price
+from retrieval.catalog import format_price
 
 from .events import Done, Error, Escalated, Policy, Products, TextDelta, ToolCall
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from retrieval import Filters, SearchHit, Store, StoreProfile
-from retrieval.profile import format_price
+from retrieval.catalog import format_price
 
 from . import replies, safety
 from .conversations import ConversationStore

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from retrieval import Item, ItemNames, SearchHit, StoreProfile
-from retrieval.profile import format_amount, format_price
+from retrieval.catalog import format_amount, format_price
 
 WORD = re.compile(r"[a-z0-9]+")
 CURRENCY = r"(?:\$|€|£|¥|₹|usd|eur|gbp|jpy|inr|chf|cad|aud)"
@@ -160,10 +160,7 @@ class FactChecker:
 
     def ids_in(self, text: str) -> list[str]:
         """Ids a text claims: the catalog's own in any case, and id-shaped tokens the catalog does not have."""
-        found = [i.lower() for i in self.names.ids_in(text)]
-        if not self.id_shape.generic:
-            found += [t.lower() for t in self.id_shape.findall(text) if t.lower() not in found]
-        return list(dict.fromkeys(found))
+        return list(dict.fromkeys(i.lower() for i in self.names.ids_written(text, self.id_shape)))
 
     def claims(self, text: str) -> list[tuple[str, str]]:
         """(kind, value) pairs: money, rating, number, brand, attribute, id."""

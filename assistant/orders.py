@@ -17,7 +17,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
 
-from retrieval.importers import ImportFailed, ImportReport, read_records
+from retrieval.catalog import RowError, parse_price
+from retrieval.importers import ImportFailed, ImportReport, column_key, read_records
 from retrieval.profile import IdShape
 from retrieval.storage import connect
 
@@ -179,7 +180,7 @@ CUSTOMER_ALIASES = {"customer_id": ("customer_id", "id"), "email": ("email",), "
 
 
 def _pick(record: dict, aliases: dict[str, tuple[str, ...]]) -> dict[str, Any]:
-    low = {str(k).strip().lower().replace(" ", "_"): v for k, v in record.items()}
+    low = {column_key(k): v for k, v in record.items()}
     return {field: next((low[a] for a in names if low.get(a) not in (None, "")), None)
             for field, names in aliases.items()}
 
@@ -224,9 +225,8 @@ def read_orders(path: str | Path) -> tuple[list[dict], ImportReport]:
             continue
         try:
             items = _order_items(row["items"], row["item_id"], row["quantity"])
-            total = float(str(row["total"]).strip().lstrip("$€£").replace(",", "")) if row["total"] is not None \
-                else None
-        except (ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
+            total, total_currency = parse_price(row["total"])  # "$28.98", "28,98 €": as in catalogs
+        except (RowError, ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
             report.reject(number, f"order {order_id}: unreadable items or total ({exc})", record)
             continue
         status = str(row["status"] or "placed").strip().lower()
@@ -242,6 +242,8 @@ def read_orders(path: str | Path) -> tuple[list[dict], ImportReport]:
         order.update(order_id=order_id, email=email, status=status, items=items)
         if total is not None:
             order["total"] = total
+        if total_currency and not order.get("currency"):
+            order["currency"] = total_currency
         orders[key] = order
     if unknown_status:
         report.notes.append(f"{unknown_status} order(s) have a status other than {', '.join(STATUSES)}; shown as "

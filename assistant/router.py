@@ -124,11 +124,7 @@ class Router:
     def item_ids(self, message: str) -> list[str]:
         """Item ids written in the message: catalog ids in any case, then id-shaped tokens the catalog does not
         have (kept as written, so that the tool can say there is no such product)."""
-        ids = self.names.ids_in(message)
-        if not self.profile.item_ids.generic:
-            known = {i.lower() for i in ids}
-            ids += [t for t in self.profile.item_ids.findall(message) if t.lower() not in known]
-        return ids
+        return self.names.ids_written(message, self.profile.item_ids)
 
     def referenced(self, message: str, state: Mapping[str, Any], by_title: bool = False) -> str | None:
         """The item a message points at: an id, an ordinal over the last results, (with ``by_title``) its title
@@ -177,12 +173,10 @@ class Router:
     def prices(self, message: str) -> PriceBounds:
         return read_prices(message, self.profile.currency)
 
-    def price_args(self, message: str) -> dict[str, float]:
-        return self.prices(message).as_args()
-
     def search_args(self, message: str) -> dict[str, Any]:
-        args: dict[str, Any] = {"query": self.query_text(message)}
-        args.update(self.price_args(message))
+        bounds = self.prices(message)
+        args: dict[str, Any] = {"query": self.query_text(message, bounds)}
+        args.update(bounds.as_args())
         m = RATING.search(message)
         if m:
             value = float(m.group(1) or m.group(2))
@@ -195,8 +189,8 @@ class Router:
             args["brand"] = brand
         return args
 
-    def query_text(self, message: str) -> str:
-        text = without_prices(message, self.prices(message))
+    def query_text(self, message: str, bounds: PriceBounds | None = None) -> str:
+        text = without_prices(message, bounds if bounds is not None else self.prices(message))
         text = RATING.sub(" ", text)
         words = [w for w in re.findall(r"[\w'&-]+", text) if not FILLER.fullmatch(w)]
         return " ".join(words) or message.strip()
@@ -218,9 +212,10 @@ class Router:
             message = f"{pending.get('message', '')} {message}"
             return self._order_plan(message, state, order_id or pending.get("order_id"),
                                     email.group(0) if email else pending.get("email"))
-        named = self.referenced(message, state, by_title=True) if DETAILS.search(message) and not order_id else None
-        if named and not COMPARE.search(message):  # "about the ... Safety Track Tape": a product, not an order
-            return Plan("tool", "product_details", {"item_id": named})
+        details = bool(DETAILS.search(message))
+        ref = None if order_id else self.referenced(message, state, by_title=details)
+        if details and ref and not COMPARE.search(message):  # "about the ... Safety Track Tape": a product
+            return Plan("tool", "product_details", {"item_id": ref})
         if order_id or (ORDER_WORDS.search(message) and not POLICY_WORDS.search(message)) or (
                 RETURN_WORDS.search(message) and START_RETURN.search(message) and (order_id or email)):
             return self._order_plan(message, state, order_id, email.group(0) if email else None)
@@ -230,12 +225,9 @@ class Router:
             ids = self.compared(message, state)
             if len(ids) >= 2:
                 return Plan("tool", "compare_products", {"item_ids": ids})
-        ref = self.referenced(message, state, by_title=bool(DETAILS.search(message)))
-        if ref and (DETAILS.search(message) or self.names.canonical(message)
-                    or not (MORE_LIKE.search(message) or NOT_BRAND.search(message))):
-            if DETAILS.search(message) or self.item_ids(message) or re.search(r"(?i)\b(tell|details|about)\b",
-                                                                               message):
-                return Plan("tool", "product_details", {"item_id": ref})
+        if ref and (details or not (MORE_LIKE.search(message) or NOT_BRAND.search(message)) and (
+                self.item_ids(message) or re.search(r"(?i)\b(tell|details|about)\b", message))):
+            return Plan("tool", "product_details", {"item_id": ref})
         if state.get("query"):
             refined = self._refine(message, state, ref)
             if refined is not None:

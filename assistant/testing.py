@@ -11,13 +11,13 @@ import csv
 import functools
 import itertools
 import json
-import re
 import tempfile
 from pathlib import Path
 
 from longtail.config import Settings
 from longtail import stores
 from retrieval import CatalogDB, HashEmbedder, Store
+from retrieval.importers import slug
 
 from .build import build_assistant
 from .conversations import ConversationStore
@@ -62,7 +62,7 @@ def demo_assistant(model: ChatModel | None = None, store: Store | None = None,
 
 # ------------------------------------------------------------------------------ a second store, other id formats
 def _handle(title: str, taken: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].rstrip("-")
+    base = slug(title, 60)
     handle, n = base, 2
     while handle in taken:
         handle, n = f"{base}-{n}", n + 1

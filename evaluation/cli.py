@@ -275,6 +275,7 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
     """Quality on held-out dialogue turns: tool choice, arguments, explanation faithfulness, refusals;
     base model and fine-tuned adapter side by side."""
     from assistant.cli import _set_threads
+    from longtail.cli import emit
     from assistant.loading import adapter_path
     from assistant.models import ScriptedChatModel
     from longtail.stores import open_store
@@ -321,11 +322,7 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
         lines.append(f"{metric:28}" + "".join(f"{str(runs[n].get(metric, '-')):>32}" for n in names))
     if "fine-tuned" in runs and runs["fine-tuned"] is None:
         lines.append("fine-tuned: no adapter (set llm_adapter or ship finetune/adapters/default)")
-    _emit_json(out, as_json, "\n".join(lines))
-
-
-def _emit_json(data: Any, as_json: bool, text: str) -> None:
-    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+    emit(out, as_json, "\n".join(lines))
 
 
 @click.command("eval_references")
@@ -337,6 +334,7 @@ def _emit_json(data: Any, as_json: bool, text: str) -> None:
 def eval_references(catalog: str | None, mapping: tuple[str, ...], n: int, seed: int, as_json: bool) -> None:
     """How shoppers can name items: by id in any case, by title or a short distinctive part of it, two at once in
     a comparison. CATALOG is any file `longtail index` reads (default: the configured store's catalog)."""
+    from longtail.cli import emit
     from retrieval import ImportFailed, load_items, parse_mapping
 
     from .references import evaluate_references, format_references
@@ -354,4 +352,4 @@ def eval_references(catalog: str | None, mapping: tuple[str, ...], n: int, seed:
         raise click.ClickException(str(exc)) from None
     result = evaluate_references(items, n, seed)
     result["catalog"] = catalog or f"store {settings.store}"
-    _emit_json(result, as_json, format_references(result))
+    emit(result, as_json, format_references(result))

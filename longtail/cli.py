@@ -137,7 +137,7 @@ def stores_cmd(ctx: click.Context, as_json: bool) -> None:
     settings = _settings(ctx)
     rows = {}
     for name in store_names(settings):
-        db = settings.replace(store=name).store_dir / "catalog.sqlite"
+        db = settings.replace(store=name).catalog_db
         rows[name] = {"installed": db.exists(), "path": str(db.parent)}
     emit(rows, as_json, "\n".join(f"{n:20} {'installed' if r['installed'] else 'bundled, installed on first use':32} "
                                   f"{r['path']}" for n, r in rows.items()))
@@ -181,7 +181,7 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, po
         column_mapping = parse_mapping(mapping)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--map") from None
-    new = not (settings.store_dir / stores.CATALOG).exists()
+    new = not settings.catalog_db.exists()
     if new and not path:
         try:
             stores.require(settings)
@@ -223,7 +223,7 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, po
             shutil.rmtree(settings.store_dir, ignore_errors=True)
         raise click.ClickException(str(exc)) from None
     out["index"] = sync.__dict__ | {"items_per_second": sync.items_per_second}
-    profile = _profile(store, settings)
+    profile = _profile(store)
     out["profile"] = profile.describe()
     emit(out, as_json, f"index: {sync.total} items ({sync.embedded} embedded, {sync.unchanged} unchanged, "
                        f"{sync.deleted} deleted) in {sync.seconds:.1f} s\n"
@@ -250,14 +250,10 @@ def _confirm_delete(path: str):
     return confirm
 
 
-def _profile(store, settings: Settings):
-    from assistant.build import load_orders
-    from retrieval import StoreProfile
+def _profile(store):
+    from assistant.build import load_orders, store_profile
 
-    from . import stores
-
-    book = load_orders(settings.store_dir, in_memory=True)
-    return StoreProfile.learn(store.db.items(), book.id_shape, stores.facts(settings.store_dir).get("store_name", ""))
+    return store_profile(store, load_orders(store.config.store_dir))
 
 
 def _filters(min_price, max_price, category, brand, exclude_brand, in_stock, min_rating):

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import platformdirs
 
-from retrieval.config import StoreConfig, StoreConfigError
+from retrieval.config import CATALOG_FILE, StoreConfig, StoreConfigError
 from retrieval.config import default as _r
 
 ENV_PREFIX = "LONGTAIL_"
@@ -134,7 +134,7 @@ class Settings:
 
     @property
     def catalog_db(self) -> Path:
-        return self.store_dir / "catalog.sqlite"
+        return self.store_dir / CATALOG_FILE
 
     @property
     def cache_dir(self) -> Path:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval import ImportFailed, ImportReport, Store
+from retrieval.config import CATALOG_FILE
 
 from .config import Settings
 from .demo import DATA_DIR as DEMO_DIR
@@ -40,7 +41,7 @@ BUNDLED: dict[str, StoreFiles] = {
     "demo": StoreFiles(DEMO_DIR / "items.jsonl", DEMO_DIR / "interactions.csv", DEMO_DIR / "policies",
                        DEMO_DIR / "orders.json", DEMO_DIR / "customers.json"),
 }
-CATALOG = "catalog.sqlite"
+CATALOG = CATALOG_FILE
 ORDERS = "orders.sqlite"
 POLICIES = "policies"
 FACTS = "store.json"
@@ -58,7 +59,7 @@ def store_names(settings: Settings) -> list[str]:
 
 
 def exists(settings: Settings) -> bool:
-    return (settings.store_dir / CATALOG).exists() or settings.store in BUNDLED
+    return settings.catalog_db.exists() or settings.store in BUNDLED
 
 
 def require(settings: Settings) -> None:

@@ -82,6 +82,24 @@ T = TypeVar("T")
 
 CURRENCY_SYMBOLS = {"US$": "USD", "CA$": "CAD", "C$": "CAD", "AU$": "AUD", "A$": "AUD", "$": "USD",
                     "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}  # longest first: "US$" before "$"
+# how a price is shown: the one-character symbols of CURRENCY_SYMBOLS ("$" -> USD), the code for the rest
+SYMBOLS = {code: symbol for symbol, code in CURRENCY_SYMBOLS.items() if len(symbol) == 1}
+
+
+def format_price(price: float | None, currency: str = "USD") -> str:
+    """A price as shoppers read it, in the item's own currency: "$1,234.50", "€3.00", "3.00 CHF"."""
+    if price is None:
+        return "price on request"
+    symbol = SYMBOLS.get((currency or "").upper())
+    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency}"
+
+
+def format_amount(amount: float, currency: str = "USD") -> str:
+    """A limit the shopper gave ("$50", "€40", "40 CHF"): no decimals when it is whole."""
+    symbol = SYMBOLS.get((currency or "").upper())
+    return f"{symbol}{amount:g}" if symbol else f"{amount:g} {currency}"
+
+
 IMAGE_KEYS = ("large", "hi_res", "thumb", "url")  # Amazon Reviews 2023 image dicts, best first
 IN_STOCK_WORDS = {"true", "t", "yes", "y", "in stock", "instock", "available", "on"}
 OUT_OF_STOCK_WORDS = {"false", "f", "no", "n", "out of stock", "outofstock", "sold out", "soldout",
@@ -139,7 +157,7 @@ def _split_currency(text: str) -> tuple[str, str]:
     return "", text
 
 
-def _price(value: Any) -> tuple[float | None, str]:
+def parse_price(value: Any) -> tuple[float | None, str]:
     """The amount and the currency the price names ("" when none): "$1,299.00" -> (1299.0, "USD")."""
     if _blank(value):
         return None, ""
@@ -338,7 +356,7 @@ def item_from_record(record: Mapping[str, Any], warnings: list[tuple[str, Any]] 
     item_id = _text(record.get("id"), "id")
     if not item_id:
         raise RowError("missing id")
-    price, price_currency = _price(record.get("price"))
+    price, price_currency = parse_price(record.get("price"))
     in_stock, stock = _stock(record.get("in_stock"))
     extra = dict(record.get("extra") or {})
     extra.update({k: v for k, v in record.items() if k not in CORE_FIELDS and k != "extra" and v is not None})

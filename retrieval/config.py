@@ -17,6 +17,9 @@ SHARES = ("dense_weight", "tail_share", "relevance_floor", "exposure_weight", "h
           "tail_share_of_interactions", "personalization", "gem_weight")
 
 
+CATALOG_FILE = "catalog.sqlite"  # in the store's folder: items, the interaction log, the impression log
+
+
 class StoreConfigError(ValueError):
     """A retrieval setting is invalid; the message says which and how to fix it."""
 
@@ -62,7 +65,7 @@ class StoreConfig:
 
     @property
     def catalog_db(self) -> Path:
-        return self.store_dir / "catalog.sqlite"
+        return self.store_dir / CATALOG_FILE
 
     @property
     def rejects_dir(self) -> Path:

@@ -149,7 +149,7 @@ def read_jsonl(path: Path, report: ImportReport) -> Iterator[tuple[int, dict]]:
 
 
 def _looks_like_item(record: Mapping[str, Any]) -> bool:
-    names = {_column_key(k) for k in record}
+    names = {column_key(k) for k in record}
     return bool(names & {"id", "title", *COLUMN_ALIASES["id"], *COLUMN_ALIASES["title"]})
 
 
@@ -162,7 +162,7 @@ def _json_rows(path: Path, document: Any) -> list[Any]:
                            f"{type(document).__name__}.")
     lists = [k for k, v in document.items()
              if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
-    if len(lists) == 1 and (_column_key(lists[0]) in JSON_LIST_KEYS or not _looks_like_item(document)):
+    if len(lists) == 1 and (column_key(lists[0]) in JSON_LIST_KEYS or not _looks_like_item(document)):
         return document[lists[0]]
     if _looks_like_item(document):
         return [document]  # one product (its lists are images, variants, ...)
@@ -298,7 +298,7 @@ def apply_mapping(record: Mapping[str, Any], mapping: Mapping[str, str]) -> dict
     return out
 
 
-def _column_key(name: str) -> str:
+def column_key(name: str) -> str:
     """"Image Src" -> "image_src", "Body (HTML)" -> "body_html": how column names are compared to aliases."""
     return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
 
@@ -308,7 +308,7 @@ def apply_aliases(record: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(record)
     columns: dict[str, str] = {}
     for column in record:
-        columns.setdefault(_column_key(column), column)
+        columns.setdefault(column_key(column), column)
     for target in CORE_FIELDS:
         if target in out:
             continue
@@ -318,7 +318,7 @@ def apply_aliases(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _slug(text: str, max_chars: int = 40) -> str:
+def slug(text: str, max_chars: int = 40) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:max_chars].rstrip("-")
 
@@ -327,7 +327,7 @@ def stable_id(title: str, brand: str = "") -> str:
     """An id for an item its catalog gave none: the title's slug and a hash of title and brand, so the same
     item gets the same id on every import and same-titled items of two brands differ."""
     key = "\n".join(" ".join(part.lower().split()) for part in (title, brand))  # case and spacing ignored
-    return f"{_slug(title) or 'item'}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:6]}"
+    return f"{slug(title) or 'item'}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:6]}"
 
 
 # -- format-specific record mapping -------------------------------------------------------------------------

@@ -131,6 +131,8 @@ class ItemNames:
             for w in set(words):
                 self.postings[w].append(item_id)
         self.rare = max(3, int(0.002 * len(items)))
+        n = len(items) or 1
+        self.idf = {w: math.log(1 + n / df) for w, df in self.df.items()}  # rare title words weigh more
 
     def canonical(self, ref: str) -> str | None:
         """The catalog id ``ref`` names, in any case and with stray quotes or brackets around it."""
@@ -154,6 +156,16 @@ class ItemNames:
                     break
         return out
 
+    def ids_written(self, text: str, shape: IdShape) -> list[str]:
+        """:meth:`ids_in`, then the tokens of the catalog's id ``shape`` that the catalog does not have, as written
+        (a shopper's typo or a model's invented id: the tool can say there is no such product, the checker can
+        flag it). A generic shape adds nothing: it would take ordinary words for ids."""
+        ids = self.ids_in(text)
+        if not shape.generic:
+            known = {i.lower() for i in ids}
+            ids += [t for t in dict.fromkeys(shape.findall(text)) if t.lower() not in known]
+        return ids
+
     @staticmethod
     def _plausible(token: str, before: str) -> bool:
         """An id that is also an ordinary word or number ('socks', '1200') needs 'item' / 'id' / '#' before it."""
@@ -169,8 +181,7 @@ class ItemNames:
         present = {w for w in WORD.findall(text.lower()) if w not in STOP and self.df[w]}
         if not present:
             return []
-        n = len(self.items) or 1
-        idf = {w: math.log(1 + n / self.df[w]) for w in present}
+        idf = self.idf
         rarest = sorted(present, key=lambda w: self.df[w])[:3]
         candidates = {i for w in rarest for i in self.postings[w]}
         shown = set(among)
@@ -178,9 +189,8 @@ class ItemNames:
         for item_id in candidates:
             title = set(self.title_words[item_id])
             matched = title & present
-            weight = {w: math.log(1 + n / self.df[w]) for w in title}
-            coverage = sum(weight[w] for w in matched) / (sum(weight.values()) or 1)
-            explained = sum(idf[w] for w in matched) / sum(idf.values())
+            coverage = sum(idf[w] for w in matched) / (sum(idf[w] for w in title) or 1)
+            explained = sum(idf[w] for w in matched) / sum(idf[w] for w in present)
             rare = [w for w in matched if self.df[w] <= self.rare]
             named = (coverage >= 0.75
                      or len(matched) >= 2 and explained >= 0.6 and (rare or len(matched) >= 3)
@@ -200,23 +210,6 @@ class ItemNames:
             if len(common) <= 1:
                 break
         return next(iter(common)) if len(common) == 1 else None
-
-
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
-
-
-def format_price(price: float | None, currency: str = "USD") -> str:
-    """A price as shoppers read it, in the item's own currency: "$1,234.50", "€3.00", "3.00 CHF"."""
-    if price is None:
-        return "price on request"
-    symbol = SYMBOLS.get((currency or "").upper())
-    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency}"
-
-
-def format_amount(amount: float, currency: str = "USD") -> str:
-    """A limit the shopper gave ("$50", "€40", "40 CHF"): no decimals when it is whole."""
-    symbol = SYMBOLS.get((currency or "").upper())
-    return f"{symbol}{amount:g}" if symbol else f"{amount:g} {currency}"
 
 
 def _currency(items: Iterable[Item]) -> str:

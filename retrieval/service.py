@@ -13,13 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from .catalog import Item
 from .config import StoreConfig
 from .embed import Embedder, load_embedder
 from .importers import ImportFailed, ImportReport, load_interactions, load_items
-from .profile import ItemNames
 from .popularity import Popularity
+from .profile import ItemNames
 from .search import Filters, SearchHit, SearchParams, Searcher
-from .catalog import Item
 from .storage import CatalogDB
 from .store import ItemIndex, SyncReport, make_chroma_client
 
@@ -64,7 +64,6 @@ class Store:
                                 f"use --append to add a file to the catalog instead")
         report.write_rejects(self.config.rejects_dir / f"{Path(path).name}.rejects.jsonl")
         self._searcher = None
-        self._names = None
         return report
 
     def import_interactions(self, path: str | Path, replace: bool = True, progress: bool = True) -> ImportReport:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from retrieval.profile import SYMBOLS
+from retrieval.catalog import SYMBOLS
 
 from .cards import CARDS_CSS, CARDS_JS, render_cards
 from .chat import FRIENDLY_ERROR, ChatService, agent_bubble, make_filters, new_session_id

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
-from retrieval.profile import format_price
+from retrieval.catalog import format_price
 
 FEEDBACK_KINDS = ("up", "down", "more_like_this")
 GEM_LABEL = "Hidden gem"
