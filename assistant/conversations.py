@@ -1,4 +1,5 @@
-"""Conversations in SQLite: messages, per-session refinement state, escalation tickets and item feedback.
+"""Conversations in SQLite: messages, per-session refinement state, escalation tickets, item feedback and each
+session's shopping cart (``ConversationStore.cart``, a :class:`~assistant.cart.Cart` on the same connection).
 
 One file per store (``settings.store_dir / "conversations.sqlite"``; ``":memory:"`` in tests). A lock
 serialises access, so the web app's worker threads can share one store. A conversation is resumed by its
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.storage import connect
+
+from .cart import Cart
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -59,6 +62,7 @@ class ConversationStore:
         self.path = str(path)
         self._conn, self._lock = connect(self.path, SCHEMA)
         self._conn.row_factory = sqlite3.Row
+        self.cart = Cart(self.path, connection=(self._conn, self._lock))  # table ``cart`` in this same file
 
     def close(self) -> None:
         with self._lock:

@@ -25,6 +25,7 @@ from retrieval import Filters, SearchHit, Store, StoreProfile
 from retrieval.catalog import format_price
 
 from . import replies, safety
+from .acts import ActModel, Context, shipped
 from .conversations import ConversationStore
 from .events import (TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESULT_CLOSE, TOOL_RESULT_OPEN, Done, Error, Escalated,
                      Event, Policy, Products, TextDelta, ToolCall)
@@ -35,11 +36,15 @@ from .policies import PolicyIndex
 from .router import Plan, Router
 from .replies import FAILED, system_prompt
 from .calls import CALL_TOKENS, best_effort, format_tool_call, ground, parse_tool_call
-from .tools import TOOL_NAMES, ToolContext, ToolError, compact_result, run_tool
+from .tools import CART_TOOLS, MODEL_TOOLS, ToolContext, ToolError, compact_result, run_tool
 
 log = logging.getLogger(__name__)
 
 MODEL_REPLIES = ("search_products", "product_details", "compare_products")
+# below this probability an off-topic / harmful act does not refuse a shopper (the safety rules still do)
+REFUSE_BELOW = 0.6
+# below this probability the act model abstains and the rules decide the turn
+ABSTAIN_BELOW = 0.4
 
 
 @dataclass
@@ -53,7 +58,8 @@ class Outcome:
 class Assistant:
     def __init__(self, store: Store, model: ChatModel, conversations: ConversationStore, orders: OrderBook,
                  policies: PolicyIndex, profile: StoreProfile | None = None, tool_mode: str = "auto",
-                 max_message_chars: int = 2000, k: int = 5, reply_tokens: int = 100):
+                 max_message_chars: int = 2000, k: int = 5, reply_tokens: int = 100,
+                 acts: ActModel | None | str = "shipped"):
         if tool_mode not in ("auto", "model", "router"):
             raise ValueError(f"tool_mode={tool_mode!r}: use 'auto', 'model' or 'router'.")
         self.store = store
@@ -70,6 +76,8 @@ class Assistant:
         self.reply_tokens = reply_tokens
         items = store.db.items()
         self.router = Router(items, self.profile, store.names)
+        # the dialogue-act model decides what each turn does; None = the rules alone (the baseline)
+        self.acts = shipped(store.embedder) if acts == "shipped" else (None if acts in ("none", None) else acts)
         self.checker = FactChecker(items, store.names, self.profile)
         self.system = system_prompt(self.store_name)
         self.stats: Counter[str] = Counter()
@@ -109,7 +117,9 @@ class Assistant:
             yield from self._say(session_id, safety.refusal_for(kind), refusal=kind)
             return
         state = self.conversations.state(session_id)
-        plan = self.router.plan(text, state)
+        state["cart"] = [line["item_id"] for line in self.conversations.cart.lines(session_id)]
+        act = self._act(session_id, text, state)
+        plan = self.router.plan(text, state, act)
         if plan.pending is not None or state.get("pending_order"):  # remember / clear a half-given order look-up
             state = {k: v for k, v in state.items() if k != "pending_order"}
             if plan.pending is not None:
@@ -117,12 +127,30 @@ class Assistant:
             self.conversations.set_state(session_id, state)
         history = self._history(session_id)
         ctx = ToolContext(self.store, self.orders, self.policies, session_id, self.conversations.escalate,
-                          filters, exclude=() if plan.show_again else tuple(state.get("seen", [])), k=self.k)
+                          filters, seen=() if plan.show_again else tuple(state.get("seen", [])), k=self.k,
+                          cart=self.conversations.cart)
         outcome = yield from self._decide(text, plan, history, ctx)
         if outcome is None:
-            yield from self._say(session_id, plan.reply or replies.HOW_CAN_I_HELP)
+            yield from self._say(session_id, plan.reply or replies.HOW_CAN_I_HELP, act=plan.act)
             return
         yield from self._after_tool(session_id, text, outcome, plan, state, history, filters)
+
+    def _act(self, session_id: str, text: str, state: dict[str, Any]) -> str | None:
+        """The turn's dialogue act in its context (None without an act model); timed in ``stats``."""
+        if self.acts is None:
+            return None
+        t0 = time.perf_counter()
+        previous = next((m["content"] for m in reversed(self.conversations.messages(session_id)[:-1])
+                         if m["role"] in ("assistant", "agent")), "")
+        ctx = Context(previous[:300], bool(state.get("shown")), bool(state.get("query")),
+                      bool(state.get("pending_order")), bool(state.get("cart")))
+        act, p = self.acts.predict(text, ctx)
+        self.stats["act_ms"] += round(elapsed(t0) * 1000)
+        if p < ABSTAIN_BELOW or (act in ("off_topic", "harmful") and p < REFUSE_BELOW):
+            self.stats["act_abstained"] += 1
+            return None
+        self.stats[f"act_{act}"] += 1
+        return act
 
     def _history(self, session_id: str) -> list[dict[str, str]]:
         """The last few user/assistant/agent texts (without the current message), clipped as in training."""
@@ -137,7 +165,9 @@ class Assistant:
     def _decide(self, text: str, plan: Plan, history: list[dict[str, str]], ctx: ToolContext
                 ) -> Iterator[Event]:
         """Yields ToolCall events; returns the :class:`Outcome` (or None when no tool is needed)."""
-        if self.tool_mode == "model":
+        # the model picks among its tools when the act needs one of them (or an order look-up, or there is no
+        # act); small talk, cart and shown-item questions are the act's alone
+        if self.tool_mode == "model" and (not plan.act or plan.tool in MODEL_TOOLS or plan.pending is not None):
             messages = self._messages(history, text)
             for attempt in range(2):
                 if plan.kind != "tool" and hasattr(self.model, "choose"):
@@ -194,8 +224,8 @@ class Assistant:
         # the options and the forced head end where the training text's tokens end: `",` is one token and so is
         # ` {"` (a head ending in a space would leave a lone-space token the model never saw before the arguments)
         start = TOOL_CALL_OPEN + '{"name": "'
-        scores = self.model.choose(messages, start, [f'{n}",' for n in TOOL_NAMES])
-        name = TOOL_NAMES[max(range(len(scores)), key=scores.__getitem__)]
+        scores = self.model.choose(messages, start, [f'{n}",' for n in MODEL_TOOLS])
+        name = MODEL_TOOLS[max(range(len(scores)), key=scores.__getitem__)]
         head = f'{start}{name}", "arguments":'
         body = "".join(self.model.stream(messages, max_new_tokens=CALL_TOKENS, stop=(TOOL_CALL_CLOSE, "\n"),
                                          suffix=head))
@@ -204,7 +234,8 @@ class Assistant:
     # -- after the tool ------------------------------------------------------------------------------------------
     def _after_tool(self, session_id: str, text: str, out: Outcome, plan: Plan, state: dict[str, Any],
                     history: list[dict[str, str]], filters: Filters) -> Iterator[Event]:
-        meta: dict[str, Any] = {"tool": out.name, "arguments": out.arguments, "fallback": out.fallback}
+        meta: dict[str, Any] = {"tool": out.name, "arguments": out.arguments, "fallback": out.fallback,
+                                "act": plan.act}
         facts_texts = [text, json.dumps(out.arguments)]
         items: list = []
         if isinstance(out.result, ToolError):
@@ -221,7 +252,7 @@ class Assistant:
                 self.store.log_impressions(session_id, hits, query)
             ids = [h.item.id for h in hits]
             state = dict(state, query=query, args=out.arguments, shown=ids or state.get("shown", []),
-                         seen=list(dict.fromkeys([*state.get("seen", []), *ids])))
+                         seen=list(dict.fromkeys([*state.get("seen", []), *ids])), focus=None)
             self.conversations.set_state(session_id, state)
             meta.update(items=ids, explanations=explanations)
             items = [h.item for h in hits]
@@ -231,6 +262,18 @@ class Assistant:
             yield Policy(passages)
             facts_texts += [p["text"] for p in passages]
             template = self._policy_reply(text, passages, has_policies=bool(self.policies.passages))
+            if plan.handoff and passages:
+                template = f"{template} {replies.HANDOFF_OFFER}"
+        elif out.name == "ask_about_items":
+            template = out.result["answer"] + ("" if out.result["found"] else f" {replies.NOT_SAID_OFFER}")
+            self.conversations.set_state(session_id, dict(
+                state, question=text, focus=out.result["items"][0] if len(out.result["items"]) == 1
+                else state.get("focus")))
+            meta.update(items=out.result["items"], answered=out.result["found"])
+        elif out.name in CART_TOOLS:
+            template = replies.cart_reply(out.result)
+            if out.name == "add_to_cart":
+                self.conversations.set_state(session_id, dict(state, focus=out.result["added"]["item_id"]))
         elif out.name == "escalate_to_human":
             ticket = out.result["ticket_id"]
             yield Escalated(ticket, out.arguments.get("summary", ""))
@@ -241,6 +284,8 @@ class Assistant:
             rows = out.result if isinstance(out.result, list) else [out.result]
             items = [self.store.db.get(r["id"]) for r in rows]
             template = self._details_reply(rows)
+            if out.name == "product_details":
+                self.conversations.set_state(session_id, dict(state, focus=rows[0]["id"]))
         if out.name in MODEL_REPLIES and items:
             call = format_tool_call(out.name, out.arguments)
             messages = self._messages(history, text) + [
@@ -367,12 +412,9 @@ class Assistant:
     def _policy_reply(question: str, passages: list[dict[str, str]], has_policies: bool = True) -> str:
         if not passages:
             return replies.POLICY_NOT_FOUND if has_policies else replies.NO_POLICIES
-        words = {w for w in re.findall(r"[a-z]+", question.lower()) if len(w) > 3}
-        best = passages[0]
-        sentences = split_sentences(best["text"].replace("\n", " "))
-        ranked = sorted(sentences, key=lambda s: -len(words & set(re.findall(r"[a-z]+", s.lower()))))
-        keep = [s for s in sentences if s in ranked[:2]]
-        return f"{' '.join(keep)} (from our {best['source'].removesuffix('.md')} policy: {best['section']})"
+        best = passages[0]  # the whole section: a policy answer is never cut mid-rule
+        text = " ".join(best["text"].split())
+        return f"{text} (from our {best['source'].removesuffix('.md')} policy: {best['section']})"
 
     @staticmethod
     def _order_reply(name: str, result: dict[str, Any]) -> str:

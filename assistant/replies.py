@@ -61,3 +61,36 @@ def order_not_found(example: str = "") -> str:
 
 def escalated(ticket: str) -> str:
     return f"I've passed this to our support team (ticket {ticket}). A person will reply here as soon as possible."
+
+
+def cart_reply(result: dict) -> str:
+    """The reply to add_to_cart / view_cart / remove_from_cart: what changed, then the cart in one sentence."""
+    said = ""
+    if "added" in result:
+        added = result["added"]
+        said = f"I've added {added['quantity']} × {added['title']} to your cart. "
+    elif "removed" in result:
+        said = f"I've taken {result['removed']['title']} out of your cart. "
+    if not result.get("lines"):
+        return said + "Your cart is empty."
+    count = result.get("count", 0)
+    listed = "; ".join(f"{line['quantity']} × {line['title']}" for line in result["lines"][:5])
+    more = f" and {len(result['lines']) - 5} more" if len(result["lines"]) > 5 else ""
+    return (f"{said}Your cart has {count} item{'s' if count != 1 else ''} ({listed}{more}), "
+            f"total {result['total_text']}.")
+
+SMALLTALK = "Happy to help. Ask me anything about these, or tell me what else you're looking for."
+SMALLTALK_EMPTY = "Tell me what you're looking for and I'll find a few good options, including lesser-known ones."
+WHICH_ITEM = "Which one do you mean? Say \"the first one\", \"the second one\" or part of its name."
+NOTHING_SHOWN = "I haven't shown you any products yet. Tell me what you're looking for and I'll find some."
+WHAT_TO_ADD = "What would you like to add? Tell me what you're looking for, or say which of the shown items."
+HANDOFF_OFFER = "If you'd like a person to sort this out, say \"talk to a person\" and I'll pass it on."
+NOT_SAID_OFFER = "I can ask a person for you: just say \"talk to a person\"."
+
+
+def greeting(message: str) -> str:
+    """Hello for a hello, you're welcome for thanks and goodbyes."""
+    import re
+
+    return WELCOME if re.search(r"(?i)\b(thanks?|thank you|thx|ty|cheers|bye|goodbye|see you|appreciate)\b",
+                                message) else HELLO

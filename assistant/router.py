@@ -77,6 +77,8 @@ class Plan:
     refinement: str = ""  # which refinement produced the search, if any
     show_again: bool = False
     pending: dict[str, Any] | None = None  # an order look-up waiting for the missing id or email
+    act: str = ""  # the dialogue act that produced the plan ("" when the rules alone decided)
+    handoff: bool = False  # offer a person after the answer (a problem the policy alone may not solve)
 
 
 def ordinal(message: str) -> int | None:
@@ -196,8 +198,27 @@ class Router:
         return " ".join(words) or message.strip()
 
     # -- the plan ----------------------------------------------------------------------------------------------
-    def plan(self, message: str, state: Mapping[str, Any] | None = None) -> Plan:
+    def plan(self, message: str, state: Mapping[str, Any] | None = None, act: str | None = None) -> Plan:
+        """What to do with ``message``: decided by its dialogue ``act`` (:mod:`assistant.acts`) when one is given,
+        else by the rules alone (:meth:`rules_plan`, the fallback and the baseline)."""
         state = state or {}
+        if act is None:
+            return self.rules_plan(message, state)
+        pending = state.get("pending_order") or {}
+        order_ids = self.profile.order_ids_in(message)
+        email = EMAIL.search(message)
+        if pending and (order_ids or email) and act not in ("human", "harmful"):
+            # the shopper completes an order look-up started last turn, whatever else the words look like
+            plan = self.rules_plan(message, state)
+            plan.act = act
+            return plan
+        plan = self._act_plan(act, message, state, order_ids[0] if order_ids else None,
+                              email.group(0) if email else None)
+        plan.act = act
+        return plan
+
+    def rules_plan(self, message: str, state: Mapping[str, Any]) -> Plan:
+        """The regular-expression plan (no act model): ordered rules over the message and the session state."""
         order_ids = self.profile.order_ids_in(message)
         order_id = order_ids[0] if order_ids else None
         email = EMAIL.search(message)
@@ -320,3 +341,179 @@ class Router:
         if not kind:
             return None
         return Plan("tool", "search_products", args, refinement=kind, show_again=bool(AGAIN.search(message)))
+
+    # -- the act's plan ------------------------------------------------------------------------------------------
+    def _act_plan(self, act: str, message: str, state: Mapping[str, Any], order_id: str | None,
+                  email: str | None) -> Plan:
+        shown = list(state.get("shown") or [])
+        if act in ("details", "ask_item", "new_need", "refine") and COMPARE.search(message):
+            named = self._named_items(message, state)
+            if len(named) >= 2:  # "compare <title> with <title>": the words name two items, whatever the act
+                return Plan("tool", "compare_products", {"item_ids": named[:4]})
+        if act == "greeting":
+            return Plan("chat", reply=replies.greeting(message))
+        if act == "smalltalk":
+            return Plan("chat", reply=replies.SMALLTALK if shown else replies.SMALLTALK_EMPTY)
+        if act in ("off_topic", "harmful"):
+            from . import safety
+
+            return Plan("chat", reply=safety.refusal_for(act))
+        if act == "human":
+            return Plan("tool", "escalate_to_human", {"summary": message[:300]})
+        if act in ("order_status", "start_return") or (act in ("refund_status", "cancel_order") and order_id):
+            return self._order_plan(message, state, order_id, email)
+        if act in PROBLEM_TOPICS or act == "policy":
+            topic = PROBLEM_TOPICS.get(act, "")
+            return Plan("tool", "policy_lookup", {"question": f"{message} ({topic})" if topic else message},
+                        handoff=act in PROBLEM_TOPICS)
+        if act == "view_cart":
+            return Plan("tool", "view_cart", {})
+        if act == "remove_from_cart":
+            cart = list(state.get("cart") or [])
+            target = self._target(message, {"shown": cart}) or (cart[-1] if len(cart) == 1 else None)
+            if target is None:
+                return Plan("tool", "view_cart", {}) if cart else Plan("chat", reply="Your cart is empty.")
+            return Plan("tool", "remove_from_cart", {"item_id": target})
+        if act == "add_to_cart":
+            target = self._target(message, state)
+            if target is None:
+                return Plan("clarify", reply=replies.WHAT_TO_ADD if not shown else replies.WHICH_ITEM)
+            return Plan("tool", "add_to_cart", {"item_id": target, "quantity": quantity(message)})
+        if act in ("ask_item", "details", "disambiguate", "compare") and not shown and not (
+                self.item_ids(message) or self.names.by_title(message)):  # "tell me about <a title>" needs nothing shown
+            return Plan("clarify", reply=replies.NOTHING_SHOWN)
+        if act == "compare":
+            ids = self.compared(message, state)
+            if len(ids) >= 2:
+                return Plan("tool", "compare_products", {"item_ids": ids})
+            return Plan("clarify", reply=replies.WHICH_ITEM)
+        if act == "details":
+            target = self._target(message, state) or next(iter(self.names.by_title(message)), None)
+            return Plan("tool", "product_details", {"item_id": target}) if target else Plan(
+                "clarify", reply=replies.WHICH_ITEM)
+        if act == "disambiguate":
+            target = self._target(message, state, default=False)
+            question = state.get("question")
+            if target and question:
+                return Plan("tool", "ask_about_items", {"item_ids": [target], "question": question})
+            if target:
+                return Plan("tool", "product_details", {"item_id": target})
+            return Plan("clarify", reply=replies.WHICH_ITEM)
+        if act == "ask_item":
+            return Plan("tool", "ask_about_items", {"item_ids": self._asked_about(message, state),
+                                                    "question": message})
+        if act == "refine" and state.get("query"):
+            return self._refined(message, state)
+        return Plan("tool", "search_products", self.search_args(message), show_again=bool(AGAIN.search(message)))
+
+    def _named_items(self, message: str, state: Mapping[str, Any]) -> list[str]:
+        """Items the message itself names (ids, or titles / ordinals in "A and B"), never defaults."""
+        ids = self.item_ids(message)
+        if len(ids) < 2:
+            body = re.sub(r"(?i)^.*?\b(compare|comparison|difference between)\b", "", message)
+            ids = self._parts(body, state)
+        return list(dict.fromkeys(ids))
+
+    def _target(self, message: str, state: Mapping[str, Any], default: bool = True) -> str | None:
+        """The one item a turn points at: an id, an ordinal, a title part, a colour or brand that only one shown
+        item has; else (``default``) the item in focus, or the only one shown."""
+        shown = list(state.get("shown") or [])
+        ref = self.referenced(message, state, by_title=True)
+        if ref:
+            return ref
+        distinct = self._by_value(message, shown)
+        if distinct:
+            return distinct
+        if not default:
+            return None
+        focus = state.get("focus")
+        if focus and (focus in shown or not shown):
+            return focus
+        return shown[0] if len(shown) == 1 or (shown and _SINGULAR.search(message)) else None
+
+    def _by_value(self, message: str, shown: list[str]) -> str | None:
+        """'the blue one', 'the Nike one', 'the cheaper one': a value only one shown item has."""
+        items = [self.items[i] for i in shown if i in self.items]
+        if not items:
+            return None
+        if re.search(r"(?i)\b(cheap|cheaper|cheapest|least expensive)\b", message):
+            priced = [i for i in items if i.price is not None]
+            return min(priced, key=lambda i: i.price).id if priced else None
+        if re.search(r"(?i)\b(expensive|pricier|priciest|dearer)\b", message):
+            priced = [i for i in items if i.price is not None]
+            return max(priced, key=lambda i: i.price).id if priced else None
+        color, brand = self.find_color(message), self.find_brand(message)
+        for value, get in ((color, lambda i: " ".join([i.title, str(i.attributes.get("color", ""))]).lower()),
+                           (brand, lambda i: (i.brand or "").lower())):
+            if value:
+                hits = [i.id for i in items if re.search(r"\b" + re.escape(value.lower()) + r"\b", get(i))]
+                if len(hits) == 1:
+                    return hits[0]
+        return None
+
+    def _asked_about(self, message: str, state: Mapping[str, Any]) -> list[str]:
+        """The items a question is about: the ones it names; all shown ones for 'which one / any of them / those';
+        else the item in focus, else the first shown."""
+        shown = list(state.get("shown") or [])
+        named = self.item_ids(message) or (self._parts(message, state) if COMPARE.search(message) else [])
+        if len(named) >= 2:
+            return named[:4]
+        if _PLURAL.search(message) and shown:
+            return shown[:5]
+        target = self._target(message, state)
+        return [target] if target else shown[:1]
+
+    def _refined(self, message: str, state: Mapping[str, Any]) -> Plan:
+        """A refinement of the current need: the rules' refinements ('cheaper', 'in blue', 'not that brand',
+        'more like the second'), else the new words and bounds added to the need ('it is for a girl of 7')."""
+        plan = self._refine(message, state, self.referenced(message, state))
+        if plan is not None:
+            return plan
+        last = dict(state.get("args") or {"query": state["query"]})
+        new = self.search_args(message)
+        args = {**last, **{k: v for k, v in new.items() if k != "query"}}
+        if "max_price" in new or "min_price" in new:  # a stated budget replaces the old one, as stated
+            for key in ("max_price", "min_price"):
+                if key in new:
+                    args[key] = new[key]
+                else:
+                    args.pop(key, None)
+        old = last.get("query", "")
+        words = [w for w in new["query"].split() if w.lower() not in old.lower().split()]
+        if new["query"] == message.strip() and not re.search(r"[A-Za-z]{3,}", " ".join(words)):
+            words = []
+        args["query"] = " ".join([old, *words]).strip() or old
+        return Plan("tool", "search_products", args, refinement="need", show_again=bool(AGAIN.search(message)))
+
+
+# the support acts answered from a policy section, with the words that find that section
+PROBLEM_TOPICS = {"damaged_item": "damaged, defective, wrong or missing item", "refund_status": "refund timing",
+                  "payment_problem": "declined payment, charged twice", "cancel_order": "cancel or change an order"}
+_PLURAL = re.compile(r"(?i)\b(which|any of (them|these|those)|those|these|them|they|all|both|either|each|"
+                     r"\w+est)\b")
+_SINGULAR = re.compile(r"(?i)\b(it|this|that|this one|that one)\b")
+_QUANTITY = re.compile(r"(?i)\b(\d{1,2}|two|three|four|five)\s*(?:x\b|of (?:those|them|these|it)|pieces|units|copies|pairs)|"
+                       r"\b(?:add|buy|take|get|order)\s+(\d{1,2}|two|three|four|five)\b")
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def quantity(message: str) -> int:
+    """'two of those', 'add 3', '2x': how many; 1 when not said."""
+    m = _QUANTITY.search(message)
+    if not m:
+        return 1
+    word = (m.group(1) or m.group(2)).lower()
+    return _NUMBERS.get(word) or max(1, min(99, int(word)))
+
+
+def rules_act(plan: Plan) -> str:
+    """The act a rules-only plan amounts to (for the side-by-side evaluation)."""
+    if plan.kind == "chat":
+        return "greeting" if plan.reply in (replies.HELLO, replies.WELCOME) else "smalltalk"
+    if plan.kind == "clarify":
+        return "order_status" if plan.pending is not None else "smalltalk"
+    if plan.tool == "search_products":
+        return "refine" if plan.refinement else "new_need"
+    return {"product_details": "details", "compare_products": "compare", "policy_lookup": "policy",
+            "order_status": "order_status", "start_return": "start_return",
+            "escalate_to_human": "human"}.get(plan.tool, plan.tool)

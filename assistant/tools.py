@@ -16,8 +16,10 @@ from typing import Any, Callable, get_type_hints
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from retrieval import Filters, SearchHit, Store
+from retrieval.catalog import Item
 
 from . import safety
+from .cart import Cart
 from .orders import OrderBook
 from .policies import PolicyIndex
 
@@ -30,8 +32,10 @@ class ToolContext:
     session_id: str = ""
     escalate: Callable[[str, str], str] | None = None  # (session_id, summary) -> ticket id
     base_filters: Filters = field(default_factory=Filters)  # filters set in the UI, applied to every search
-    exclude: tuple[str, ...] = ()  # items already shown (not repeated unless asked)
+    exclude: tuple[str, ...] = ()  # items never to show (e.g. another data split's)
+    seen: tuple[str, ...] = ()  # items already shown in this conversation: ranked after the others
     k: int = 5
+    cart: Cart = field(default_factory=Cart)  # the conversations' cart (an in-memory one when not given)
 
 
 class ToolError(ValueError):
@@ -57,16 +61,17 @@ def search_products(ctx: ToolContext, query: str, max_price: float | None = None
         in_stock=in_stock if in_stock is not None else b.in_stock,
         min_rating=_tighter(b.min_rating, min_rating, max),
     )
-    return ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k)
+    if not ctx.seen:
+        return ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k)
+    # items already shown are ranked lower, not removed: a small catalog never runs dry
+    hits = ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k + min(len(ctx.seen), 50))
+    seen = set(ctx.seen)
+    return ([h for h in hits if h.item.id not in seen] + [h for h in hits if h.item.id in seen])[:ctx.k]
 
 
 def product_details(ctx: ToolContext, item_id: str) -> dict[str, Any]:
     """Show all details of one product by its id (as shown in the search results) or its title."""
-    item = ctx.store.find_item(item_id)
-    if item is None:
-        raise ToolError(f"There is no product {item_id!r}; use an id from the search results "
-                        f"(like {_example_ids(ctx)[0]}) or the product's title.")
-    return item.to_dict()
+    return _item(ctx, item_id).to_dict()
 
 
 def compare_products(ctx: ToolContext, item_ids: list[str]) -> list[dict[str, Any]]:
@@ -78,7 +83,7 @@ def compare_products(ctx: ToolContext, item_ids: list[str]) -> list[dict[str, An
 
 def _example_ids(ctx: ToolContext) -> list[str]:
     """Two of the store's own ids, for messages that show what an id looks like."""
-    shown = [h for h in ctx.exclude[-2:]]
+    shown = list(ctx.seen[-2:])
     return shown if len(shown) == 2 else (list(ctx.store.db.items())[:2] or ["ITEM-1", "ITEM-2"])
 
 
@@ -107,10 +112,68 @@ def escalate_to_human(ctx: ToolContext, summary: str) -> dict[str, Any]:
     return {"ticket_id": ctx.escalate(ctx.session_id, summary[:500] or "Shopper asked for a human.")}
 
 
+def add_to_cart(ctx: ToolContext, item_id: str, quantity: int = 1) -> dict[str, Any]:
+    """Put a product in the shopper's cart by its id (as shown in the search results) or its title; returns the
+    cart."""
+    item = _item(ctx, item_id)
+    if not item.in_stock:
+        raise ToolError(f"{item.id} ({item.title}) is out of stock and cannot go in the cart; offer a similar "
+                        f"product that is in stock instead.")
+    try:
+        ctx.cart.add(ctx.session_id, item.id, quantity)
+    except (TypeError, ValueError) as exc:
+        raise ToolError(str(exc)) from None
+    return {"added": {"item_id": item.id, "title": item.title, "quantity": quantity}, **view_cart(ctx)}
+
+
+def view_cart(ctx: ToolContext) -> dict[str, Any]:
+    """Show what is in the shopper's cart: each product with its quantity and price, and the total."""
+    return ctx.cart.view(ctx.session_id, ctx.store.db.items())
+
+
+def remove_from_cart(ctx: ToolContext, item_id: str) -> dict[str, Any]:
+    """Take a product out of the shopper's cart by its id or its title; returns the cart."""
+    in_cart = [line["item_id"] for line in ctx.cart.lines(ctx.session_id)]
+    item = ctx.store.find_item(item_id)
+    ref = (item.id if item is not None else item_id.strip()).lower()  # an id gone from the catalog still works
+    target = next((i for i in in_cart if i.lower() == ref), None)
+    if target is None:
+        raise ToolError(f"{item.id if item is not None else repr(item_id)} is not in the cart; "
+                        + (f"remove one of: {', '.join(in_cart)}." if in_cart else "the cart is empty."))
+    ctx.cart.remove(ctx.session_id, target)
+    return {"removed": {"item_id": target, "title": item.title if item is not None else target}, **view_cart(ctx)}
+
+
+def ask_about_items(ctx: ToolContext, item_ids: list[str], question: str) -> dict[str, Any]:
+    """Answer the shopper's question about products already shown (a feature, a value, which one is lighter)
+    from their own attributes and description, by their ids; says so when the listing does not."""
+    from .answers import answer_question
+
+    if not item_ids or not question.strip():
+        raise ToolError("ask_about_items needs the shown items' ids and the question, e.g. "
+                        f"{{\"item_ids\": [\"{_example_ids(ctx)[0]}\"], \"question\": \"is it waterproof?\"}}.")
+    items = [_item(ctx, i) for i in dict.fromkeys(item_ids)][:5]
+    answer = answer_question(question, items, ctx.store.embedder)
+    return {"answer": answer.text, "found": answer.found, "items": [i.id for i in items],
+            "evidence": [list(e) for e in answer.evidence]}
+
+
+def _item(ctx: ToolContext, ref: str) -> Item:
+    item = ctx.store.find_item(ref)
+    if item is None:
+        raise ToolError(f"There is no product {ref!r}; use an id from the search results "
+                        f"(like {_example_ids(ctx)[0]}) or the product's title.")
+    return item
+
+
 TOOLS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
     search_products, product_details, compare_products, policy_lookup, order_status, start_return,
-    escalate_to_human)}
+    escalate_to_human, add_to_cart, view_cart, remove_from_cart, ask_about_items)}
+CART_TOOLS = ("add_to_cart", "view_cart", "remove_from_cart")
 TOOL_NAMES = tuple(TOOLS)
+# the tools the language model chooses among (those its fine-tuning data has); the dialogue acts run the others
+MODEL_TOOLS = ("search_products", "product_details", "compare_products", "policy_lookup", "order_status",
+               "start_return", "escalate_to_human")
 
 
 def _tighter(a: float | None, b: float | None, pick: Callable[[float, float], float]) -> float | None:
@@ -163,9 +226,9 @@ def _spec(fn: Callable[..., Any]) -> ToolSpec:
 SPECS: dict[str, ToolSpec] = {name: _spec(fn) for name, fn in TOOLS.items()}
 
 
-def tools_prompt() -> str:
-    """The tool list as it appears in the system prompt: one compact line per tool."""
-    return "\n".join(f"- {s.signature}: {s.description}" for s in SPECS.values())
+def tools_prompt(names: tuple[str, ...] = MODEL_TOOLS) -> str:
+    """The tool list as it appears in the system prompt: one compact line per tool the model chooses among."""
+    return "\n".join(f"- {SPECS[n].signature}: {SPECS[n].description}" for n in names)
 
 
 def validate_call(name: Any, arguments: Any) -> dict[str, Any]:
@@ -213,6 +276,13 @@ def compact_result(name: str, result: Any, limit: int = 3) -> str:
         content = content if isinstance(result, list) else content[0]
     elif name == "policy_lookup":
         content = [{"section": p["section"], "text": p["text"][:400]} for p in result[:limit]]
+    elif name in CART_TOOLS:  # titles are catalog text: cut and cleaned like product details
+        content = {k: v for k, v in result.items() if k not in ("lines", "added", "removed")}
+        for key in ("added", "removed"):
+            if key in result:
+                content[key] = {k: v for k, v in result[key].items() if k != "title"}
+        content["lines"] = [{"item_id": x["item_id"], "title": safety.strip_instructions(x["title"])[:80],
+                             "quantity": x["quantity"], "line_total": x["line_total"]} for x in result["lines"][:10]]
     else:
         content = result
     return json.dumps({"name": name, "content": content}, ensure_ascii=False, separators=(",", ":"))

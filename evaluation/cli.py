@@ -353,3 +353,48 @@ def eval_references(catalog: str | None, mapping: tuple[str, ...], n: int, seed:
     result = evaluate_references(items, n, seed)
     result["catalog"] = catalog or f"store {settings.store}"
     emit(result, as_json, format_references(result))
+
+
+@click.command("eval_dialogue")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="../shared/data", show_default=True,
+              help="Folder with simmc2.1-dev/ and bitext-customer-support/ (skipped when absent).")
+@click.option("--folds", default=5, show_default=True, help="Folds for the SIMMC / Bitext held-out figures.")
+@click.option("--no-corpora", is_flag=True, help="Skip the SIMMC / Bitext cross-validation (minutes).")
+@click.option("--json", "as_json", is_flag=True)
+def eval_dialogue(data_dir: str, folds: int, no_corpora: bool, as_json: bool) -> None:
+    """Dialogue understanding, the learned act model against the rules: acts on held-out SIMMC 2.1 dialogues and
+    Bitext templates, multi-turn dialogues end to end on two stores (ids like LT-00042 and Shopify handles),
+    support messages, price bounds, questions about shown items, small talk, and the latency per turn."""
+    from dataclasses import replace
+
+    from assistant.build import build_assistant
+    from assistant.conversations import ConversationStore
+    from assistant.models import ScriptedChatModel
+    from assistant.testing import export_like_shopify
+    from longtail import stores as store_files
+    from longtail.cli import emit
+    from retrieval import SentenceTransformerEmbedder, Store
+
+    from .dialogue import evaluate, format_report
+
+    settings = _settings()
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    demo = store_files.open_store(replace(settings, store="demo"), progress=not as_json, embedder=embedder)
+    shop_settings = replace(settings, store="eval-shopify")
+    if not shop_settings.catalog_db.exists():  # the demo data as a Shopify export: handle ids, '#1001' orders
+        shop = Store(shop_settings.store_config(), embedder=embedder)
+        store_files.install(shop, export_like_shopify(shop_settings.data_dir / "eval-shopify-export"),
+                            progress=not as_json)
+    else:
+        shop = store_files.open_store(shop_settings, progress=not as_json, embedder=embedder)
+
+    def make(store, acts):
+        return build_assistant(settings, store=store, model=ScriptedChatModel([]),
+                               conversations=ConversationStore(":memory:"), tool_mode="router", acts=acts)
+
+    try:
+        report = evaluate({"demo": demo, "eval-shopify": shop}, make, None if no_corpora else data_dir, embedder,
+                          folds, settings.cache_dir / "act-embeddings.npz", progress=not as_json)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    emit(report, as_json, format_report(report))

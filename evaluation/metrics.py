@@ -222,3 +222,46 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     p = successes / n
     centre, half = p + z * z / (2 * n), z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
     return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
+
+
+def classification_report(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] | None = None
+                          ) -> dict[str, Any]:
+    """Accuracy (with its 95% Wilson interval), macro-F1 over the labels that occur in ``gold``, per-label
+    precision / recall / F1 / support, and the confusion matrix (``confusion[gold][pred]``, non-zero cells)."""
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold labels but {len(pred)} predictions.")
+    labels = list(labels) if labels is not None else sorted(set(gold) | set(pred))
+    n = len(gold)
+    right = sum(g == p for g, p in zip(gold, pred))
+    per: dict[str, dict[str, float]] = {}
+    confusion: dict[str, dict[str, int]] = {}
+    for g, p in zip(gold, pred):
+        row = confusion.setdefault(g, {})
+        row[p] = row.get(p, 0) + 1
+    for label in labels:
+        tp = sum(g == p == label for g, p in zip(gold, pred))
+        n_pred = sum(p == label for p in pred)
+        n_gold = sum(g == label for g in gold)
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_gold if n_gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        if n_gold or n_pred:
+            per[label] = {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3),
+                          "support": n_gold}
+    present = [l for l in per if per[l]["support"]]
+    lo, hi = wilson(right, n)
+    return {"n": n, "accuracy": round(right / n, 4) if n else 0.0, "ci95": [round(lo, 4), round(hi, 4)],
+            "macro_f1": round(sum(per[l]["f1"] for l in present) / len(present), 4) if present else 0.0,
+            "per_label": per, "confusion": confusion}
+
+
+def format_confusion(confusion: Mapping[str, Mapping[str, int]], labels: Sequence[str]) -> str:
+    """The confusion matrix as text: one row per gold label, columns are predictions (short names)."""
+    labels = [l for l in labels if l in confusion or any(l in row for row in confusion.values())]
+    short = [l[:6] for l in labels]
+    head = "gold / predicted"
+    lines = [f"{head:<17}" + "".join(f"{s:>7}" for s in short)]
+    for g in labels:
+        row = confusion.get(g, {})
+        lines.append(f"{g:<17}" + "".join(f"{row.get(p, 0) or '.':>7}" for p in labels))
+    return "\n".join(lines)

@@ -110,3 +110,60 @@ def finetune(config_path: str | None, stats_only: bool, dry_run: bool, quality_o
         if report.get("quality"):
             click.echo(table(report["quality"]))
         click.echo(f"model card: {cfg.output / 'README.md'}")
+
+
+@click.group("acts")
+def acts() -> None:
+    """The dialogue-act model: train it, try it."""
+
+
+@acts.command("train")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="../shared/data", show_default=True,
+              help="Folder with simmc2.1-dev/ and bitext-customer-support/.")
+@click.option("--output", type=click.Path(file_okay=False), help="Where to write the model (default: the shipped "
+              "assistant/act_model).")
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds for the figures (1: none).")
+@click.option("--epochs", default=30, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def acts_train(data_dir: str, output: str | None, folds: int, epochs: int, seed: int, as_json: bool) -> None:
+    """Train the dialogue-act head on SIMMC 2.1, Bitext and the written phrasings; print the cross-validated
+    figures and write the weights with their card."""
+    from assistant.acts import DEFAULT_DIR, HeadConfig
+    from longtail.cli import emit
+    from retrieval import SentenceTransformerEmbedder
+
+    from .acts import run
+
+    settings = _settings()
+    if not Path(data_dir).exists():
+        raise click.ClickException(f"{data_dir} does not exist: give --data with the folder that holds "
+                                   f"simmc2.1-dev/ and bitext-customer-support/.")
+    try:
+        report = run(data_dir, output or DEFAULT_DIR, SentenceTransformerEmbedder(settings.embedding_model),
+                     folds, HeadConfig(epochs=epochs, seed=seed), cache=settings.cache_dir / "act-embeddings.npz",
+                     progress=not as_json, command=f"longtail acts train --data {data_dir} --folds {folds}")
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    lines = [f"{report['data']['turns']} turns; model in {report['output']} ({report['seconds']} s)"]
+    for source, r in (report.get("cv") or {}).items():
+        if isinstance(r, dict):
+            lines.append(f"  {source:<10} n={r['n']:<5} accuracy {r['accuracy']:.3f} "
+                         f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]  macro-F1 {r['macro_f1']:.3f}")
+    emit(report, as_json, "\n".join(lines))
+
+
+@acts.command("predict")
+@click.argument("message")
+@click.option("--previous", default="", help="The assistant's previous reply.")
+@click.option("--shown", is_flag=True, help="Items are on screen.")
+def acts_predict(message: str, previous: str, shown: bool) -> None:
+    """The act the shipped model gives MESSAGE."""
+    from assistant.acts import Context, shipped
+    from retrieval import SentenceTransformerEmbedder
+
+    model = shipped(SentenceTransformerEmbedder(_settings().embedding_model))
+    if model is None:
+        raise click.ClickException("No act model is shipped: train one with `longtail acts train`.")
+    act, p = model.predict(message, Context(previous, shown, shown))
+    click.echo(f"{act} ({p:.2f})")

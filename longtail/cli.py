@@ -72,6 +72,7 @@ TOP_LEVEL = {
     "serve": ("ui.cli", "serve"),
     "gems": ("evaluation.cli", "gems"),
     "finetune": ("finetune.cli", "finetune"),
+    "acts": ("finetune.cli", "acts"),
 }
 BENCH = {
     "assistant": ("assistant.cli", "bench_assistant"),
@@ -84,6 +85,7 @@ EVAL = {
     "recs": ("evaluation.cli", "eval_recs"),
     "assistant": ("evaluation.cli", "eval_assistant"),
     "references": ("evaluation.cli", "eval_references"),
+    "dialogue": ("evaluation.cli", "eval_dialogue"),
 }
 
 

@@ -103,8 +103,12 @@ def test_check_message_limits():
 
 def test_tool_schemas_are_strict_and_explain_fixes():
     assert set(SPECS) == {"search_products", "product_details", "compare_products", "policy_lookup",
-                          "order_status", "start_return", "escalate_to_human"}
+                          "order_status", "start_return", "escalate_to_human", "add_to_cart", "view_cart",
+                          "remove_from_cart", "ask_about_items"}
     assert "search_products(query: str, max_price?: float" in tools_prompt()
+    # the model's prompt lists the tools it was fine-tuned on; the dialogue acts run the cart and the answers
+    assert "add_to_cart" not in tools_prompt() and "ask_about_items" not in tools_prompt()
+    assert "add_to_cart(item_id: str" in tools_prompt(tuple(SPECS))
     assert validate_call("search_products", {"query": "tent", "max_price": "40"}) == {"query": "tent",
                                                                                       "max_price": 40.0}
     with pytest.raises(ToolError, match="Extra inputs are not permitted"):

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from test_ui_support import ADMIN_PASSWORD, ADMIN_USER, PacedModel, ui_assistant, ui_settings
 
+from retrieval.catalog import format_price
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -151,6 +153,31 @@ def test_policy_answer_shows_its_passage(page, app):
     page.wait_for_selector("#lt-chat :text('Store policy')")
     page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('policy:')")
     page.screenshot(path=str(SHOTS / "policy-answer.png"), full_page=True)
+
+
+def test_cart_panel_shows_the_sessions_cart_after_each_turn(page, app):
+    open_chat(page, app)
+    assert page.inner_text("#lt-cart").strip().startswith("Cart (0)")
+    send(page, "cart check: running shorts")
+    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    conversations = app.assistant.conversations
+    session = next(
+        s["session_id"]
+        for s in conversations.sessions()
+        if any(m["content"] == "cart check: running shorts" for m in conversations.messages(s["session_id"]))
+    )
+    item = next(i for i in app.assistant.store.db.items().values() if i.in_stock and i.price)
+    conversations.cart.add(session, item.id, 2)  # what an add_to_cart call in the turn does
+    send(page, "thanks")
+    page.wait_for_selector("#lt-cart :text('Cart (2)')")
+    page.locator("#lt-cart").get_by_text("Cart (2)").click()
+    line = page.locator(f".lt-cart-line[data-item-id='{item.id}']")
+    line.wait_for()
+    assert item.title in line.inner_text() and "2 ×" in line.inner_text()
+    assert format_price(round(2 * item.price, 2), item.currency) in page.inner_text(".lt-cart-total")
+    page.screenshot(path=str(SHOTS / "cart.png"), full_page=True)
+    page.locator("#lt-clear").click()  # start over: a new session, an empty cart
+    page.wait_for_selector("#lt-cart :text('Cart (0)')")
 
 
 def test_two_shoppers_at_once_do_not_see_each_other(browser, app):

@@ -6,6 +6,7 @@ API:
   assistant produces them; ``stream=false`` answers one JSON object with all events and the reply text.
 * ``GET /api/search``: products with their retrieval traces (impressions are logged for the session).
 * ``POST /api/feedback``: thumbs up / down / more like this on a product.
+* ``GET /api/cart``: the session's cart (what the assistant put in it), priced, with the total.
 Limits: messages longer than ``settings.max_message_chars`` get 413, too many messages per session get 429,
 each with a ``detail`` sentence that says what to do.
 """
@@ -26,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from .app import APP_CSS, THEME, build_app
 from .cards import card_from_hit
-from .chat import ChatService, make_filters, new_session_id
+from .chat import SESSION_ID, ChatService, make_filters, new_session_id
 from .console import build_console
 from .limits import RateLimiter
 from .tracelog import TraceLog
@@ -72,6 +73,27 @@ class FeedbackResponse(BaseModel):
     ok: bool
     message: str
     cards: list[dict[str, Any]] = []
+
+
+class CartLine(BaseModel):
+    item_id: str
+    title: str
+    quantity: int
+    unit_price: float | None = Field(
+        description="Price of one, in ``currency``; null when the item has none."
+    )
+    currency: str
+    line_total: float | None
+    in_stock: bool
+
+
+class CartResponse(BaseModel):
+    session_id: str
+    lines: list[CartLine]
+    count: int = Field(description="Units in the cart (quantities added up).")
+    total: float | None = Field(description="Sum of the line totals; null when a line has no price.")
+    currency: str
+    total_text: str = Field(description="The total as shoppers read it, e.g. '$42.50'.")
 
 
 def _filters(f: FilterModel | None):
@@ -188,6 +210,14 @@ def create_server(
         except KeyError as exc:
             raise HTTPException(status_code=404, detail=str(exc).strip("'\"")) from None
         return FeedbackResponse(ok=True, message=message, cards=cards)
+
+    @api.get("/api/cart", response_model=CartResponse, tags=["cart"])
+    def cart(
+        session_id: str = Query(..., pattern=SESSION_ID.pattern, description="The conversation's id."),
+    ) -> CartResponse:
+        """The session's cart: the products the assistant added (``add_to_cart``), quantities and the total.
+        An unknown session has an empty cart."""
+        return CartResponse(session_id=session_id, **service.cart(session_id))
 
     @api.get("/api/health", tags=["meta"])
     def health() -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The shopper's chat screen (Gradio Blocks): streaming chat, product cards with feedback buttons, filters,
-example prompts and "start over".
+"""The shopper's chat screen (Gradio Blocks): streaming chat, product cards with feedback buttons, the cart,
+filters, example prompts and "start over".
 
 All logic lives in :class:`ui.chat.ChatService`; the callbacks here only map it onto components. Each browser
 tab gets its own session id (a ``gr.State``, kept on the server), so shoppers never see each other's chats.
@@ -14,7 +14,7 @@ import gradio as gr
 
 from retrieval.catalog import SYMBOLS
 
-from .cards import CARDS_CSS, CARDS_JS, render_cards
+from .cards import CARDS_CSS, CARDS_JS, cart_label, render_cards, render_cart
 from .chat import FRIENDLY_ERROR, ChatService, agent_bubble, make_filters, new_session_id
 
 if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
@@ -59,6 +59,16 @@ def build_app(
     """The shopper app for ``assistant`` (queue configured for ``concurrency`` simultaneous turns)."""
     service = service or ChatService(assistant, settings.max_message_chars)
     categories = sorted({i.top_category for i in assistant.store.db.items().values() if i.top_category})
+    empty_cart = service.cart("")
+
+    def cart_panel(session_id: str) -> tuple[Any, Any]:
+        """The cart accordion's new title and contents (re-read after every turn: the turn may have added)."""
+        try:
+            cart = service.cart(session_id)
+        except Exception:
+            log.exception("could not read the cart of session %s", session_id)
+            return gr.skip(), gr.skip()
+        return gr.Accordion(label=cart_label(cart)), render_cart(cart)
 
     with gr.Blocks(title="Longtail shopping assistant", analytics_enabled=False) as demo:
         session = gr.State("")
@@ -88,6 +98,8 @@ def build_app(
             group_consecutive_messages=False,
         )
         cards = gr.HTML("", js_on_load=CARDS_JS, elem_id="lt-cards")
+        with gr.Accordion(cart_label(empty_cart), open=False, elem_id="lt-cart") as cart_box:
+            cart_html = gr.HTML(render_cart(empty_cart), elem_id="lt-cart-lines")
         status = gr.HTML("", js_on_load=None, elem_id="lt-status")
         with gr.Row(equal_height=True):
             message = gr.Textbox(
@@ -115,6 +127,7 @@ def build_app(
                     html = render_cards(u.cards, feedback, u.heading) if u.cards_changed else gr.skip()
                     on_screen = u.cards if u.cards_changed else gr.skip()
                     poll = gr.Timer(active=True) if u.ticket_id else gr.skip()
+                    box, contents = cart_panel(session_id) if u.done else (gr.skip(), gr.skip())
                     # the textbox and the feedback note are cleared once, so a click mid-stream keeps its note
                     yield (
                         u.history,
@@ -124,6 +137,8 @@ def build_app(
                         "" if n == 0 else gr.skip(),
                         poll,
                         "" if n == 0 else gr.skip(),
+                        box,
+                        contents,
                     )
             except Exception:
                 log.exception("chat turn failed")
@@ -135,9 +150,10 @@ def build_app(
                     "",
                     gr.skip(),
                     "",
+                    *cart_panel(session_id),
                 )
 
-        turn_outputs = [chatbot, cards, shown, session, message, timer, status]
+        turn_outputs = [chatbot, cards, shown, session, message, timer, status, cart_box, cart_html]
         turn_inputs = [message, chatbot, session, min_price, max_price, category, in_stock, pressed]
         # always_last: a message sent while the previous answer still streams runs right after it (not dropped)
         message.submit(on_message, turn_inputs, turn_outputs, api_name="chat", trigger_mode="always_last")
@@ -214,13 +230,16 @@ def build_app(
             show_progress="hidden",
         )
 
-        def on_clear():
-            return [], "", [], {}, "", 0, gr.Timer(active=False), ""
+        def on_clear():  # a new session: a new, empty cart
+            return (
+                [], "", [], {}, "", 0, gr.Timer(active=False), "",
+                gr.Accordion(label=cart_label(empty_cart)), render_cart(empty_cart),
+            )
 
         clear.click(
             on_clear,
             None,
-            [chatbot, cards, shown, pressed, session, agent_seen, timer, status],
+            [chatbot, cards, shown, pressed, session, agent_seen, timer, status, cart_box, cart_html],
             api_visibility="private",
         )
     demo.queue(default_concurrency_limit=concurrency)

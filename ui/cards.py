@@ -3,6 +3,7 @@
 Every piece of item text is escaped (catalogs come from outside), so a product title can never inject markup
 or script into the shopper's page. Each card carries real ``<button>`` elements for thumbs up / down and
 "more like this" (focusable, Enter/Space work), wired to Python by the app through ``data-fb`` attributes.
+The cart panel (:func:`render_cart`) is escaped the same way.
 """
 
 from __future__ import annotations
@@ -107,6 +108,37 @@ def render_cards(
     )
 
 
+def cart_label(cart: Mapping[str, Any]) -> str:
+    """The cart panel's title: "Cart (3)", the number of units in it."""
+    return f"Cart ({int(cart.get('count') or 0)})"
+
+
+def render_cart(cart: Mapping[str, Any]) -> str:
+    """The cart panel's HTML for a priced cart (``ChatService.cart``): one row per line, then the total."""
+    lines = cart.get("lines") or []
+    if not lines:
+        return '<p class="lt-cart-empty">Your cart is empty. Ask me to add a product you like.</p>'
+    rows = []
+    for line in lines:
+        price = (
+            format_price(line["line_total"], line.get("currency") or "USD")
+            if line.get("line_total") is not None
+            else "price on request"
+        )
+        stock = "" if line.get("in_stock", True) else ' <span class="lt-oos">out of stock</span>'
+        rows.append(
+            f'<li class="lt-cart-line" data-item-id="{escape(str(line["item_id"]), quote=True)}">'
+            f'<span class="lt-cart-qty">{int(line["quantity"])} ×</span> '
+            f'<span class="lt-cart-title">{escape(str(line["title"]))}</span>{stock} '
+            f'<span class="lt-price">{escape(price)}</span></li>'
+        )
+    return (
+        f'<section class="lt-cart" aria-label="Your cart"><ul class="lt-cart-lines">{"".join(rows)}</ul>'
+        f'<div class="lt-cart-total">Total: <span class="lt-price">{escape(str(cart.get("total_text", "")))}'
+        f"</span></div></section>"
+    )
+
+
 CARDS_CSS = """
 .lt-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px; }
 .lt-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 10px; padding: 12px;
@@ -126,6 +158,12 @@ CARDS_CSS = """
 .lt-fb:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
 .lt-fb[aria-pressed="true"] { background: #dbeafe; border-color: #2563eb; }
 @media (max-width: 480px) { .lt-cards { grid-template-columns: 1fr; } }
+.lt-cart-lines { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+.lt-cart-line { display: flex; gap: 6px; align-items: baseline; flex-wrap: wrap; font-size: .9rem; }
+.lt-cart-title { flex: 1 1 12em; min-width: 0; overflow-wrap: anywhere; }
+.lt-cart-total { margin-top: 8px; padding-top: 6px; border-top: 1px solid var(--border-color-primary, #ddd);
+                 text-align: right; }
+.lt-cart-empty { margin: 0; font-size: .9rem; color: var(--body-text-color-subdued, #555); }
 """
 
 # Event delegation on the component root survives re-renders of the card HTML.

@@ -2,9 +2,9 @@
 
 :class:`ChatService` wraps an ``assistant.Assistant`` for the front ends. ``respond`` turns the assistant's
 events into Gradio-style message lists and product cards (the Gradio callback only forwards them), ``events``
-turns them into JSON-safe dicts (the HTTP API streams them), and ``feedback`` / ``more_like_this`` handle the
-buttons on the cards. Every path applies the abuse limits and turns any failure into a friendly sentence
-(the traceback goes to the server log, never to the shopper).
+turns them into JSON-safe dicts (the HTTP API streams them), ``feedback`` / ``more_like_this`` handle the
+buttons on the cards and ``cart`` reads the session's cart. Every path applies the abuse limits and turns any
+failure into a friendly sentence (the traceback goes to the server log, never to the shopper).
 """
 
 from __future__ import annotations
@@ -271,6 +271,12 @@ class ChatService:
         if hits:
             self.store.log_impressions(session_id, hits, query)  # this search is ours: always log it
         return cards
+
+    # -- the session's cart --------------------------------------------------------------------------------------
+    def cart(self, session_id: str) -> dict[str, Any]:
+        """The session's cart, priced: lines (item_id, title, quantity, unit_price, currency, line_total),
+        count, total, currency, total_text (see ``assistant.cart.Cart.view``)."""
+        return self.conversations.cart.view(session_id, self.store.db.items())
 
     # -- a human agent's replies reach the shopper ------------------------------------------------------------
     def agent_messages(self, session_id: str) -> list[dict[str, Any]]:

@@ -1,0 +1,962 @@
+"""Answers to a shopper's question about items already shown, from each item's own data (never a new search).
+
+:func:`answer_question` reads, in this order:
+
+1. **Comparisons** over two or more items ("which is cheaper / lighter / higher rated / has more pages"): the
+   numeric field (price, rating, review count) or attribute (parsed with its unit: "1.2 kg" vs "350 g",
+   "3 lb 4 oz", "2 x 10 lb", "8 hours") of each item, and the winner named by title.
+2. **Structured fields**: price, brand, rating and reviews, stock, category / genre, and any attribute whose key
+   words (or a synonym, plural or unit: "pages" -> ``page_count``, "lighter" -> ``weight``, "battery" ->
+   ``battery_life``) are in the question. Attribute keys are matched by their words, not from a fixed list, so
+   any store's keys work. A yes/no question about a value ("does it come in blue?", "is it a thriller?") is
+   checked against the item's attributes, brand, category, title and description and answered yes / no with
+   the field that says so; a value named nowhere is a "no" when the item states its own value of that property
+   ("no (color white)"; for "is it a hardcover?" the property nearest in meaning: "format paperback").
+3. **The description**: its sentences are embedded with the question; the best one above a similarity
+   threshold that shares a content word with the question is the evidence, quoted.
+4. Otherwise the answer says the listing does not say (``found=False``), so the assistant can offer to ask a
+   person.
+
+Every claim in :attr:`Answer.text` is a value copied from the evidence (prices through ``format_price``,
+ratings as "4.5/5", attribute values as written), items are named by title, never by id, so the text passes
+:class:`assistant.explain.FactChecker` against ``facts_for(items, [question])``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from retrieval.catalog import Item, format_amount, format_price
+from retrieval.embed import Embedder
+
+# Cosine between a question and a description sentence (all-MiniLM-L6-v2) above which the sentence may answer
+# it; a shared content word is required as well. Tuned on two dozen question / sentence pairs (some are in
+# tests/test_answers.py): sentences that answer score 0.33..0.72, ones that only share a word ("is it waterproof?"
+# / "Water bottle holder on the side.", "can I wash it in the machine?" / "The machine-made stitching ...")
+# 0.06..0.29. A sentence holding the very words asked about ("waterproof") needs only LITERAL_SHARE of it:
+# "does it come with a case?" is not answered by "In case of rain, zip the hood." (0.06).
+MIN_SIMILARITY = 0.32
+LITERAL_SHARE = 0.6
+MAX_QUOTE = 200  # a longer sentence is cut to its clause that holds the matched word
+
+Evidence = tuple[str, str, str]  # (item id, field name / "attributes.<key>" / "description", value or sentence)
+
+
+@dataclass
+class Answer:
+    """``text`` names items by title; ``found`` is True when every item's own data answered (for a comparison:
+    when a winner could be named); ``unanswered`` lists the ids of items whose data does not say, for whom the
+    assistant can offer to ask a person."""
+    text: str
+    found: bool
+    evidence: list[Evidence] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------ words
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?(?:'[a-z]+)?")
+STOP = frozenset(
+    "a an and or the for with of in on to from by at as this that these those it its it's is are was were be "
+    "been being your you our my me i we they them their there here do does did doesn't don't can could will "
+    "would should has have had any some also really actually just please tell about know say says said what "
+    "what's which who whom how much many one ones first second third fourth fifth last other both either each "
+    "item items product products thing things come comes coming came offer offered offers include includes "
+    "included including got get gets available availability make makes option options version versions "
+    "same too very so but then than if whether like".split())
+NEGATIONS = frozenset("no not without lacks lack lacking never none non cannot isn't doesn't don't aren't won't "
+                      "can't wasn't hasn't haven't".split())
+NEGATIVE_VALUES = frozenset("no n false 0 none not included n/a na without absent".split())
+POSITIVE_VALUES = frozenset("yes y true 1 included".split())
+AUX = frozenset("do does did is are was were can could will would has have had should isn't doesn't don't "
+                "aren't".split())
+NOT_VALUES = frozenset(["made", "under", "below", "over", "above", "less", "least", "most", "up", "more",
+                        "than", "lighter", "heavier", "cheaper"])
+OPINION = frozenset("good great nice best better worth suitable ok okay decent quality recommend recommended "
+                    "gift worthwhile".split())
+# key words that name no property by themselves ("skin_type", "temperature_rating", "battery_life")
+# properties an item has one value (or a list of values) of: a value not among them is a "no"
+EXCLUSIVE_KEY_WORDS = frozenset(["color", "size", "material", "format", "fit", "style", "flavor", "scent", "genre",
+                                 "pattern", "finish", "fabric", "language", "edition", "age", "gender", "cover",
+                                 "binding", "shape"])
+GENERIC_KEY_WORDS = frozenset("type types life count number no num level rating total item product max min "
+                              "value kind".split())
+COLOURS = frozenset(
+    "black white red blue green yellow orange purple pink brown gray grey silver gold beige navy teal olive "
+    "maroon burgundy tan cream ivory charcoal graphite khaki turquoise lavender violet indigo coral mint sage "
+    "rose copper bronze multicolor multicolour clear transparent natural".split())
+SIZE_ORDER = {s: i for i, s in enumerate("xxs xs s m l xl xxl xxxl".split())}
+SIZE_ORDER.update({"small": 2, "medium": 3, "large": 4, "2xl": 6, "3xl": 7})
+UK_TO_US = {"colour": "color", "grey": "gray", "centre": "center", "metre": "meter", "litre": "liter"}
+
+
+NOT_PLURAL = frozenset(["does", "has", "was", "is", "this", "yes", "plus", "gas", "bus", "lens", "series", "news",
+                        "species", "canvas", "chassis", "less", "its", "us", "wireless", "cordless"])
+
+
+def _singular(word: str) -> str:
+    word = UK_TO_US.get(word, word)
+    if word in NOT_PLURAL:
+        return word
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ses", "xes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return UK_TO_US.get(word, word)
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower().replace("\u2019", "'"))
+
+
+def _norm_words(text: str) -> list[str]:
+    return [_singular(w) for w in _tokens(text)]
+
+
+def _key_words(key: str) -> list[str]:
+    """ "headphone_jack" -> [headphone, jack], "BatteryLife" -> [battery, life], "Item Weight" -> [item, weight]"""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", key)
+    return [_singular(w) for w in re.findall(r"[a-z0-9]+", spaced.lower())]
+
+
+def _label(key: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", key).lower())) or key
+
+
+# Words that name the same property: a question word and a key word match when they share a group.
+CONCEPTS: list[frozenset[str]] = [frozenset(_singular(w) for w in group.split()) for group in (
+    "weight weigh weighs heavy heavier heaviest light lighter lightest mass",
+    "page pages pagecount print",
+    "battery charge runtime",
+    "waterproof water watertight ipx",
+    "headphone earphone audio aux",
+    "color colour colors colours shade hue colorway",
+    "size sizes sizing",
+    "length long longer longest short shorter shortest",
+    "height tall taller tallest",
+    "width wide wider widest narrow",
+    "thickness thick thicker thin thinner",
+    "capacity volume hold holds",
+    "material materials fabric made",
+    "age ages old kid kids child children toddler toddlers baby babies teen teens",
+    "storage memory",
+    "screen display",
+    "warranty guarantee",
+    "dimension dimensions measurement measurements",
+    "speed fast faster fastest",
+    "resolution megapixel",
+)]
+
+
+def _related(q: str, k: str) -> float:
+    """How well question word ``q`` names key word ``k``: 1 the same word, 0.9 the same word family
+    ("resistant" / "resistance"), 0.8 the same property ("lighter" / "weight"), else 0."""
+    if q == k:
+        return 1.0
+    if len(q) >= 5 and len(k) >= 5:
+        common = len(os.path.commonprefix([q, k]))
+        if common >= 5 and common >= min(len(q), len(k)) - 3:
+            return 0.9
+    if any(q in group and k in group for group in CONCEPTS):
+        return 0.8
+    return 0.0
+
+
+def _overlaps(words: Iterable[str], other: Iterable[str]) -> set[str]:
+    """Words of ``words`` found in ``other``: the same or a related word, or a 5+ letter prefix ("waterproofing")."""
+    other = set(other)
+    out = set()
+    for w in words:
+        related = any(_related(w, o) > 0 for o in other)
+        prefix = len(w) >= 5 and any(len(o) >= 5 and (o.startswith(w) or w.startswith(o)) for o in other)
+        if w in other or related or prefix:
+            out.add(w)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ fields
+FIELD_PATTERNS: dict[str, re.Pattern[str]] = {
+    "price": re.compile(r"\b(price|prices|priced|cost|costs|how much is|how much are|how much does it cost|"
+                        r"how much do they cost|expensive|cheap|pay|dollars|euros)\b|[$€£]"),
+    "brand": re.compile(r"\b(brand|brands|maker|manufacturer|manufactured|made by|who makes|who made|"
+                        r"who produces|company|what make)\b"),
+    "rating": re.compile(r"\b(rating|ratings|rated|review|reviews|reviewed|stars?|score)\b"),
+    "in_stock": re.compile(r"\b(in stock|stock|sold out|out of stock|availability|can i buy|in store)\b|"
+                           r"\bavailable\s*(\?|$|now|today|to order)"),
+    "category": re.compile(r"\b(category|categories|genre|genres|kind of|type of|department|section|"
+                           r"what sort)\b"),
+}
+FIELD_WORDS = {w for p in ("price prices priced cost costs expensive cheap pay dollars euros",
+                           "brand brands maker manufacturer manufactured company",
+                           "rating ratings rated review reviews reviewed star stars score",
+                           "stock sold out availability buy store",
+                           "category categories genre genres kind type department section sort")
+               for w in p.split()}
+
+
+def _fmt_rating(item: Item) -> str:
+    if item.rating is None or not item.rating_count:
+        return "no reviews yet"
+    who = "shopper" if item.rating_count == 1 else "shoppers"
+    return f"rated {item.rating:.1f}/5 by {item.rating_count} {who}"
+
+
+def _attr_text(value: object) -> str:
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _fact(key: str, value: str) -> str:
+    """ "pages", "192 pages" -> "192 pages"; "weight", "350 g" -> "weight 350 g"; "waterproof: yes"."""
+    label = _label(key)
+    if value.lower() in NEGATIVE_VALUES | POSITIVE_VALUES:
+        return f"{label}: {value}"
+    if set(_key_words(key)) - GENERIC_KEY_WORDS <= set(_norm_words(value)):
+        return value
+    return f"{label} {value}"
+
+
+def _names(items: Sequence[Item]) -> dict[str, str]:
+    """How each item is named: its title up to the first comma or dash when that is still unique, else the
+    full title."""
+    cut = re.compile(r"\s*(?:,|\s[-–|]\s|\()\s*")
+    short = {i.id: cut.split(i.title.strip(), maxsplit=1)[0] or i.title for i in items}
+    full = {i.id: i.title.strip() or "this item" for i in items}
+    shorts = list(short.values())
+    return {k: (v if shorts.count(v) == 1 and len(v.split()) >= 2 else full[k]) for k, v in short.items()}
+
+
+# ------------------------------------------------------------------------------------------------ quantities
+_UNITS: dict[str, tuple[str, float]] = {}
+for _dim, _table in {
+    "mass": {"mg": 0.001, "g": 1, "gr": 1, "gram": 1, "grams": 1, "kg": 1000, "kgs": 1000, "kilo": 1000,
+             "kilos": 1000, "kilogram": 1000, "kilograms": 1000, "oz": 28.3495, "ounce": 28.3495,
+             "ounces": 28.3495, "lb": 453.592, "lbs": 453.592, "pound": 453.592, "pounds": 453.592},
+    "length": {"mm": 0.001, "cm": 0.01, "m": 1, "meter": 1, "meters": 1, "km": 1000, "in": 0.0254,
+               "inch": 0.0254, "inches": 0.0254, '"': 0.0254, "ft": 0.3048, "foot": 0.3048, "feet": 0.3048,
+               "yd": 0.9144, "yard": 0.9144, "yards": 0.9144, "mi": 1609.34, "mile": 1609.34, "miles": 1609.34},
+    "volume": {"ml": 0.001, "cl": 0.01, "l": 1, "liter": 1, "liters": 1, "litre": 1, "litres": 1,
+               "fl oz": 0.0295735, "cup": 0.236588, "cups": 0.236588, "qt": 0.946353, "quart": 0.946353,
+               "quarts": 0.946353, "gal": 3.78541, "gallon": 3.78541, "gallons": 3.78541, "cu ft": 28.3168},
+    "time": {"s": 1 / 3600, "sec": 1 / 3600, "min": 1 / 60, "mins": 1 / 60, "minute": 1 / 60,
+             "minutes": 1 / 60, "h": 1, "hr": 1, "hrs": 1, "hour": 1, "hours": 1, "day": 24, "days": 24,
+             "week": 168, "weeks": 168},
+    "charge": {"mah": 1, "ah": 1000},
+    "energy": {"wh": 1, "kwh": 1000},
+    "power": {"w": 1, "watt": 1, "watts": 1, "kw": 1000},
+    "data": {"kb": 0.001, "mb": 1, "gb": 1000, "tb": 1_000_000},
+}.items():
+    for _unit, _factor in _table.items():
+        _UNITS[_unit] = (_dim, _factor)
+_UNIT_RE = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
+_QUANTITY = re.compile(rf"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(?:({_UNIT_RE})(?![a-z])|([a-z]+))?", re.IGNORECASE)
+_TIMES = re.compile(r"(?<![\w.])(\d+)\s*[x×]\s*(?=\d)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float  # in the dimension's base unit (g, m, l, hours, ...)
+    dim: str  # "mass", "length", ..., a counted word ("page", "port"), "size" (S < M < L) or "" (a bare number)
+
+
+def parse_quantity(text: str, volume: bool = False) -> Quantity | None:
+    """The first quantity in an attribute value: "1.2 kg", "350 g", "3 lb 4 oz" (summed), "2 x 10 lb" (times),
+    "8 hours (32 with case)" (the first), "192 pages", "US 9", "XL". ``volume`` reads "oz" as fluid ounces."""
+    text = text.strip().lower().split("(")[0]
+    if not text:
+        return None
+    if text in SIZE_ORDER:
+        return Quantity(float(SIZE_ORDER[text]), "size")
+    times = 1.0
+    m = _TIMES.search(text)
+    if m:
+        times = float(m.group(1))
+        text = text[:m.start()] + text[m.end():]
+    total, dim = None, None
+    for m in _QUANTITY.finditer(text):
+        number = float(m.group(1).replace(",", "."))
+        unit, word = (m.group(2) or "").lower(), (m.group(3) or "").lower()
+        if unit:
+            d, factor = _UNITS[unit]
+            if unit == "oz" and volume:
+                d, factor = _UNITS["fl oz"]
+        else:
+            d, factor = (_singular(word) if word else ""), 1.0
+        if total is None:
+            total, dim = number * factor, d
+        elif d == dim and d in ("mass", "length", "volume", "time"):
+            total += number * factor  # "3 lb 4 oz", "5 ft 2 in"
+        else:
+            break
+        if dim not in ("mass", "length", "volume", "time"):
+            break
+    if total is None or dim is None:
+        return None
+    return Quantity(total * times, dim)
+
+
+# ------------------------------------------------------------------------------------------------ the question
+@dataclass
+class _Question:
+    text: str
+    low: str
+    words: list[str]  # normalised
+    yes_no: bool
+    which: bool
+    fields: list[str]
+    values: list[str]  # the value asked about in a yes/no question ("blue", "thriller", "waterproof")
+    content: list[str]  # the question's content words, for the description overlap
+    limit: tuple[str, float, str] | None  # ("max"/"min", amount, unit) from "under $50" / "over 300 g"
+
+
+# "what is it about?", "tell me about it", "describe the second one": the description's first sentence
+ABOUT = re.compile(r"\b(?:what(?:'s| is| are)\s+(?:it|this|that|they|these|the\s+\w+)(?:\s+one)?\s+about|"
+                   r"tell me (?:more )?about|describe|what(?:'s| is) the (?:plot|story)|summary|summari[sz]e)\b")
+_LIMIT = re.compile(r"\b(under|below|less than|cheaper than|lighter than|at most|up to|no more than|over|above|"
+                    r"more than|heavier than|at least)\s*(?:[$€£]\s*)?(\d+(?:[.,]\d+)?)\s*"
+                    rf"({_UNIT_RE})?(?![a-z])", re.IGNORECASE)
+
+
+def _parse_question(question: str) -> _Question:
+    low = " ".join(question.lower().replace("\u2019", "'").split())
+    tokens = _tokens(low)
+    lead = [t for t in tokens if t not in ("and", "so", "but", "ok", "okay", "hey", "then", "also", "well")]
+    yes_no = bool(lead) and lead[0] in AUX
+    which = bool(lead) and lead[0] == "which"
+    fields = [name for name, pattern in FIELD_PATTERNS.items() if pattern.search(low)]
+    if "in_stock" in fields and re.search(r"\bavailable in\b", low):
+        fields.remove("in_stock")
+    limit = None
+    m = _LIMIT.search(low)
+    if m:
+        direction = "min" if m.group(1) in ("over", "above", "more than", "heavier than", "at least") else "max"
+        unit = "" if re.search(r"[$€£]", m.group(0)) else (m.group(3) or "").lower()
+        limit = (direction, float(m.group(2).replace(",", ".")), unit)
+    words = [_singular(t) for t in tokens]
+    content = [_singular(t) for t in tokens if t not in STOP and _singular(t) not in STOP]
+    values = [w for w in content if w not in FIELD_WORDS and w not in AUX and w not in NOT_VALUES]
+    if m:  # "under 300 g": the limit, not a value asked about
+        said = set(_norm_words(m.group(0)))
+        values = [w for w in values if w not in said]
+    return _Question(question, low, words, yes_no, which, fields, values, content, limit)
+
+
+@dataclass(frozen=True)
+class _KeyMatch:
+    key: str
+    used: frozenset[str]  # the question words that named it
+    exact: bool  # named by its own words ("headphone jack"), not only related ones ("waterproof": water_resistance)
+
+
+def _match_keys(q: _Question, item: Item, words: Iterable[str] | None = None) -> list[_KeyMatch]:
+    """The item's attribute keys the question names, best first."""
+    qwords = list(dict.fromkeys(words if words is not None else q.words))
+    scored = []
+    for key in item.attributes:
+        kw = _key_words(key)
+        if not kw:
+            continue
+        matched, best, used = 0.0, 0.0, set()
+        for k in kw:
+            weight, by = max(((_related(w, k), w) for w in qwords), default=(0.0, ""))
+            if weight:
+                matched += weight
+                used.add(by)
+                if k not in GENERIC_KEY_WORDS:
+                    best = max(best, weight)
+        if not best and not (matched and matched == len(kw)):  # only generic words matched, and not all
+            continue
+        scored.append((max(best, matched / len(kw)), matched / len(kw), key, used))
+    if not scored:
+        return []
+    top = max(s[0] for s in scored)
+    kept = sorted((s for s in scored if s[0] >= top), key=lambda s: -s[1])
+    # one key per property: "battery" names battery_life or battery, not both
+    out, seen = [], set()
+    for top_score, _, key, used in kept:
+        if not used & seen:
+            out.append(_KeyMatch(key, frozenset(used), top_score >= 1.0))
+            seen |= used
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ description
+def split_sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?;])\s+|\s*\n+\s*|\s+[•·]\s+|^\s*[-*•]\s+", text.strip())
+    return [p.strip(" -*•") for p in parts if p and len(p.strip(" -*•")) > 2]
+
+
+def _clip(sentence: str, words: set[str]) -> str:
+    if len(sentence) <= MAX_QUOTE:
+        return sentence
+    for clause in re.split(r"(?<=[,;:])\s+|\s+[-–]\s+", sentence):
+        if set(_norm_words(clause)) & words or _overlaps(words, _norm_words(clause)):
+            return clause.strip(" ,;:")
+    return sentence[:MAX_QUOTE].rsplit(" ", 1)[0]
+
+
+def _negated(sentence: str, words: set[str]) -> bool:
+    """A negation within four words before the first of ``words`` ("No headphone jack", "not waterproof")."""
+    tokens = _tokens(sentence)
+    norm = [_singular(t) for t in tokens]
+    for i, w in enumerate(norm):
+        if w in words or _overlaps(words, [w]):
+            return any(t in NEGATIONS for t in tokens[max(0, i - 4):i])
+    return False
+
+
+class _Embeddings:
+    """The question and description sentences, embedded lazily and once."""
+
+    def __init__(self, embedder: Embedder, question: str):
+        self.embedder, self.question = embedder, question
+        self._q: np.ndarray | None = None
+
+    def scores(self, sentences: Sequence[str]) -> np.ndarray:
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        if self._q is None:
+            self._q = np.asarray(self.embedder.encode([self.question]), dtype=np.float32)[0]
+        vectors = np.asarray(self.embedder.encode(list(sentences)), dtype=np.float32)
+        return vectors @ self._q
+
+
+def _best_sentence(item: Item, words: Sequence[str], emb: _Embeddings, min_similarity: float,
+                   require_all: bool = False) -> tuple[str, float] | None:
+    """The description sentence that best answers the question and shares one of its content ``words``; with
+    ``require_all`` it holds all of ``words`` and a lower similarity will do (the words are the evidence)."""
+    wanted = set(words)
+    if not wanted:
+        return None
+    candidates = []
+    for sentence in split_sentences(item.description):
+        words_there = _norm_words(sentence)
+        if require_all:  # the very words: "waterproof" is not "water resistance"
+            if wanted <= set(words_there):
+                candidates.append(sentence)
+        elif _overlaps(wanted, words_there):
+            candidates.append(sentence)
+    if not candidates:
+        return None
+    scores = emb.scores(candidates)
+    best = int(np.argmax(scores))
+    if scores[best] < (min_similarity * LITERAL_SHARE if require_all else min_similarity):
+        return None
+    return candidates[best], float(scores[best])
+
+
+# ------------------------------------------------------------------------------------------------ one item
+@dataclass
+class _Part:
+    """One item's answer: a short phrase, its evidence, and whether the data said anything."""
+    phrase: str
+    evidence: list[Evidence]
+    found: bool
+    verdict: str = ""  # "yes" / "no" for yes/no questions when the data decides it
+
+
+def _field_fact(item: Item, name: str, q: _Question) -> tuple[str, Evidence] | None:
+    if name == "price":
+        if item.price is None:
+            return None
+        value = format_price(item.price, item.currency)
+        return f"price {value}", (item.id, "price", value)
+    if name == "brand":
+        return (f"brand {item.brand}", (item.id, "brand", item.brand)) if item.brand else None
+    if name == "rating":
+        text = _fmt_rating(item)
+        value = f"{item.rating:.1f}/5 ({item.rating_count})" if item.rating is not None else "none"
+        return text, (item.id, "rating", value)
+    if name == "in_stock":
+        return ("in stock" if item.in_stock else "out of stock"), (item.id, "in_stock", str(item.in_stock))
+    if name == "category":
+        genre = next((k for k in item.attributes if set(_key_words(k)) & {"genre", "category", "subject"}), None)
+        if genre:
+            value = _attr_text(item.attributes[genre])
+            return _fact(genre, value), (item.id, f"attributes.{genre}", value)
+        if item.category:
+            return f"category {item.category_path}", (item.id, "category", item.category_path)
+    return None
+
+
+def _find_value(item: Item, values: list[str], keys: Sequence[str] = ()) -> tuple[str, Evidence] | None:
+    """Where the item's data names all of ``values``: an attribute (the asked ``keys`` first), the brand, the
+    category, the title. Numbers also match inside a range attribute ("size 9" in "7-12")."""
+    wanted = set(values)
+    ordered = list(keys) + [k for k in item.attributes if k not in keys]
+    for key in ordered:
+        value = _attr_text(item.attributes[key])
+        if wanted <= set(_norm_words(value)) | set(_key_words(key)) and wanted & set(_norm_words(value)) \
+                or _in_range(wanted, value):
+            return _fact(key, value), (item.id, f"attributes.{key}", value)
+    for name, text in (("brand", item.brand), ("category", item.category_path), ("title", item.title)):
+        if text and wanted <= set(_norm_words(text)):
+            return f"{name} \u201c{text}\u201d" if name == "title" else f"{name} {text}", (item.id, name, text)
+    return None
+
+
+def _in_range(wanted: set[str], value: str) -> bool:
+    numbers = [float(w) for w in wanted if re.fullmatch(r"\d+(?:\.\d+)?", w)]
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)", value)
+    if len(numbers) != 1 or len(wanted) > 2 or not m:
+        return False
+    return float(m.group(1)) <= numbers[0] <= float(m.group(2))
+
+
+def _colour_in_text(item: Item) -> tuple[str, Evidence] | None:
+    for name, text in (("title", item.title), ("description", item.description)):
+        found = [w for w in _norm_words(text) if w in COLOURS]
+        if found:
+            if name == "title":
+                return f"title \u201c{text}\u201d", (item.id, "title", text)
+            for sentence in split_sentences(text):
+                if set(_norm_words(sentence)) & set(found):
+                    return f"the description says \u201c{_clip(sentence, set(found))}\u201d", \
+                        (item.id, "description", sentence)
+    return None
+
+
+def _answer_item(item: Item, q: _Question, emb: _Embeddings, min_similarity: float) -> _Part:
+    keys = _match_keys(q, item)
+    key_names = [m.key for m in keys]
+    key_words = set().union(*(m.used for m in keys)) if keys else set()
+    # a property word the question used (colour, size) even when this item has no such key
+    asked_colour = bool({"color", "shade", "hue", "colorway"} & set(q.words))
+    values = [w for w in q.values if w not in key_words and not (w in {"color", "size"} and not keys)]
+    if q.yes_no or q.which:
+        return _answer_yes_no(item, q, keys, values, asked_colour, emb, min_similarity)
+
+    facts: list[str] = []
+    evidence: list[Evidence] = []
+    for name in q.fields:
+        if name == "category" and key_names:
+            continue  # "what type of battery": the attribute answers
+        got = _field_fact(item, name, q)
+        if got:
+            facts.append(got[0])
+            evidence.append(got[1])
+    for key in key_names:
+        value = _attr_text(item.attributes[key])
+        facts.append(_fact(key, value))
+        evidence.append((item.id, f"attributes.{key}", value))
+    if not facts and asked_colour:
+        got = _colour_in_text(item)
+        if got:
+            facts.append(got[0])
+            evidence.append(got[1])
+    if facts:
+        return _Part("; ".join(facts), evidence, True)
+    if ABOUT.search(q.low) and item.description:
+        sentence = split_sentences(item.description)[0]
+        return _Part(f"the description says \u201c{_clip(sentence, set())}\u201d",
+                     [(item.id, "description", sentence)], True)
+    best = _best_sentence(item, q.content, emb, min_similarity)
+    if best:
+        sentence = best[0]
+        return _Part(f"the description says \u201c{_clip(sentence, set(q.content))}\u201d",
+                     [(item.id, "description", sentence)], True)
+    return _Part(_not_said(q), [], False)
+
+
+def _not_said(q: _Question) -> str:
+    asked = set(q.values) - set(OPINION) or set(q.content)
+    topic = " ".join(dict.fromkeys(w for w in _tokens(q.low) if _singular(w) in asked and not w.isdigit()))
+    return f"the listing does not mention {topic}" if topic else "the listing does not say"
+
+
+# "is it a hardcover?", "is that one a thriller?", "does it come in blue?", "is it available in XL?"
+IS_A = re.compile(r"\b(?:is|are)\s+(?:it|that|this|they|these|those|the\s+\w+)(?:\s+one)?\s+an?\s+")
+KIND_QUESTION = re.compile(IS_A.pattern + r"|\b(?:come|comes|available|offered|made|sold)\s+(?:in|of|from)\b")
+NEAREST_SIMILARITY = 0.4  # the value asked about and the item's property of the same kind (MiniLM)
+
+
+def _nearest_property(item: Item, values: Sequence[str], emb: _Embeddings) -> tuple[str, Evidence] | None:
+    """The item's single-valued property (format, material, colour, category, ...) nearest in meaning to the
+    ``values`` asked about, when near enough."""
+    candidates: list[tuple[str, str, Evidence]] = []
+    for key, raw in item.attributes.items():
+        if set(_key_words(key)) & EXCLUSIVE_KEY_WORDS:
+            value = _attr_text(raw)
+            candidates.append((f"{_label(key)} {value}", _fact(key, value), (item.id, f"attributes.{key}", value)))
+    if item.category:
+        path = item.category_path
+        candidates.append((f"category {item.category[-1]}", f"category {path}", (item.id, "category", path)))
+    if not candidates or not values:
+        return None
+    vectors = np.asarray(emb.embedder.encode([" ".join(values)] + [c[0] for c in candidates]), dtype=np.float32)
+    scores = vectors[1:] @ vectors[0]
+    best = int(np.argmax(scores))
+    if scores[best] >= NEAREST_SIMILARITY:
+        return candidates[best][1], candidates[best][2]
+    return None
+
+
+def _limit_answer(item: Item, q: _Question, keys: list[_KeyMatch]) -> _Part | None:
+    assert q.limit is not None
+    direction, amount, unit_text = q.limit
+    def within(value: float, bound: float) -> bool:
+        return value <= bound if direction == "max" else value >= bound
+
+    if "rating" in q.fields:
+        if item.rating is None or not item.rating_count:
+            return _Part("no reviews yet", [(item.id, "rating", "none")], False)
+        ok = within(item.rating, amount)
+        evidence = (item.id, "rating", f"{item.rating:.1f}/5 ({item.rating_count})")
+        return _Part(f"{'yes' if ok else 'no'}, {_fmt_rating(item)}", [evidence], True, "yes" if ok else "no")
+    if keys:
+        limit = parse_quantity(f"{amount:g} {unit_text}")
+        for match in keys:
+            value = _attr_text(item.attributes[match.key])
+            quantity = parse_quantity(value)
+            if quantity is None or limit is None:
+                continue
+            if limit.dim == quantity.dim:
+                ok = within(quantity.value, limit.value)
+            elif not limit.dim:  # "is the battery over 4000?": the number as the value writes it
+                number = re.search(r"\d+(?:[.,]\d+)?", value)
+                if not number:
+                    continue
+                ok = within(float(number.group().replace(",", ".")), amount)
+            else:
+                continue
+            return _Part(f"{'yes' if ok else 'no'} ({_fact(match.key, value)})",
+                         [(item.id, f"attributes.{match.key}", value)], True, "yes" if ok else "no")
+        return None
+    if item.price is None or (q.fields and "price" not in q.fields) or unit_text:
+        return None
+    ok = within(item.price, amount)
+    side = "under" if item.price < amount else "over" if item.price > amount else "exactly"
+    value = format_price(item.price, item.currency)
+    return _Part(f"{'yes' if ok else 'no'}, {value} is {side} {format_amount(amount, item.currency)}",
+                 [(item.id, "price", value)], True, "yes" if ok else "no")
+
+
+def _answer_yes_no(item: Item, q: _Question, keys: list[_KeyMatch], values: list[str],
+                   asked_colour: bool, emb: _Embeddings, min_similarity: float) -> _Part:
+    key_names = [m.key for m in keys]
+    # "is it under $50?", "is it rated over 4?", "does it weigh less than 300 g?"
+    if q.limit:
+        got = _limit_answer(item, q, keys)
+        if got is not None:
+            return got
+    # "is it in stock?", "is it by Acme?", "is it rated well?"
+    if not values and q.fields and not key_names:
+        name = q.fields[0]
+        got = _field_fact(item, name, q)
+        if got is None:
+            return _Part(_not_said(q), [], False)
+        if name == "in_stock":
+            return _Part(f"{'yes' if item.in_stock else 'no'}, {got[0]}", [got[1]], True,
+                         "yes" if item.in_stock else "no")
+        return _Part(got[0], [got[1]], True)
+    # the value asked about, in the item's fields: "does it come in blue?", "is it a thriller?"
+    if values and not (set(values) & OPINION):
+        got = _find_value(item, values, key_names)
+        if got is not None:
+            if got[1][1].startswith("attributes.") and got[1][2].lower() in NEGATIVE_VALUES:
+                return _Part(f"no ({got[0]})", [got[1]], True, "no")
+            return _Part(f"yes ({got[0]})", [got[1]], True, "yes")
+        best = _best_sentence(item, values, emb, min_similarity, require_all=True)
+        if best:
+            sentence = best[0]
+            verdict = "no" if _negated(sentence, set(values)) else "yes"
+            return _Part(f"{verdict}, the description says \u201c{_clip(sentence, set(values))}\u201d",
+                         [(item.id, "description", sentence)], True, verdict)
+        # not named anywhere: a "no" when the item states its one value of that property ("size US 9", "color
+        # white"); a property with many possible features ("battery") proves nothing ("wireless charging?")
+        prop = [k for k in key_names[:1] if set(_key_words(k)) & EXCLUSIVE_KEY_WORDS
+                or any(w.replace(".", "").isdigit() for w in values)]
+        if not prop and (asked_colour or set(values) & COLOURS):
+            prop = [k for k in item.attributes if set(_key_words(k)) & {"color"}][:1]
+        if prop:
+            value = _attr_text(item.attributes[prop[0]])
+            return _Part(f"no ({_fact(prop[0], value)})", [(item.id, f"attributes.{prop[0]}", value)], True, "no")
+        if item.brand and ("brand" in q.fields or re.search(r"\b(?:is|are)\s+(?:it|they|that|this)(?:\s+one)?\s+"
+                                                            r"(?:made\s+)?by\b", q.low)):
+            return _Part(f"no (brand {item.brand})", [(item.id, "brand", item.brand)], True, "no")
+        # "is it a hardcover?", "is that one a thriller?", "does it come in leather?": the property of the item
+        # nearest in meaning to the value asked about (format, category, material) shows what it is instead
+        if KIND_QUESTION.search(q.low) or "category" in q.fields:
+            nearest = _nearest_property(item, values, emb)
+            asked = " ".join(w for w in _tokens(q.low) if _singular(w) in set(values))
+            if nearest is not None:
+                fact, evidence = nearest
+                return _Part(f"no, not listed as {asked} ({fact})", [evidence], True, "no")
+            if item.category and (IS_A.search(q.low) or "category" in q.fields):
+                # what it is listed as, but no verdict: "mystery" may still fit a "Literary Fiction" book
+                path = item.category_path
+                return _Part(f"not listed as {asked} (category {path})", [(item.id, "category", path)], False)
+    # "does it have a headphone jack?", "is it waterproof?" answered by a key of that name; a key named only by a
+    # related word ("waterproof" -> water_resistance "IPX4") is shown without a verdict
+    if keys and not [v for v in values if v not in OPINION]:
+        match = keys[0]
+        value = _attr_text(item.attributes[match.key])
+        fact = _fact(match.key, value)
+        evidence = [(item.id, f"attributes.{match.key}", value)]
+        low = value.lower()
+        negative = low in NEGATIVE_VALUES or low.split(" ")[0] in ("no", "not", "none", "without")
+        if match.exact or low in NEGATIVE_VALUES | POSITIVE_VALUES:
+            verdict = "no" if negative else "yes"
+            return _Part(f"{verdict} ({fact})", evidence, True, verdict)
+        return _Part(fact, evidence, True)
+    if asked_colour:
+        got = _colour_in_text(item)
+        if got:
+            return _Part(got[0], [got[1]], True)
+    best = _best_sentence(item, q.content, emb, min_similarity)
+    if best:
+        sentence = best[0]
+        return _Part(f"the description says \u201c{_clip(sentence, set(q.content))}\u201d",
+                     [(item.id, "description", sentence)], True)
+    return _Part(_not_said(q), [], False)
+
+
+# ------------------------------------------------------------------------------------------------ comparisons
+# (pattern, dimension, direction, adjective for two, for three or more). The dimension is a field (price,
+# rating, rating_count) or a property whose words name attribute keys.
+COMPARATIVES: list[tuple[re.Pattern[str], str, str, str, str]] = [
+    (re.compile(p), d, s, two, many) for p, d, s, two, many in (
+    (r"\b(?:more|most) (?:reviews|ratings|reviewed)\b|\b(?:more|most) popular\b", "rating_count", "max",
+     "has more reviews", "has the most reviews"),
+    ((r"\b(?:better|best|higher|highest|top)[- ]?(?:rated|reviewed|reviews?|ratings?)\b|\bbetter\s+(?:rated|"
+     r"reviewed|reviews|ratings?)\b|\brated (?:better|higher)\b"), "rating", "max", "is rated higher",
+     "is rated highest"),
+    (r"\b(?:worse|worst|lower|lowest)[- ]?(?:rated|reviewed|reviews?|ratings?)\b", "rating", "min",
+     "is rated lower", "is rated lowest"),
+    ((r"\bcheap(?:er|est)\b|\b(?:less|least) expensive\b|\b(?:more|most) affordable\b|\b(?:lower|lowest) "
+     r"(?:price|cost)\b|\bcosts? less\b"), "price", "min", "is cheaper", "is the cheapest"),
+    ((r"\b(?:more|most) expensive\b|\bpric(?:ier|iest)\b|\bcostl(?:ier|iest)\b|\b(?:higher|highest) "
+     r"(?:price|cost)\b|\bcosts? more\b"), "price", "max", "is more expensive", "is the most expensive"),
+    (r"\blight(?:er|est)\b|\bweighs? less\b", "weight", "min", "is lighter", "is the lightest"),
+    (r"\bheav(?:ier|iest)\b|\bweighs? more\b", "weight", "max", "is heavier", "is the heaviest"),
+    (r"\btall(?:er|est)\b", "height", "max", "is taller", "is the tallest"),
+    (r"\bholds? (?:the )?(?:more|most)\b", "capacity", "max", "holds more", "holds the most"),
+    (r"\bholds? (?:the )?(?:less|least)\b", "capacity", "min", "holds less", "holds the least"),
+    (r"\bwid(?:er|est)\b", "width", "max", "is wider", "is the widest"),
+    (r"\bnarrow(?:er|est)\b", "width", "min", "is narrower", "is the narrowest"),
+    (r"\bthick(?:er|est)\b", "thickness", "max", "is thicker", "is the thickest"),
+    (r"\bthinn(?:er|est)\b", "thickness", "min", "is thinner", "is the thinnest"),
+    ((r"\b(?:more|most|higher|highest|greater|greatest|bigger|biggest|larger|largest|longer|longest|better|best)"
+     r"\s+(?P<topic>[a-z]+(?:\s[a-z]+)?)"), "", "max", "has more", "has the most"),
+    ((r"\b(?:fewer|fewest|less|least|lower|lowest|smaller|smallest|shorter|shortest)\s+(?P<topic>[a-z]+"
+     r"(?:\s[a-z]+)?)"), "", "min", "has less", "has the least"),
+    (r"\b(?:bigg|larg)(?:er|est)\b", "size", "max", "is bigger", "is the biggest"),
+    (r"\bsmall(?:er|est)\b", "size", "min", "is smaller", "is the smallest"),
+    (r"\blong(?:er|est)\b", "length", "max", "is longer", "is the longest"),
+    (r"\bshort(?:er|est)\b", "length", "min", "is shorter", "is the shortest"),
+    (r"\bfast(?:er|est)\b|\bquick(?:er|est)\b", "speed", "max", "is faster", "is the fastest"),
+)]
+# what a property compares on when an item has no key of that name ("which book is longer?" -> pages)
+FALLBACK_KEYS = {"size": ["size", "dimension", "capacity", "volume", "length"], "length": ["length", "page"],
+                 "capacity": ["capacity", "volume"],
+                 "weight": ["weight"], "height": ["height"], "width": ["width"], "thickness": ["thickness"],
+                 "speed": ["speed"]}
+
+
+def _comparative(q: _Question) -> tuple[str, str, str, str, list[str]] | None:
+    """(dimension, direction, adjective for two, for many, topic words) for a comparative question."""
+    for pattern, dim, direction, two, many in COMPARATIVES:
+        m = pattern.search(q.low)
+        if not m:
+            continue
+        topic = [_singular(w) for w in _tokens(m.groupdict().get("topic") or "") if _singular(w) not in STOP]
+        if not dim:
+            if not topic:
+                continue
+            if set(topic) & {"price", "cost"}:
+                return ("price", direction, "is cheaper" if direction == "min" else "is more expensive",
+                        "is the cheapest" if direction == "min" else "is the most expensive", [])
+            if set(topic) & {"review", "rating", "rated", "star"}:
+                return ("rating" if "review" not in topic or direction == "min" or "better" in q.low
+                        or "best" in q.low else "rating_count", direction,
+                        "is rated higher" if direction == "max" else "is rated lower",
+                        "is rated highest" if direction == "max" else "is rated lowest", [])
+            words = " ".join(_tokens(m.group("topic") or ""))
+            return ("", direction, f"{two} {words}".strip(), f"{many} {words}".strip(), topic)
+        return dim, direction, two, many, topic
+    return None
+
+
+def _measure(item: Item, dim: str, topic: list[str], q: _Question) -> tuple[float, str, Evidence, str] | None:
+    """(comparable value, how it reads, evidence, unit dimension) of one item on ``dim``."""
+    if dim == "price":
+        if item.price is None:
+            return None
+        value = format_price(item.price, item.currency)
+        return item.price, value, (item.id, "price", value), item.currency
+    if dim == "rating":
+        if item.rating is None or not item.rating_count:
+            return None
+        who = "shopper" if item.rating_count == 1 else "shoppers"
+        return (item.rating, f"{item.rating:.1f}/5 by {item.rating_count} {who}",
+                (item.id, "rating", f"{item.rating:.1f}/5 ({item.rating_count})"), "")
+    if dim == "rating_count":
+        who = "review" if item.rating_count == 1 else "reviews"
+        return float(item.rating_count), f"{item.rating_count} {who}", (item.id, "rating_count",
+                                                                        str(item.rating_count)), ""
+    words = topic or [dim]
+    keys = [m.key for m in _match_keys(q, item, words)]
+    if not keys and dim in FALLBACK_KEYS:
+        for fallback in FALLBACK_KEYS[dim]:
+            keys = [m.key for m in _match_keys(q, item, [fallback])]
+            if keys:
+                break
+    for key in keys:
+        value = _attr_text(item.attributes[key])
+        quantity = parse_quantity(value, volume=bool(set(_key_words(key)) & {"capacity", "volume"}))
+        if quantity is not None:
+            unit = quantity.dim
+            if not unit:  # a bare number counts what the key names: page_count "352" is 352 pages
+                unit = next((w for w in _key_words(key) if w not in GENERIC_KEY_WORDS), "")
+            return quantity.value, _fact(key, value), (item.id, f"attributes.{key}", value), unit
+    # the description: a sentence naming the property with a quantity in it ("Weighs just 350 g")
+    for sentence in split_sentences(item.description):
+        if _overlaps(set(words), _norm_words(sentence)):
+            for m in _QUANTITY.finditer(sentence.lower()):
+                if m.group(2):
+                    quantity = parse_quantity(m.group(0))
+                    if quantity is not None and (dim not in ("weight",) or quantity.dim == "mass"):
+                        return quantity.value, m.group(0).strip(), (item.id, "description", sentence), quantity.dim
+    return None
+
+
+def _listed(item: Item, dim: str, topic: list[str], q: _Question) -> tuple[str, Evidence] | None:
+    """The item's value on ``dim`` that :func:`_measure` could not read as a number ("weight worsted")."""
+    if dim in ("price", "rating", "rating_count"):
+        return None
+    for match in _match_keys(q, item, topic or [dim]):
+        value = _attr_text(item.attributes[match.key])
+        return _fact(match.key, value), (item.id, f"attributes.{match.key}", value)
+    return None
+
+
+def _missing_text(missing: Sequence[Item], listed: dict[str, tuple[str, Evidence] | None], names: dict[str, str],
+                  dim: str, label: str) -> str:
+    parts = []
+    absent = [i for i in missing if not listed[i.id]]
+    for i in missing:
+        if listed[i.id]:
+            parts.append(f"{names[i.id]} lists {listed[i.id][0]}, which I can't compare.")
+    if absent:
+        who = _join([names[i.id] for i in absent])
+        if dim in ("rating", "rating_count"):
+            parts.append(f"{who} {'has' if len(absent) == 1 else 'have'} no reviews yet.")
+        else:
+            parts.append(f"{who} {'does' if len(absent) == 1 else 'do'} not list {label}.")
+    return " ".join(parts)
+
+
+def _answer_comparison(items: Sequence[Item], q: _Question, comp: tuple[str, str, str, str, list[str]],
+                       names: dict[str, str]) -> Answer:
+    dim, direction, two, many, topic = comp
+    measured = {i.id: _measure(i, dim, topic, q) for i in items}
+    have = [i for i in items if measured[i.id] is not None]
+    missing = [i for i in items if measured[i.id] is None]
+    label = "reviews" if dim in ("rating", "rating_count") else "price" if dim == "price" else \
+        " ".join(topic) or dim
+    evidence = [measured[i.id][2] for i in have]
+    units = {measured[i.id][3] for i in have}
+    lines: list[str] = []
+    listed = {i.id: _listed(i, dim, topic, q) for i in missing}
+    evidence += [listed[i.id][1] for i in missing if listed[i.id]]
+    if len(items) == 1:  # "which is cheaper?" about one item: its value
+        if have:
+            return Answer(f"{names[have[0].id]}: {measured[have[0].id][1]}.", True, evidence)
+        return Answer(_missing_text(missing, listed, names, dim, label), False, evidence, [missing[0].id])
+    if len(have) < 2:
+        for i in have:
+            lines.append(f"{names[i.id]}: {measured[i.id][1]}.")
+        lines.append("I can't compare them: " + _missing_text(missing, listed, names, dim, label))
+        return Answer(" ".join(lines), False, evidence, [i.id for i in missing])
+    if len(units) > 1:
+        listed = "; ".join(f"{names[i.id]}: {measured[i.id][1]}" for i in have)
+        return Answer(f"I can't compare them directly: {listed}.", False, evidence, [i.id for i in items])
+    pick = min if direction == "min" else max
+    best_value = pick(measured[i.id][0] for i in have)
+    winners = [i for i in have if abs(measured[i.id][0] - best_value) < 1e-9]
+    others = [i for i in have if i not in winners]
+    if not others:
+        listed = "; ".join(f"{names[i.id]}: {measured[i.id][1]}" for i in have)
+        lines.append(f"They are the same on {label}: {listed}.")
+    else:
+        adjective = two if len(have) == 2 else many
+        if len(winners) == 1:
+            w = winners[0]
+            lines.append(f"{names[w.id]} {adjective} ({measured[w.id][1]}).")
+        else:
+            lines.append(f"{_join([names[w.id] for w in winners])} tie ({measured[winners[0].id][1]}).")
+        ordered = sorted(others, key=lambda i: measured[i.id][0], reverse=direction == "max")
+        lines.append("; ".join(f"{names[i.id]}: {measured[i.id][1]}" for i in ordered) + ".")
+    if dim == "rating" and others:
+        counts = [i.rating_count for i in have]
+        if min(counts) < 5 <= max(counts) or max(counts) < 5:
+            lines.append("Few shoppers have reviewed some of these, so the ratings may change.")
+    if missing:
+        lines.append(_missing_text(missing, listed, names, dim, label))
+    return Answer(" ".join(lines), True, evidence, [i.id for i in missing])
+
+
+def _join(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ------------------------------------------------------------------------------------------------ entry point
+def answer_question(question: str, items: Sequence[Item], embedder: Embedder,
+                    min_similarity: float = MIN_SIMILARITY) -> Answer:
+    """Answer ``question`` about ``items`` (those the shopper means, as the caller resolved them) from each
+    item's own fields, attributes and description. Never searches. ``found`` is False when some item's data
+    does not say (its id is in ``unanswered``): the assistant can then offer to ask a person."""
+    items = list({i.id: i for i in items}.values())
+    if not items:
+        return Answer("Which item do you mean? I can answer about the items I have shown you.", False)
+    q = _parse_question(question)
+    names = _names(items)
+    comp = _comparative(q) if not q.limit else None
+    if comp is not None and (len(items) >= 2 or not q.yes_no):
+        return _answer_comparison(items, q, comp, names)
+    emb = _Embeddings(embedder, question)
+    parts = {i.id: _answer_item(i, q, emb, min_similarity) for i in items}
+    lines = []
+    if q.which and len(items) > 1:
+        yes = [names[i.id] for i in items if parts[i.id].verdict == "yes"]
+        no = [names[i.id] for i in items if parts[i.id].verdict == "no"]
+        if yes or no:
+            lead = []
+            if yes:
+                lead.append(f"yes for {_join(yes)}")
+            if no:
+                lead.append(f"no for {_join(no)}")
+            text = "; ".join(lead)
+            lines.append(text[:1].upper() + text[1:] + ".")
+    for i in items:
+        part = parts[i.id]
+        phrase = part.phrase
+        end = "" if phrase.endswith((".", "!", "?", "\u201d")) else "."
+        lines.append(f"{names[i.id]}: {phrase}{end}")
+    unanswered = [i.id for i in items if not parts[i.id].found]
+    evidence = [e for i in items for e in parts[i.id].evidence]
+    return Answer(" ".join(lines), not unanswered, evidence, unanswered)
+
+
+def evidence_text(answer: Answer) -> list[str]:
+    """The evidence as plain strings (for a fact checker's texts or a log)."""
+    return [value for _, _, value in answer.evidence]
+
+
+__all__ = [
+    "MIN_SIMILARITY",
+    "Answer",
+    "Quantity",
+    "answer_question",
+    "evidence_text",
+    "parse_quantity",
+    "split_sentences",
+]
