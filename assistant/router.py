@@ -492,7 +492,7 @@ PROBLEM_TOPICS = {"damaged_item": "damaged, defective, wrong or missing item", "
 _PLURAL = re.compile(r"(?i)\b(which|any of (them|these|those)|those|these|them|they|all|both|either|each|"
                      r"\w+est)\b")
 _SINGULAR = re.compile(r"(?i)\b(it|this|that|this one|that one)\b")
-_QUANTITY = re.compile(r"(?i)\b(\d{1,2}|two|three|four|five)\s*(?:x\b|of (?:those|them|these|it)|pieces|units|copies|pairs)|"
+_QUANTITY = re.compile(r"(?i)\b(\d{1,2}|two|three|four|five)\s*(?:x\b|of\b|pieces|units|copies|pairs)|"
                        r"\b(?:add|buy|take|get|order)\s+(\d{1,2}|two|three|four|five)\b")
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
