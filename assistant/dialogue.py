@@ -45,6 +45,8 @@ MODEL_REPLIES = ("search_products", "product_details", "compare_products")
 REFUSE_BELOW = 0.6
 # below this probability the act model abstains and the rules decide the turn
 ABSTAIN_BELOW = 0.4
+# acts that lead to the same kind of plan: their probabilities add up when the model decides whether to abstain
+SAME_PLAN = {a: group for group in (("smalltalk", "greeting"), ("new_need", "refine")) for a in group}
 
 
 @dataclass
@@ -144,7 +146,9 @@ class Assistant:
                          if m["role"] in ("assistant", "agent")), "")
         ctx = Context(previous[:300], bool(state.get("shown")), bool(state.get("query")),
                       bool(state.get("pending_order")), bool(state.get("cart")))
-        act, p = self.acts.predict(text, ctx)
+        probs = dict(zip(self.acts.labels, self.acts.probabilities([text], [ctx])[0].tolist()))
+        act = max(probs, key=probs.__getitem__)
+        p = sum(probs.get(a, 0.0) for a in SAME_PLAN.get(act, (act,)))  # acts that do the same count together
         self.stats["act_ms"] += round(elapsed(t0) * 1000)
         if p < ABSTAIN_BELOW or (act in ("off_topic", "harmful") and p < REFUSE_BELOW):
             self.stats["act_abstained"] += 1

@@ -1,0 +1,136 @@
+"""The assistant with its dialogue-act model (the shipped head over the real MiniLM) on two stores (ids like
+LT-00042, and Shopify handles): the need carries over turns, small talk runs no tool, questions about shown items
+are answered from their data, the cart works, and support problems get their policy section."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Done, Policy, Products, TextDelta, ToolCall
+from assistant.testing import demo_assistant, shared_store, shopify_store
+
+
+@pytest.fixture(scope="module", params=["demo", "shopify"])
+def bot(request):
+    store = shared_store() if request.param == "demo" else shopify_store()
+    b = demo_assistant(store=store)
+    assert b.acts is not None, "the shipped act model did not load"
+    return b
+
+
+def short(title):
+    """Answers name an item by its title up to the variant ("Trailhead Dome Tent", not ", Green, 2-person")."""
+    return title.split(",")[0]
+
+
+def say(bot, session, message):
+    events = list(bot.respond(session, message))
+    tools = [e.name for e in events if isinstance(e, ToolCall) and not e.error]
+    products = next((e for e in events if isinstance(e, Products)), None)
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert isinstance(events[-1], Done)
+    return tools, products, text
+
+
+def test_small_talk_runs_no_tool_and_keeps_the_need(bot):
+    tools, products, _ = say(bot, "talk", "I'm looking for a tent")
+    assert tools == ["search_products"] and products.hits
+    need = bot.conversations.state("talk")["query"]
+    for message in ("ok sounds good", "i think i've heard of that brand", "hmm let me think"):
+        tools, products, text = say(bot, "talk", message)
+        assert tools == [] and products is None and text
+        assert bot.conversations.state("talk")["query"] == need
+
+
+def test_a_refinement_keeps_the_need(bot):
+    say(bot, "ref", "running shoes")
+    tools, products, _ = say(bot, "ref", "it is for a girl of 7")
+    assert tools == ["search_products"]
+    assert "running shoes" in products.query and "girl" in products.query
+    tools, products, _ = say(bot, "ref", "not more than 60 dollars")
+    args = bot.conversations.state("ref")["args"]
+    assert args.get("max_price") == 60 and "min_price" not in args and "running shoes" in args["query"]
+    assert all(h.item.price is None or h.item.price <= 60 for h in products.hits)
+
+
+def test_a_new_need_replaces_the_old_one(bot):
+    say(bot, "new", "a sleeping bag")
+    _, products, _ = say(bot, "new", "now I need a coffee grinder")
+    assert "sleeping" not in products.query and "grinder" in products.query
+
+
+def test_a_question_about_a_shown_item_is_answered_from_its_data_not_searched(bot):
+    _, products, _ = say(bot, "ask", "a stainless steel water bottle")
+    first = products.hits[0].item
+    tools, products2, text = say(bot, "ask", "how much is the first one?")
+    assert tools == ["ask_about_items"] and products2 is None
+    assert short(first.title) in text and f"{first.price:.2f}" in text
+    assert first.id not in text  # items are named by title
+    tools, _, text = say(bot, "ask", "is it dishwasher safe?")
+    assert tools == ["ask_about_items"]
+    assert "doesn't" in text or "does not" in text or "person" in text or "yes" in text.lower() or "no" in text.lower()
+
+
+def test_which_one_is_cheaper_compares_the_shown_items(bot):
+    _, products, _ = say(bot, "cmp", "a camping lantern")
+    tools, _, text = say(bot, "cmp", "which one is cheaper?")
+    assert tools == ["ask_about_items"]
+    priced = [h.item for h in products.hits if h.item.price is not None]
+    assert short(min(priced, key=lambda i: i.price).title) in text
+
+
+def test_the_cart_takes_the_second_one_shows_it_and_removes_it(bot):
+    _, products, _ = say(bot, "cart", "a yoga mat")
+    second = products.hits[1].item
+    tools, _, text = say(bot, "cart", "I'll take the second one")
+    assert tools == ["add_to_cart"] and second.title in text
+    assert [line["item_id"] for line in bot.conversations.cart.lines("cart")] == [second.id]
+    tools, _, text = say(bot, "cart", "what's in my cart?")
+    assert tools == ["view_cart"] and second.title in text
+    tools, _, _ = say(bot, "cart", "remove it from my cart")
+    assert tools == ["remove_from_cart"] and bot.conversations.cart.lines("cart") == []
+
+
+def test_shown_items_are_ranked_lower_not_removed_so_a_search_never_runs_dry(bot):
+    session = "dry"
+    _, first, _ = say(bot, session, "a cast iron skillet under $15")
+    assert first is not None
+    for _ in range(4):
+        _, products, _ = say(bot, session, "show me more")
+        assert products is not None and products.hits or not first.hits
+    _, again, _ = say(bot, session, "show me those again")
+    assert again is not None and {h.item.id for h in first.hits} & {h.item.id for h in again.hits}
+
+
+@pytest.mark.parametrize("message,section", [
+    ("my order arrived damaged", "Damaged"),
+    ("I was charged twice for one order", "pay"),
+    ("how do I cancel my order?", "order-changes"),
+])
+def test_support_problems_get_the_whole_policy_section_and_a_person_on_offer(bot, message, section):
+    events = list(bot.respond(f"sup-{section}", message))
+    policy = next(e for e in events if isinstance(e, Policy))
+    text = events[-1].text
+    best = policy.passages[0]
+    assert section.lower() in (best["section"] + best["source"]).lower()
+    assert " ".join(best["text"].split()) in text  # the whole section, never cut mid-sentence
+    assert not any(isinstance(e, Products) for e in events)
+
+
+def test_get_me_someone_escalates(bot):
+    tools, _, text = say(bot, "esc", "get me someone, this is a mess")
+    assert tools == ["escalate_to_human"] and "ticket" in text
+
+
+def test_track_pants_is_a_product_not_an_order(bot):
+    tools, products, _ = say(bot, "track", "what are some track pants")
+    assert tools == ["search_products"] and products.hits
+
+
+def test_hello_is_a_greeting_and_the_acts_time_is_counted(bot):
+    """The act model's time is recorded per turn (the goal, < 30 ms on 2 cores, is measured by `longtail eval
+    dialogue`, not asserted here)."""
+    before = bot.stats["act_ms"]
+    say(bot, "time", "hello")
+    assert bot.stats["act_ms"] >= before
+    assert bot.stats["act_greeting"] >= 1
