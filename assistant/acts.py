@@ -17,9 +17,10 @@ import json
 import math
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Sequence, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -176,7 +177,7 @@ class ActModel:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path, embedder: Any) -> "ActModel":
+    def load(cls, folder: str | Path, embedder: Any) -> ActModel:
         from safetensors.torch import load_file
 
         folder = Path(folder)
@@ -201,12 +202,14 @@ def class_weights(y: Sequence[int], n: int) -> np.ndarray:
     return (w / w[counts > 0].mean()).astype(np.float32)
 
 
-def train_head(x: np.ndarray, y: Sequence[int], n_labels: int, cfg: HeadConfig = HeadConfig(),
+def train_head(x: np.ndarray, y: Sequence[int], n_labels: int, cfg: HeadConfig | None = None,
                x_val: np.ndarray | None = None, y_val: Sequence[int] | None = None,
                progress: bool = False) -> tuple[Any, dict[str, Any]]:
     """AdamW + (class-weighted, label-smoothed) cross-entropy; early stopping on the validation loss when a
     validation set is given. Returns the head (best epoch) and the training log."""
     import torch
+
+    cfg = cfg or HeadConfig()
 
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)

@@ -61,35 +61,23 @@ class Answer:
 # ------------------------------------------------------------------------------------------------ words
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?(?:'[a-z]+)?")
 STOP = frozenset(
-    "a an and or the for with of in on to from by at as this that these those it its it's is are was were be "
-    "been being your you our my me i we they them their there here do does did doesn't don't can could will "
-    "would should has have had any some also really actually just please tell about know say says said what "
-    "what's which who whom how much many one ones first second third fourth fifth last other both either each "
-    "item items product products thing things come comes coming came offer offered offers include includes "
-    "included including got get gets available availability make makes option options version versions "
-    "same too very so but then than if whether like".split())
-NEGATIONS = frozenset("no not without lacks lack lacking never none non cannot isn't doesn't don't aren't won't "
-                      "can't wasn't hasn't haven't".split())
-NEGATIVE_VALUES = frozenset("no n false 0 none not included n/a na without absent".split())
-POSITIVE_VALUES = frozenset("yes y true 1 included".split())
-AUX = frozenset("do does did is are was were can could will would has have had should isn't doesn't don't "
-                "aren't".split())
+    ["a", "an", "and", "or", "the", "for", "with", "of", "in", "on", "to", "from", "by", "at", "as", "this", "that", "these", "those", "it", "its", "it's", "is", "are", "was", "were", "be", "been", "being", "your", "you", "our", "my", "me", "i", "we", "they", "them", "their", "there", "here", "do", "does", "did", "doesn't", "don't", "can", "could", "will", "would", "should", "has", "have", "had", "any", "some", "also", "really", "actually", "just", "please", "tell", "about", "know", "say", "says", "said", "what", "what's", "which", "who", "whom", "how", "much", "many", "one", "ones", "first", "second", "third", "fourth", "fifth", "last", "other", "both", "either", "each", "item", "items", "product", "products", "thing", "things", "come", "comes", "coming", "came", "offer", "offered", "offers", "include", "includes", "included", "including", "got", "get", "gets", "available", "availability", "make", "makes", "option", "options", "version", "versions", "same", "too", "very", "so", "but", "then", "than", "if", "whether", "like"])
+NEGATIONS = frozenset(["no", "not", "without", "lacks", "lack", "lacking", "never", "none", "non", "cannot", "isn't", "doesn't", "don't", "aren't", "won't", "can't", "wasn't", "hasn't", "haven't"])
+NEGATIVE_VALUES = frozenset(["no", "n", "false", "0", "none", "not", "included", "n/a", "na", "without", "absent"])
+POSITIVE_VALUES = frozenset(["yes", "y", "true", "1", "included"])
+AUX = frozenset(["do", "does", "did", "is", "are", "was", "were", "can", "could", "will", "would", "has", "have", "had", "should", "isn't", "doesn't", "don't", "aren't"])
 NOT_VALUES = frozenset(["made", "under", "below", "over", "above", "less", "least", "most", "up", "more",
                         "than", "lighter", "heavier", "cheaper"])
-OPINION = frozenset("good great nice best better worth suitable ok okay decent quality recommend recommended "
-                    "gift worthwhile".split())
+OPINION = frozenset(["good", "great", "nice", "best", "better", "worth", "suitable", "ok", "okay", "decent", "quality", "recommend", "recommended", "gift", "worthwhile"])
 # key words that name no property by themselves ("skin_type", "temperature_rating", "battery_life")
 # properties an item has one value (or a list of values) of: a value not among them is a "no"
 EXCLUSIVE_KEY_WORDS = frozenset(["color", "size", "material", "format", "fit", "style", "flavor", "scent", "genre",
                                  "pattern", "finish", "fabric", "language", "edition", "age", "gender", "cover",
                                  "binding", "shape"])
-GENERIC_KEY_WORDS = frozenset("type types life count number no num level rating total item product max min "
-                              "value kind".split())
+GENERIC_KEY_WORDS = frozenset(["type", "types", "life", "count", "number", "no", "num", "level", "rating", "total", "item", "product", "max", "min", "value", "kind"])
 COLOURS = frozenset(
-    "black white red blue green yellow orange purple pink brown gray grey silver gold beige navy teal olive "
-    "maroon burgundy tan cream ivory charcoal graphite khaki turquoise lavender violet indigo coral mint sage "
-    "rose copper bronze multicolor multicolour clear transparent natural".split())
-SIZE_ORDER = {s: i for i, s in enumerate("xxs xs s m l xl xxl xxxl".split())}
+    ["black", "white", "red", "blue", "green", "yellow", "orange", "purple", "pink", "brown", "gray", "grey", "silver", "gold", "beige", "navy", "teal", "olive", "maroon", "burgundy", "tan", "cream", "ivory", "charcoal", "graphite", "khaki", "turquoise", "lavender", "violet", "indigo", "coral", "mint", "sage", "rose", "copper", "bronze", "multicolor", "multicolour", "clear", "transparent", "natural"])
+SIZE_ORDER = {s: i for i, s in enumerate(["xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl"])}
 SIZE_ORDER.update({"small": 2, "medium": 3, "large": 4, "2xl": 6, "3xl": 7})
 UK_TO_US = {"colour": "color", "grey": "gray", "centre": "center", "metre": "meter", "litre": "liter"}
 

@@ -18,24 +18,37 @@ import logging
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from retrieval import Filters, SearchHit, Store, StoreProfile
 from retrieval.catalog import format_price
 
 from . import replies, safety
 from .acts import ActModel, Context, shipped
+from .calls import CALL_TOKENS, best_effort, format_tool_call, ground, parse_tool_call
 from .conversations import ConversationStore
-from .events import (TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESULT_CLOSE, TOOL_RESULT_OPEN, Done, Error, Escalated,
-                     Event, Policy, Products, TextDelta, ToolCall)
+from .events import (
+    TOOL_CALL_CLOSE,
+    TOOL_CALL_OPEN,
+    TOOL_RESULT_CLOSE,
+    TOOL_RESULT_OPEN,
+    Done,
+    Error,
+    Escalated,
+    Event,
+    Policy,
+    Products,
+    TextDelta,
+    ToolCall,
+)
 from .explain import Check, FactChecker, facts_for, split_sentences, template_explanation
 from .models import ChatModel
 from .orders import OrderBook
 from .policies import PolicyIndex
-from .router import Plan, Router
 from .replies import FAILED, system_prompt
-from .calls import CALL_TOKENS, best_effort, format_tool_call, ground, parse_tool_call
+from .router import Plan, Router
 from .tools import CART_TOOLS, MODEL_TOOLS, ToolContext, ToolError, compact_result, run_tool
 
 log = logging.getLogger(__name__)

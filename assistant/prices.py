@@ -4,7 +4,8 @@
 (±20%), "between 10 and 20" / "from 10 to 20" / "$10-$20" both bounds, "40 or less" / "30 max" / "50 tops" a
 maximum, "40+" / "40 or more" a minimum, "a budget of 50" a maximum. Numbers that carry a unit ("16GB", "5000
 mAh", "15 inches", "2 kg", "4 stars", "7 years") are not prices. "no budget" / "money is no object" means no
-price filter at all (:attr:`PriceBounds.unlimited`). "pounds" is money only in a store that prices in GBP.
+price filter at all (:attr:`PriceBounds.unlimited`). "pounds" is money only in a store that prices in GBP. Spoken amounts are read as numbers first ("under a
+hundred", "seventy five bucks", "a tenner", "two grand", "a couple hundred", "20 quid"; :func:`spoken_numbers`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 PRE = r"(?:[$€£]|usd|eur|gbp)?\s*"
-MONEY_WORDS = r"dollars?|usd|bucks|euros?|eur|gbp|€|£|\$"
+MONEY_WORDS = r"dollars?|usd|bucks|euros?|eur|gbp|quid|€|£|\$"
 UNITS = (r"gb|tb|mb|gig|gigs|mah|mm|cm|km|m|meters?|metres?|inch(?:es)?|in|\"|''|ft|feet|foot|kg|g|grams?|lbs?|"
          r"oz|ounces?|ml|l|liters?|litres?|w|watts?|v|volts?|hz|mp|megapixels?|k|p|years?|yrs?|yo|months?|"
          r"pieces?|pcs|pack|packs|stars?|pages?|people|persons?|seats?|%|percent|x|cups?|qt|quarts?|"
@@ -63,8 +64,71 @@ class PriceBounds:
         return out
 
 
+_SMALL = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i > 1}
+_SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "k": 1000}
+_SLANG = {"a tenner": "10", "a fiver": "5", "a tenner or so": "10", "a couple of hundred": "200",
+          "a couple hundred": "200", "a few hundred": "300", "a hundred": "100", "a thousand": "1000",
+          "a grand": "1000"}
+_WORD = "|".join(sorted([*_SMALL, *_TENS], key=len, reverse=True))
+_SPOKEN = re.compile(rf"(?i)\b(?:(?:{_WORD}|\d+(?:\.\d+)?)(?:[\s-]+(?:{_WORD}))*"
+                     rf"(?:[\s-]*(?:hundred|thousand|grand|k)\b(?:[\s-]+(?:and[\s-]+)?(?:{_WORD})(?:[\s-]+(?:{_WORD}))?)?)?)\b")
+
+
+def _spoken_value(words: str) -> int | None:
+    total, current = 0, 0
+    for w in re.split(r"[\s-]+", words.lower()):
+        if w == "and" or not w:
+            continue
+        if re.fullmatch(r"\d+(?:\.\d+)?", w):
+            current += float(w)
+        elif w in _SMALL:
+            current += _SMALL[w]
+        elif w in _TENS:
+            current += _TENS[w]
+        elif w in _SCALES:
+            scale = _SCALES[w]
+            if scale == 100:
+                current = (current or 1) * 100
+            else:
+                total += (current or 1) * scale
+                current = 0
+        else:
+            return None
+    value = total + current
+    return int(value) if float(value).is_integer() else value
+
+
+def spoken_numbers(text: str) -> str:
+    """Amounts written in words as digits: 'under a hundred' -> 'under 100', 'seventy five bucks' -> '75 bucks',
+    'two grand' -> '2000'. A lone small number word ('one' to 'nine') is changed only before a money word
+    ('five dollars'), so 'the second one' and 'two of those' stay words."""
+    low = text
+    for phrase, digits in _SLANG.items():
+        low = re.sub(rf"(?i)\b{phrase}\b", digits, low)
+
+    def swap(m: re.Match) -> str:
+        words = m.group(0)
+        parts = [w for w in re.split(r"[\s-]+", words.lower()) if w and w != "and"]
+        if all(re.fullmatch(r"\d+(?:\.\d+)?", w) for w in parts):
+            return words
+        if parts[-1] == "k" and len(parts) == 1:
+            return words
+        big = any(w in _SCALES or w in _TENS or _SMALL.get(w, 0) >= 10 for w in parts)
+        money_next = re.match(rf"\s*(?:{MONEY_WORDS})", low[m.end():m.end() + 10].lower()) is not None
+        if not (big or money_next):  # "the second one", "two of those" stay words
+            return words
+        value = _spoken_value(words)
+        return words if value is None else str(value)
+
+    return _SPOKEN.sub(swap, low)
+
+
 def read_prices(text: str, currency: str = "USD") -> PriceBounds:
     """The price bounds ``text`` states (see the module docstring)."""
+    text = spoken_numbers(text)
     gbp = currency.upper() == "GBP"
     out = PriceBounds(unlimited=bool(UNLIMITED.search(text)))
     if out.unlimited:
@@ -82,6 +146,7 @@ def read_prices(text: str, currency: str = "USD") -> PriceBounds:
         ("max", rf"(?<![\w.]){PRE}{NUM}\s*(?:{MONEY_WORDS})?\s*(?:or (?:less|under|below|cheaper)|max(?:imum)?\b|tops\b"
                 rf"|at (?:the )?most|and under|and below)"),
         ("min", rf"(?<![\w.]){PRE}{NUM}\s*(?:{MONEY_WORDS})?\s*(?:or more|and up\b|and above|\+|plus\b)"),
+        ("max", rf"(?<![\w.]){PRE}{NUM}\s*(?:{MONEY_WORDS})?\s*to spend\b"),
     ]
     taken: list[tuple[int, int]] = []
     for kind, pattern in patterns:
@@ -111,6 +176,8 @@ def read_prices(text: str, currency: str = "USD") -> PriceBounds:
 
 def without_prices(text: str, bounds: PriceBounds) -> str:
     """``text`` with its price phrases blanked out (what is left is the product need)."""
+    if bounds.spans:
+        text = spoken_numbers(text)  # the spans are positions in the text as read_prices read it
     for start, end in reversed(bounds.spans):
         text = text[:start] + " " + text[end:]
     return re.sub(rf"(?i)\s*(?:{MONEY_WORDS})(?=\s|$)", " ", text) if bounds.spans else text

@@ -185,7 +185,6 @@ def gems(count: int, folds: int, seed: int, features: str, as_json: bool) -> Non
     """The store's top hidden gems: long-tail items whose text predicts high appeal (with CV quality)."""
     from longtail import stores
     from retrieval import Popularity, Store
-
     from retrieval.gems import hidden_gems, train_gem_model
 
     settings = _settings()
@@ -275,9 +274,9 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
     """Quality on held-out dialogue turns: tool choice, arguments, explanation faithfulness, refusals;
     base model and fine-tuned adapter side by side."""
     from assistant.cli import _set_threads
-    from longtail.cli import emit
     from assistant.loading import adapter_path
     from assistant.models import ScriptedChatModel
+    from longtail.cli import emit
     from longtail.stores import open_store
 
     from .assistant_quality import quality_cases, spread_cases
@@ -319,7 +318,7 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
     lines = [f"eval assistant: {len(cases)} held-out turns ({split} split, seed {seed})",
              f"{'metric':28}" + "".join(f"{n[:30]:>32}" for n in names)]
     for metric in metrics:
-        lines.append(f"{metric:28}" + "".join(f"{str(runs[n].get(metric, '-')):>32}" for n in names))
+        lines.append(f"{metric:28}" + "".join(f"{runs[n].get(metric, '-')!s:>32}" for n in names))
     if "fine-tuned" in runs and runs["fine-tuned"] is None:
         lines.append("fine-tuned: no adapter (set llm_adapter or ship finetune/adapters/default)")
     emit(out, as_json, "\n".join(lines))

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .metrics import classification_report, wilson
 
@@ -46,16 +47,15 @@ class TurnResult:
     reply: str
 
 
-def _rules_act(assistant: Any, text: str, state: Mapping[str, Any]) -> str:
+def rules_only(router: Any, text: str, state: Mapping[str, Any]) -> str:
+    """The act the rules alone give a turn: the safety rules first, then the router's ordered rules."""
     from assistant import safety
     from assistant.router import rules_act
 
     kind = safety.classify(text)
-    if kind in ("harmful", "off_topic"):
-        return kind
-    if kind == "injection":
-        return "off_topic"
-    return rules_act(assistant.router.rules_plan(text, state))
+    if kind != "ok":
+        return "harmful" if kind == "harmful" else "off_topic"
+    return rules_act(router.rules_plan(text, state))
 
 
 def run_dialogue(assistant: Any, session_id: str, turns: Sequence[Mapping[str, Any]]) -> list[TurnResult]:
@@ -66,7 +66,7 @@ def run_dialogue(assistant: Any, session_id: str, turns: Sequence[Mapping[str, A
     for turn in turns:
         text = turn["text"]
         state = assistant.conversations.state(session_id)
-        rules = _rules_act(assistant, text, state)
+        rules = rules_only(assistant.router, text, state)
         tools, answered, reply = [], None, ""
         for event in assistant.respond(session_id, text):
             if isinstance(event, ToolCall) and not event.error:
@@ -75,9 +75,10 @@ def run_dialogue(assistant: Any, session_id: str, turns: Sequence[Mapping[str, A
                     answered = bool(event.result.get("found"))
             elif isinstance(event, Done):
                 reply = event.text
-        meta = next((m.get("meta") or {} for m in reversed(assistant.conversations.messages(session_id))
-                     if m["role"] == "assistant"), {})
-        out.append(TurnResult(text, turn["act"], (meta or {}).get("act", "") or "", rules, tools, answered, reply))
+        said = next((m for m in reversed(assistant.conversations.messages(session_id)) if m["role"] == "assistant"),
+                    {})
+        # the act the turn was handled as: the model's, or the rules' when it abstained or a safety rule answered
+        out.append(TurnResult(text, turn["act"], said.get("act") or rules, rules, tools, answered, reply))
     return out
 
 
@@ -152,20 +153,10 @@ def corpus_figures(data_dir: str | Path, embedder: Any, router: Any, folds: int,
             c = turns[i].context
             state = {"shown": shown_ids, "query": "items"} if c.shown and c.has_need else (
                 {"shown": shown_ids} if c.shown else {})
-            rules.append(_rules_only(router, turns[i].text, state))
+            rules.append(rules_only(router, turns[i].text, state))
         out[source] = {"learned": classification_report(gold, [pred[i] for i in idx]),
                        "rules": classification_report(gold, rules)}
     return out
-
-
-def _rules_only(router: Any, text: str, state: Mapping[str, Any]) -> str:
-    from assistant import safety
-    from assistant.router import rules_act
-
-    kind = safety.classify(text)
-    if kind != "ok":
-        return "harmful" if kind == "harmful" else "off_topic"
-    return rules_act(router.rules_plan(text, state))
 
 
 def latency(model: Any, texts: Sequence[str], runs: int = 3) -> dict[str, Any]:
@@ -226,7 +217,7 @@ def evaluate(stores: Mapping[str, Any], make_assistant: Any, data_dir: str | Pat
     if data_dir is not None and Path(data_dir).exists():
         if progress:
             print(f"SIMMC and Bitext: {folds}-fold out-of-fold acts")
-        router = next(iter(stores.values())) and make_assistant(next(iter(stores.values())), None).router
+        router = make_assistant(next(iter(stores.values())), None).router
         report["corpora"] = corpus_figures(data_dir, embedder, router, folds, cache, progress, corpus_limit)
     return report
 
@@ -272,6 +263,3 @@ def format_report(r: Mapping[str, Any]) -> str:
             f"{w['text']!r} -> {w['got'][:2]}" for w in r["prices"]["wrong"][:8]))
     return "\n".join(lines)
 
-
-def iter_texts(dialogues: Iterable[Mapping[str, Any]]) -> list[str]:
-    return [t["text"] for d in dialogues for t in d["turns"]]

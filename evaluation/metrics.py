@@ -30,8 +30,9 @@ Which items are "tail" is decided by :class:`TailDefinition` (default: RecBole's
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class TailDefinition:
     value: float = 0.2
 
     @classmethod
-    def parse(cls, text: str) -> "TailDefinition":
+    def parse(cls, text: str) -> TailDefinition:
         kind, _, value = text.partition(":")
         if kind not in ("items", "interactions", "count") or not value:
             raise ValueError(f"tail definition {text!r}: use items:SHARE, interactions:SHARE or count:N, "

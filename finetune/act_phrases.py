@@ -342,3 +342,18 @@ SMALLTALK_MORE = ("nah not for me", "no thanks", "not really my style", "cool, l
                   "one sec", "wait", "brb", "hmm let me see", "let me look", "oh that's cute", "nice one",
                   "love it", "that's interesting", "sounds great", "ok that works", "super", "awesome",
                   "that's a shame", "oh well", "too bad", "i know right")
+
+# questions about a shown item built from a property or a feature: "are they machine washable?", "5g on the second?"
+PROPERTIES = ("waterproof", "machine washable", "wide fit", "stretchy", "dishwasher safe", "vegan", "noise cancelling",
+              "easy to use", "good for kids", "a hardcover", "a first edition", "leather", "organic", "adjustable",
+              "foldable", "rechargeable", "unlocked", "refurbished", "new", "warm enough for winter", "heavy",
+              "breathable", "true to size", "handmade", "gluten free", "safe for toddlers", "lined", "recyclable",
+              "compatible with android", "a match ball", "for training", "board books", "sweatproof", "oven safe")
+FEATURES = ("a headphone jack", "usb c", "5g", "wireless charging", "a warranty", "a case", "batteries included",
+            "a remote", "pockets", "a hood", "a zipper", "bluetooth", "a timer", "parental controls", "a manual",
+            "a lid", "wheels", "a strap", "exercises", "an index", "illustrations", "a mic", "an sd slot")
+ASK_BUILT = ("is it {pr}?", "are they {pr}?", "is that one {pr}", "is the {o} one {pr}?", "are those {pr}",
+             "does it have {f}?", "do they have {f}?", "does the {o} one come with {f}?", "{f} on the {o} one?",
+             "any of them with {f}?", "is it {pr} or not", "does that have {f}", "would it be {pr}?",
+             "do they come {pr}?", "and is it {pr}?", "{pr}?", "with {f}?", "does the {o} have {f} too?",
+             "which of those has {f}?", "are any of these {pr}?", "is the {o} {pr} or {pr2}?")

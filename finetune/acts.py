@@ -19,9 +19,10 @@ import random
 import re
 import time
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,8 @@ def _fill(form: str, rng: random.Random, domain: Mapping[str, Sequence[str]] | N
               "b": rng.choice(P.BRANDS), "o": o, "o2": o2, "price": price, "lo": f"${lo}", "hi": f"${lo * 2}",
               "r": rng.choice(domain["refine"]), "oid": rng.choice(P.ORDER_IDS), "s": rng.choice(P.SIZES),
               "sup": rng.choice(P.SUPERLATIVES), "adj": rng.choice(P.ADJECTIVES), "k": rng.choice(("two", "3", "one")),
-              "x": rng.choice(P.THINGS)}
+              "x": rng.choice(P.THINGS), "pr": rng.choice(P.PROPERTIES), "pr2": rng.choice(P.PROPERTIES),
+              "f": rng.choice(P.FEATURES)}
     return form.format(**values)
 
 
@@ -234,6 +236,7 @@ def written_turns(rng: random.Random, repeats: int = 3, items: Mapping[str, Any]
         "cart_remove_more")
     add("refine", P.REFINE_SHORT, shown, "refine_short")
     add("ask_item", P.ASK_MORE, shown, "ask_more")
+    add("ask_item", P.ASK_BUILT, shown, "ask_built", repeats * 2)
     add("new_need", P.NEED_MORE, shown, "need_more")
     add("smalltalk", P.SMALLTALK_MORE, anything, "smalltalk_more")
     add("view_cart", P.CART_VIEW, lambda r, d: Context(_search_reply(r), True, True, cart=True) if r.random() < 0.6
@@ -362,9 +365,14 @@ def _matrix(turns: Sequence[Turn], embed: Any) -> tuple[np.ndarray, list[int]]:
     return x, [ACTS.index(t.act) for t in turns]
 
 
-def cross_validate(turns: Sequence[Turn], embed: Any, k: int = 5, cfg: HeadConfig = HeadConfig(),
+def cross_validate(turns: Sequence[Turn], embed: Any, k: int = 5, cfg: HeadConfig | None = None,
                    progress: bool = False) -> list[str]:
-    """Out-of-fold predictions (one per turn): each fold's turns are predicted by a head trained on the others."""
+    """Out-of-fold predictions (one per turn): each fold's turns are predicted by a head trained on the others
+    (one more fold held out for early stopping)."""
+    import torch
+
+    cfg = cfg or HeadConfig()
+
     x, y = _matrix(turns, embed)
     folds = np.array([fold_of(t.group, k, cfg.seed) for t in turns])
     pred = [""] * len(turns)
@@ -373,11 +381,8 @@ def cross_validate(turns: Sequence[Turn], embed: Any, k: int = 5, cfg: HeadConfi
         val = np.where(folds == (f + 1) % k)[0]
         train = np.where((folds != f) & (folds != (f + 1) % k))[0]
         head, _ = train_head(x[train], [y[i] for i in train], len(ACTS), cfg, x[val], [y[i] for i in val])
-        model = ActModel(head, ACTS, "", cfg)
-        import torch
-
         with torch.no_grad():
-            out = model.head(torch.from_numpy(x[test])).argmax(1).numpy()
+            out = head(torch.from_numpy(x[test])).argmax(1).numpy()
         for i, p in zip(test, out):
             pred[i] = ACTS[int(p)]
         if progress:
@@ -386,9 +391,10 @@ def cross_validate(turns: Sequence[Turn], embed: Any, k: int = 5, cfg: HeadConfi
     return pred
 
 
-def train(turns: Sequence[Turn], embed: Any, embedder_name: str, cfg: HeadConfig = HeadConfig(),
+def train(turns: Sequence[Turn], embed: Any, embedder_name: str, cfg: HeadConfig | None = None,
           val_share: float = 0.1, progress: bool = False) -> ActModel:
     """The head on all turns but a validation share of groups (for early stopping)."""
+    cfg = cfg or HeadConfig()
     x, y = _matrix(turns, embed)
     is_val = np.array([fold_of(t.group, 1000, cfg.seed + 1) < val_share * 1000 for t in turns])
     head, log = train_head(x[~is_val], [yy for yy, v in zip(y, is_val) if not v], len(ACTS), cfg,
@@ -410,12 +416,13 @@ def stamp() -> str:
 
 
 def run(data_dir: str | Path | None, output: str | Path, embedder: Any, folds: int = 5,
-        cfg: HeadConfig = HeadConfig(), cache: str | Path | None = None, items: Mapping[str, Any] | None = None,
+        cfg: HeadConfig | None = None, cache: str | Path | None = None, items: Mapping[str, Any] | None = None,
         progress: bool = False, command: str = "longtail acts train") -> dict[str, Any]:
     """Cross-validate (k folds over dialogues / templates / phrasings), train the shipped head on everything,
     write it with its card to ``output``. Returns the report."""
     from evaluation.metrics import classification_report
 
+    cfg = cfg or HeadConfig()
     t0 = time.perf_counter()
     turns = all_turns(data_dir, items, cfg.seed)
     if not any(t.source == "simmc" for t in turns):

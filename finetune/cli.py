@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .config import FinetuneConfigError, FinetuneConfig, load_config
+from .config import FinetuneConfig, FinetuneConfigError, load_config
 
 
 def _settings() -> Any:

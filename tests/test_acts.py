@@ -46,7 +46,7 @@ def test_training_stops_early_on_validation_loss():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 8)).astype(np.float32)
     y = [int(v > 0) for v in x[:, 0]]
-    head, log = train_head(x[:150], y[:150], 2, HeadConfig(epochs=60, patience=3, hidden=16), x[150:], y[150:])
+    _, log = train_head(x[:150], y[:150], 2, HeadConfig(epochs=60, patience=3, hidden=16), x[150:], y[150:])
     assert log["stopped_at"] <= 60 and log["best_val_loss"] is not None
     assert log["epochs"][-1]["val_acc"] > 0.85
 

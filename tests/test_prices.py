@@ -61,3 +61,21 @@ def test_refinements_use_the_stated_bounds_and_no_budget_lifts_them():
     lifted = run("budget is not a problem").arguments
     assert "max_price" not in lifted and "min_price" not in lifted and "backpack" in lifted["query"]
     assert "max_price" not in run("a phone with at least 16GB").arguments
+
+
+@pytest.mark.parametrize("text,lo,hi", [
+    ("under a hundred", None, 100), ("no more than seventy five", None, 75), ("keep it under 2 grand", None, 2000),
+    ("i don't want to spend more than a tenner", None, 10), ("a couple hundred at most", None, 200),
+    ("between fifty and eighty", 50, 80), ("around six hundred", 480, 720), ("i've got 80 to spend", None, 80),
+    ("under five dollars", None, 5), ("a two person tent", None, None), ("the second one", None, None),
+    ("for my twenty year old under 40", None, 40),
+])
+def test_spoken_amounts(text, lo, hi):
+    b = read_prices(text)
+    assert (b.min_price, b.max_price) == (lo, hi)
+
+
+def test_quid_is_money_and_the_need_is_what_is_left():
+    b = read_prices("a scarf, twenty quid max", "GBP")
+    assert b.max_price == 20
+    assert without_prices("a scarf, twenty quid max", b).split() == ["a", "scarf,"]
