@@ -56,8 +56,9 @@ log = logging.getLogger(__name__)
 MODEL_REPLIES = ("search_products", "product_details", "compare_products")
 # below this probability an off-topic / harmful act does not refuse a shopper (the safety rules still do)
 REFUSE_BELOW = 0.6
-# below this probability the act model abstains and the rules decide the turn
-ABSTAIN_BELOW = 0.4
+# below this probability the act model abstains and the rules decide the turn (measured with `longtail eval
+# dialogue`: abstaining below 0.4 lost 4 points of act accuracy to the rules, below 0.2 none)
+ABSTAIN_BELOW = 0.2
 # acts that lead to the same kind of plan: their probabilities add up when the model decides whether to abstain
 SAME_PLAN = {a: group for group in (("smalltalk", "greeting"), ("new_need", "refine")) for a in group}
 
@@ -161,9 +162,11 @@ class Assistant:
                       bool(state.get("pending_order")), bool(state.get("cart")))
         probs = dict(zip(self.acts.labels, self.acts.probabilities([text], [ctx])[0].tolist()))
         act = max(probs, key=probs.__getitem__)
+        if act in ("off_topic", "harmful") and probs[act] < REFUSE_BELOW:  # not sure enough to refuse a shopper
+            act = max((a for a in probs if a not in ("off_topic", "harmful")), key=probs.__getitem__)
         p = sum(probs.get(a, 0.0) for a in SAME_PLAN.get(act, (act,)))  # acts that do the same count together
         self.stats["act_ms"] += round(elapsed(t0) * 1000)
-        if p < ABSTAIN_BELOW or (act in ("off_topic", "harmful") and p < REFUSE_BELOW):
+        if p < ABSTAIN_BELOW:
             self.stats["act_abstained"] += 1
             return None
         self.stats[f"act_{act}"] += 1

@@ -388,6 +388,9 @@ class Router:
             ids = self.compared(message, state)
             if len(ids) >= 2:
                 return Plan("tool", "compare_products", {"item_ids": ids})
+            named = self.item_ids(message)
+            if len(named) == 1:  # one item named and nothing to compare it with: its details
+                return Plan("tool", "product_details", {"item_id": named[0]})
             return Plan("clarify", reply=replies.WHICH_ITEM)
         if act == "details":
             target = self._target(message, state) or next(iter(self.names.by_title(message)), None)
