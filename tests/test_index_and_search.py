@@ -138,7 +138,9 @@ def test_exclude_and_personalisation(tmp_path):
 def test_impressions_feed_exposure_into_the_penalty(tmp_path):
     store = make_store(tmp_path)
     before = {h.item.id: h.trace.penalty for h in store.search("two person tent", k=5)}
-    store.log_impressions("s1", store.search("tent", k=1) * 5, "tent")
+    for session in ("s1", "s2", "s3", "s4", "s5"):
+        store.log_impressions(session, store.search("tent", k=1), "tent")
+    store.log_impressions("s1", store.search("tent", k=1) * 3, "tent")  # the same session again: not counted
     after = {h.item.id: h.trace for h in store.search("two person tent", k=5)}
     assert after["tent"].exposure == 5
     assert after["tent"].penalty > before["tent"]
@@ -202,3 +204,19 @@ def test_masked_dense_search_is_exact_for_dense_and_sparse_masks(tmp_path, keep)
     assert np.allclose([s for _, s in got], sims[allowed], atol=1e-5)  # the same top-n scores (ties may swap rows)
     assert all(mask[r] and abs(sims[r] - s) < 1e-5 for r, s in got)  # only allowed rows, with their true scores
     assert len({r for r, _ in got}) == len(got) == len(allowed)
+
+
+def test_exposure_is_counted_once_per_session_and_day_and_kept_as_a_counter(tmp_path):
+    from retrieval import CatalogDB
+
+    db = CatalogDB(tmp_path / "c.sqlite")
+    assert db.log_impressions("a", ["x", "y", "x"]) == 2
+    assert db.log_impressions("a", ["x", "z"]) == 1
+    assert db.log_impressions("b", ["x"]) == 1
+    assert db.exposure_counts() == {"x": 2, "y": 1, "z": 1}
+    assert db.stats()["impressions"] == 4
+    # the counter is what is read: a log without counter rows (older stores) is counted in once on open
+    db._conn.execute("DELETE FROM exposure")
+    db._conn.commit()
+    db.close()
+    assert CatalogDB(tmp_path / "c.sqlite").exposure_counts() == {"x": 2, "y": 1, "z": 1}
