@@ -7,11 +7,18 @@
    "3 lb 4 oz", "2 x 10 lb", "8 hours") of each item, and the winner named by title.
 2. **Structured fields**: price, brand, rating and reviews, stock, category / genre, and any attribute whose key
    words (or a synonym, plural or unit: "pages" -> ``page_count``, "lighter" -> ``weight``, "battery" ->
-   ``battery_life``) are in the question. Attribute keys are matched by their words, not from a fixed list, so
-   any store's keys work. A yes/no question about a value ("does it come in blue?", "is it a thriller?") is
-   checked against the item's attributes, brand, category, title and description and answered yes / no with
-   the field that says so; a value named nowhere is a "no" when the item states its own value of that property
-   ("no (color white)"; for "is it a hardcover?" the property nearest in meaning: "format paperback").
+   ``battery_life``) are in the question, or that a phrase of it names ("how big" -> size / dimensions /
+   capacity, "how long" -> length / inseam / pages / play time, "made of" -> material, "can it get wet" ->
+   waterproof / water resistance). Attribute keys are matched by their words, not from a fixed list, so any
+   store's keys work; filler ("exactly", "lol", "on it", "the first one") never names one. An open question
+   that names no key of the item is answered by the key nearest in meaning ("what kind of gas does it use?" ->
+   ``fuel``) when the embedder puts it near enough and clearly ahead of the next. A yes/no question about a
+   value ("does it come in blue?", "is it a thriller?") is checked against the item's attributes, brand,
+   category, title and description and answered yes / no with the field that says so; a value named nowhere is
+   a "no" when the item states its own value of that property ("no (color white)"; for "is it a hardcover?" the
+   property nearest in meaning: "format paperback"). A judgement ("too heavy for a kid?") or a value only near
+   the listed one ("is the handle wooden?": "handle walnut") gets the value without a verdict, and so does
+   "water resistant" from "waterproof: no" (or "waterproof" from a water resistance rating).
 3. **The description**: its sentences are embedded with the question; the best one above a similarity
    threshold that shares a content word with the question is the evidence, quoted.
 4. Otherwise the answer says the listing does not say (``found=False``), so the assistant can offer to ask a
@@ -62,6 +69,13 @@ class Answer:
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?(?:'[a-z]+)?")
 STOP = frozenset(
     ["a", "an", "and", "or", "the", "for", "with", "of", "in", "on", "to", "from", "by", "at", "as", "this", "that", "these", "those", "it", "its", "it's", "is", "are", "was", "were", "be", "been", "being", "your", "you", "our", "my", "me", "i", "we", "they", "them", "their", "there", "here", "do", "does", "did", "doesn't", "don't", "can", "could", "will", "would", "should", "has", "have", "had", "any", "some", "also", "really", "actually", "just", "please", "tell", "about", "know", "say", "says", "said", "what", "what's", "which", "who", "whom", "how", "much", "many", "one", "ones", "first", "second", "third", "fourth", "fifth", "last", "other", "both", "either", "each", "item", "items", "product", "products", "thing", "things", "come", "comes", "coming", "came", "offer", "offered", "offers", "include", "includes", "included", "including", "got", "get", "gets", "available", "availability", "make", "makes", "option", "options", "version", "versions", "same", "too", "very", "so", "but", "then", "than", "if", "whether", "like"])
+# words a shopper adds that never name what is asked about ("whats it made of exactly", "battery on it lol")
+FILLER = frozenset(
+    ["exactly", "exact", "precisely", "specifically", "roughly", "approximately", "approx", "basically",
+     "honestly", "literally", "kinda", "sorta", "lol", "lmao", "haha", "hmm", "um", "uh", "pls", "plz", "thanks",
+     "thank", "thx", "btw", "tho", "though", "anyway", "anyways", "hey", "hi", "hello", "yeah", "yep",
+     "guess", "wondering", "wonder", "curious", "quick", "question", "mate", "u", "ur", "enough", "wat", "wot"])
+STOP = STOP | FILLER
 NEGATIONS = frozenset(["no", "not", "without", "lacks", "lack", "lacking", "never", "none", "non", "cannot", "isn't", "doesn't", "don't", "aren't", "won't", "can't", "wasn't", "hasn't", "haven't"])
 NEGATIVE_VALUES = frozenset(["no", "n", "false", "0", "none", "not", "included", "n/a", "na", "without", "absent"])
 POSITIVE_VALUES = frozenset(["yes", "y", "true", "1", "included"])
@@ -79,7 +93,8 @@ COLOURS = frozenset(
     ["black", "white", "red", "blue", "green", "yellow", "orange", "purple", "pink", "brown", "gray", "grey", "silver", "gold", "beige", "navy", "teal", "olive", "maroon", "burgundy", "tan", "cream", "ivory", "charcoal", "graphite", "khaki", "turquoise", "lavender", "violet", "indigo", "coral", "mint", "sage", "rose", "copper", "bronze", "multicolor", "multicolour", "clear", "transparent", "natural"])
 SIZE_ORDER = {s: i for i, s in enumerate(["xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl"])}
 SIZE_ORDER.update({"small": 2, "medium": 3, "large": 4, "2xl": 6, "3xl": 7})
-UK_TO_US = {"colour": "color", "grey": "gray", "centre": "center", "metre": "meter", "litre": "liter"}
+UK_TO_US = {"colour": "color", "grey": "gray", "centre": "center", "metre": "meter", "litre": "liter",
+            "flavour": "flavor", "favour": "favor"}
 
 
 NOT_PLURAL = frozenset(["does", "has", "was", "is", "this", "yes", "plus", "gas", "bus", "lens", "series", "news",
@@ -121,22 +136,35 @@ def _label(key: str) -> str:
 CONCEPTS: list[frozenset[str]] = [frozenset(_singular(w) for w in group.split()) for group in (
     "weight weigh weighs heavy heavier heaviest light lighter lightest mass",
     "page pages pagecount print",
-    "battery charge runtime",
+    "battery charge runtime mah",
     "waterproof water watertight ipx",
     "headphone earphone audio aux",
     "color colour colors colours shade hue colorway",
     "size sizes sizing",
-    "length long longer longest short shorter shortest",
+    "length long longer longest short shorter shortest inseam",
     "height tall taller tallest",
     "width wide wider widest narrow",
     "thickness thick thicker thin thinner",
-    "capacity volume hold holds",
-    "material materials fabric made",
+    "capacity volume hold holds storage",
+    "material materials fabric",
     "age ages old kid kids child children toddler toddlers baby babies teen teens",
-    "storage memory",
+    "storage memory ram",
     "screen display",
     "warranty guarantee",
-    "dimension dimensions measurement measurements",
+    "dimension dimensions measurement measurements size",
+    "depth deep deeper deepest",
+    "scent smell smells aroma fragrance perfume",
+    "flavor flavour taste tastes tasting",
+    "heat spicy spicier spiciest spiciness spice",
+    "player players people",
+    "origin country",
+    "range distance reach",
+    "power watt watts wattage output",
+    "voltage volt volts",
+    "brightness bright brighter brightest lumen lumens",
+    "author writer wrote written",
+    "format binding cover",
+    "care wash washable washing laundry",
     "speed fast faster fastest",
     "resolution megapixel",
 )]
@@ -302,11 +330,106 @@ class _Question:
     values: list[str]  # the value asked about in a yes/no question ("blue", "thriller", "waterproof")
     content: list[str]  # the question's content words, for the description overlap
     limit: tuple[str, float, str] | None  # ("max"/"min", amount, unit) from "under $50" / "over 300 g"
+    # key words a phrase of the question names ("how big" -> size, dimension, capacity, volume), each with the
+    # question words that named it; they match keys a little below the key's own words (never "exact")
+    topics: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    label: str = ""  # what the first such phrase asks about ("size"), for "the listing does not mention size"
+    # "resistant" in "water resistant": names a key only together with its head word ("water_resistance", not
+    # the resistance of a resistance band)
+    bound: dict[str, str] = field(default_factory=dict)
+    said: frozenset[str] = frozenset()  # the words of those phrases: they name keys only through the phrase
+    water: int = 0  # how much water the question asks the item to take: 2 waterproof, 1 water resistant / rain
 
 
 # "what is it about?", "tell me about it", "describe the second one": the description's first sentence
 ABOUT = re.compile(r"\b(?:what(?:'s| is| are)\s+(?:it|this|that|they|these|the\s+\w+)(?:\s+one)?\s+about|"
                    r"tell me (?:more )?about|describe|what(?:'s| is) the (?:plot|story)|summary|summari[sz]e)\b")
+# Phrases that name a property without its key's words: (pattern, unless, label, key words it names). A phrase's
+# words (but a number in it: "for a 4 year old") are then the property, not a value asked about.
+TOPIC_PHRASES: list[tuple[re.Pattern[str], re.Pattern[str] | None, str, list[str]]] = [
+    (re.compile(p), re.compile(u) if u else None, label, words.split()) for p, u, label, words in (
+    ((r"\bmade (?:of|from|out of|with)\b|"
+     r"\bwhat(?:'s| is| are)? (?:it|they|this|that|these|the (?P<x1>\w+)) made\b|"
+     r"\bwhat (?:material|fabric)s?\b|\bmaterials?\b"), "", "material", "material fabric"),
+    ((r"\bhow (?:big|large|small|roomy|spacious|tiny|huge)\b|\b(?:big|large|small|roomy) enough\b|"
+     r"\btoo (?:big|large|small)\b|\bhow much (?:space|room)\b|\bwhat size\b"), "", "size",
+     "size dimension capacity volume"),
+    (r"\bhow long\b", (r"\b(?:ship|ships|shipping|shipped|deliver|delivery|arrive|arrival|take|takes|return|returns|"
+     r"refund|warranty|guarantee|last|lasts|charge|charging|battery|wait)\b"), "length",
+     "length inseam page runtime duration play"),
+    (r"\bhow long\b.*\bto (?:read|finish|get through)\b", "", "length", "page"),
+    (r"\bhow long\b.*\bto play\b|\bhow long (?:does|do) (?:a|one) (?:game|round|match)\b", "", "play time",
+     "play duration"),
+    ((r"\bhow long (?:does|do|will|would|can|could) (?:it|they|this|that|these|the (?P<x1>\w+))(?P<x2> \w+)? "
+     r"last\b|"
+     r"\blasts? (?:on )?(?:a|one) (?:single |full )?charge\b|\brun ?time\b"), "", "battery life",
+     "battery runtime duration"),
+    ((r"\b(?:get|gets|getting) wet\b|\b(?:in|survive|handle|withstand|take|through) (?:the |heavy |light )?"
+     r"(?:rain|downpours?|showers?|wet|snow)\b|\brain ?proof\b|\bsplash ?proof\b"), "", "water resistance",
+     "waterproof water"),
+    ((r"\bhow (?:warm|cold)\b|\bwarm enough\b|\bwarmth\b|\bkeeps? (?:me|you|us|them|him|her) warm\b|"
+     r"\bcold weather\b|\bfor winter\b"), "", "warmth", "temperature insulation warmth"),
+    (r"\bhow far\b|\bhow much range\b", "", "range", "range distance reach"),
+    ((r"\bwhere (?:is|are|was|were|does|do) (?:it|they|this|that|these|the (?P<x1>\w+))(?P<x2> \w+)? "
+     r"(?:from|made|grown|"
+     r"sourced|produced|come from)\b|\bwhere\b.*\bfrom\b|\bcountry of origin\b|\bmade in\b|"
+     r"\b(?:what|which) country\b"), "", "origin", "origin country region"),
+    (r"\bhow (?:spicy|hot)\b|\btoo (?:spicy|hot)\b", "", "heat", "heat spiciness"),
+    ((r"\bunscented\b|\b(?:scent|fragrance|perfume)[\s-]?free\b|\bwithout (?:a |any )?(?:scent|fragrance|perfume)\b|"
+     r"\bno (?:scent|fragrance|perfume)\b"), "", "fragrance", "fragrance scent"),
+    ((r"\bhow many (?:people|persons|players|kids|children|guests|adults)\b(?: (?:can|does it|do they|will it|"
+     r"would it|is it for)(?: \w+)?)?|\bhow many (?:can|does it|will it) (?:sleep|seat|fit|hold|serve)s?\b"),
+     "", "capacity", "player capacity person occupant seat sleep serving"),
+    ((r"\b(?:runs?|running|fits?|fitting) (?:small|large|big|true|tight|loose|snug)(?: to size)?\b|"
+     r"\btrue to size\b|"
+     r"\bhow (?:does|do|will|would) (?:it|they|this|these|the (?P<x1>\w+)) fit\b"), "", "fit", "fit sizing"),
+    (r"\b\d+[\s-]*(?:years?|yrs?)[\s-]*olds?\b|\bhow old\b|\bwhat ages?\b|\bage (?:range|group)\b", "", "age",
+     "age"),
+    (r"\bhow loud\b|\bloudness\b|\bdecibels?\b", "", "loudness", "loudness noise decibel db output sound"),
+    (r"\bhow much (?:water|liquid|coffee|fluid)\b", "", "capacity", "reservoir tank capacity volume"),
+    (r"\bback support\b", "", "lumbar support", "lumbar support"),
+)]
+# "too heavy for a kid?", "big enough for two?": the shopper judges; the answer is the property's value
+JUDGEMENT = re.compile(r"\btoo\s+([a-z]+)|\b([a-z]+)\s+enough\b")
+_BOUND = re.compile(r"\b(water|weather|wind|rain|splash|dust|stain|scratch|rust|corrosion|heat|fire|flame|shock|"
+                    r"impact|uv|sweat|tear|wrinkle|fade|slip|abrasion|moisture|mildew|mold|mould|odor|odour|"
+                    r"crush|tamper|chew|puncture)[\s-]+(resistant|resistance|repellent|repellant|proof)\b")
+_WATERPROOF = re.compile(r"\bwater ?proof|\bwatertight\b|\bsubmersible\b")
+_WATER_RESISTANT = re.compile(r"\bwater[\s-]*(?:resistant|resistance|repellent|repellant)\b")
+
+
+def _water_level(text: str) -> int:
+    """2 for waterproof, 1 for water resistant, 0 when water is not asked about or named."""
+    return 2 if _WATERPROOF.search(text) else 1 if _WATER_RESISTANT.search(text) else 0
+
+
+LITERAL_PHRASES = frozenset(["fragrance"])  # "unscented" is also a value a description may state
+
+
+def _topics(low: str) -> tuple[list[tuple[str, frozenset[str]]], str, set[str], frozenset[str]]:
+    """The key words the question's phrases name, the first phrase's label, the words that named a property
+    (not a value to look for: "can it get wet?" is not answered by "grips wet rock"), and all the phrases'
+    words ("how many people can play": players, not play_time)."""
+    topics: list[tuple[str, frozenset[str]]] = []
+    label, said_all, words_all = "", set(), set()
+    for pattern, unless, name, words in TOPIC_PHRASES:
+        m = pattern.search(low)
+        if not m:
+            continue
+        if unless is not None and unless.search(low):  # "how long is shipping?": not the length
+            words_all |= {_singular(t) for t in _tokens(m.group(0))}
+            continue
+        # a noun inside the phrase ("how long does the filter last") still names keys by itself
+        inside = {t for name_, text in m.groupdict().items() if name_.startswith("x") and text for t in _tokens(text)}
+        said = frozenset(_singular(t) for t in _tokens(m.group(0)) if not t.isdigit() and t not in inside)
+        topics += [(_singular(w), said) for w in words]
+        label = label or name
+        words_all |= said
+        if name not in LITERAL_PHRASES:
+            said_all |= said
+    return topics, label, said_all, frozenset(words_all)
+
+
 _LIMIT = re.compile(r"\b(under|below|less than|cheaper than|lighter than|at most|up to|no more than|over|above|"
                     r"more than|heavier than|at least)\s*(?:[$€£]\s*)?(\d+(?:[.,]\d+)?)\s*"
                     rf"({_UNIT_RE})?(?![a-z])", re.IGNORECASE)
@@ -314,6 +437,7 @@ _LIMIT = re.compile(r"\b(under|below|less than|cheaper than|lighter than|at most
 
 def _parse_question(question: str) -> _Question:
     low = " ".join(question.lower().replace("\u2019", "'").split())
+    low = re.sub(r"\b(water|rain|splash|weather|wind)[\s-]+(proof|tight)\b", r"\1\2", low)  # "water proof"
     tokens = _tokens(low)
     lead = [t for t in tokens if t not in ("and", "so", "but", "ok", "okay", "hey", "then", "also", "well")]
     yes_no = bool(lead) and lead[0] in AUX
@@ -333,7 +457,12 @@ def _parse_question(question: str) -> _Question:
     if m:  # "under 300 g": the limit, not a value asked about
         said = set(_norm_words(m.group(0)))
         values = [w for w in values if w not in said]
-    return _Question(question, low, words, yes_no, which, fields, values, content, limit)
+    topics, label, said, phrase_words = _topics(low)
+    values = [w for w in values if w not in said]
+    bound = {_singular(m.group(2)): _singular(m.group(1)) for m in _BOUND.finditer(low)}
+    water = 1 if any(t == "waterproof" for t, _ in topics) else _water_level(low)
+    return _Question(question, low, words, yes_no, which, fields, values, content, limit, topics, label, bound,
+                     phrase_words, water)
 
 
 @dataclass(frozen=True)
@@ -343,35 +472,55 @@ class _KeyMatch:
     exact: bool  # named by its own words ("headphone jack"), not only related ones ("waterproof": water_resistance)
 
 
+TOPIC_WEIGHT = 0.95  # a key named by a phrase ("how big" -> size): below its own words, above a related word
+
+
 def _match_keys(q: _Question, item: Item, words: Iterable[str] | None = None) -> list[_KeyMatch]:
-    """The item's attribute keys the question names, best first."""
-    qwords = list(dict.fromkeys(words if words is not None else q.words))
+    """The item's attribute keys the question names, best first: by the question's words (or ``words``) and,
+    for the question's own words, by the key words its phrases name (``q.topics``)."""
+    # (word, most it can score, what it is counted as for "one key per property", question words it stands for)
+    entries: list[tuple[str, float, str, frozenset[str]]]
+    if words is not None:
+        entries = [(w, 1.0, w, frozenset([w])) for w in dict.fromkeys(words)]
+    else:
+        entries = [(w, 1.0, w, frozenset([w])) for w in dict.fromkeys(q.words) if w not in q.said]
+        entries += [(t, TOPIC_WEIGHT, t, said) for t, said in q.topics]
     scored = []
     for key in item.attributes:
         kw = _key_words(key)
         if not kw:
             continue
-        matched, best, used = 0.0, 0.0, set()
+        matched, best, used, names = 0.0, 0.0, set(), set()
         for k in kw:
-            weight, by = max(((_related(w, k), w) for w in qwords), default=(0.0, ""))
+            weight, by, said = 0.0, "", frozenset()
+            for w, cap, name, stands in entries:
+                head = q.bound.get(w) if words is None else None
+                if head and not any(_related(head, other) for other in kw):
+                    continue  # "water resistant" is not a resistance band's "resistance"
+                score = _related(w, k)
+                # a phrase's key words name keys of those words (or their family), not related ones
+                score = min(cap, score) if cap == 1.0 or score >= 0.9 else 0.0
+                if score > weight:
+                    weight, by, said = score, name, stands
             if weight:
                 matched += weight
-                used.add(by)
+                names.add(by)
+                used |= said
                 if k not in GENERIC_KEY_WORDS:
                     best = max(best, weight)
         if not best and not (matched and matched == len(kw)):  # only generic words matched, and not all
             continue
-        scored.append((max(best, matched / len(kw)), matched / len(kw), key, used))
+        scored.append((max(best, matched / len(kw)), matched / len(kw), key, used, names))
     if not scored:
         return []
     top = max(s[0] for s in scored)
     kept = sorted((s for s in scored if s[0] >= top), key=lambda s: -s[1])
     # one key per property: "battery" names battery_life or battery, not both
     out, seen = [], set()
-    for top_score, _, key, used in kept:
-        if not used & seen:
+    for top_score, _, key, used, names in kept:
+        if not names & seen:
             out.append(_KeyMatch(key, frozenset(used), top_score >= 1.0))
-            seen |= used
+            seen |= names
     return out
 
 
@@ -517,12 +666,33 @@ def _answer_item(item: Item, q: _Question, emb: _Embeddings, min_similarity: flo
     key_words = set().union(*(m.used for m in keys)) if keys else set()
     # a property word the question used (colour, size) even when this item has no such key
     asked_colour = bool({"color", "shade", "hue", "colorway"} & set(q.words))
-    values = [w for w in q.values if w not in key_words and not (w in {"color", "size"} and not keys)]
+    values = [w for w in q.values if w not in key_words and not (w in {"color", "size"} and not keys)
+              and not (w in q.bound and any(_related(q.bound[w], u) for u in key_words))]
+    # "are these shoes waterproof?": "shoes" names the item (its category), not a value asked about
+    naming = set(_norm_words(" ".join(item.category))) - COLOURS
+    if keys or set(values) - naming:
+        values = [w for w in values if w not in naming or w.replace(".", "").isdigit()]
+    judged = JUDGEMENT.search(q.low)
+    if keys and judged and _singular(judged.group(1) or judged.group(2)) in key_words:
+        # "is it too heavy for a kid?": the weight, for the shopper to judge; no verdict
+        values = []
+        keys = [_KeyMatch(m.key, m.used, False) for m in keys]
+    elif keys and any(w.replace(".", "").isdigit() for w in values):
+        values = [w for w in values if w not in OPINION]  # "is it ok for a 4 year old?": 4 against "ages 3-6"
     if q.yes_no or q.which:
         return _answer_yes_no(item, q, keys, values, asked_colour, emb, min_similarity)
 
     facts: list[str] = []
     evidence: list[Evidence] = []
+    closest = None
+    if not key_names and not ABOUT.search(q.low):
+        kind = KIND_OF.search(q.low)
+        category_words = set(_norm_words(" ".join(item.category))) | {"product", "item", "thing", "one"}
+        # "what kind of gas does it use?" asks for the fuel, "what kind of book is it?" for the category
+        if not q.fields or (q.fields == ["category"] and kind and _singular(kind.group(1)) not in category_words):
+            closest = _closest_key(item, q, emb)
+    if closest:
+        key_names = [closest]
     for name in q.fields:
         if name == "category" and key_names:
             continue  # "what type of battery": the attribute answers
@@ -553,9 +723,39 @@ def _answer_item(item: Item, q: _Question, emb: _Embeddings, min_similarity: flo
     return _Part(_not_said(q), [], False)
 
 
+# Cosine (all-MiniLM-L6-v2) between an open question and an attribute ("fuel", "fuel isobutane canister") above
+# which the attribute answers a question that names none of the item's keys: "what kind of gas does it use?" ->
+# fuel 0.55, "what's the main ingredient?" -> key ingredient 0.75, "how cold can it go?" -> temperature rating
+# 0.52; questions no attribute answers score below 0.42 ("what's in the kit?" / pieces 0.41, "how does it look?"
+# / color 0.37, "how long is shipping?" / length 0.34, "what's the warranty?" / size 0.24). The best key must
+# also lead the item's next one by KEY_MARGIN.
+KEY_SIMILARITY = 0.45
+KEY_MARGIN = 0.05
+KIND_OF = re.compile(r"\b(?:kind|type|sort)s? of ([a-z]+)")
+
+
+def _closest_key(item: Item, q: _Question, emb: _Embeddings) -> str | None:
+    """The attribute key nearest in meaning to an open question (by its label, or label and value), when near
+    enough and clearly nearer than the next."""
+    keys = [k for k in item.attributes if _key_words(k)]
+    if not keys or not q.content:
+        return None
+    labels = [_label(k) for k in keys]
+    scores = np.maximum(emb.scores(labels),
+                        emb.scores([f"{label} {_attr_text(item.attributes[k])}" for label, k in zip(labels, keys)]))
+    order = np.argsort(-scores)
+    best = float(scores[order[0]])
+    second = float(scores[order[1]]) if len(keys) > 1 else 0.0
+    if best >= KEY_SIMILARITY and best - second >= KEY_MARGIN:
+        return keys[int(order[0])]
+    return None
+
+
 def _not_said(q: _Question) -> str:
     asked = set(q.values) - set(OPINION) or set(q.content)
     topic = " ".join(dict.fromkeys(w for w in _tokens(q.low) if _singular(w) in asked and not w.isdigit()))
+    if q.label and not set(q.values) - set(OPINION):
+        topic = q.label  # "whats it made of exactly": material, not "exactly"
     return f"the listing does not mention {topic}" if topic else "the listing does not say"
 
 
@@ -583,6 +783,25 @@ def _nearest_property(item: Item, values: Sequence[str], emb: _Embeddings) -> tu
     best = int(np.argmax(scores))
     if scores[best] >= NEAREST_SIMILARITY:
         return candidates[best][1], candidates[best][2]
+    return None
+
+
+# values that say which kind of property they are, for a store whose value is another one of the kind
+VALUE_KINDS: dict[str, frozenset[str]] = {
+    "format": frozenset(["hardcover", "hardback", "paperback", "softcover", "softback", "ebook", "audiobook",
+                         "spiral", "kindle"]),
+    "binding": frozenset(["hardcover", "hardback", "paperback", "softcover", "softback", "spiral"]),
+    "connectivity": frozenset(["bluetooth", "wifi", "zigbee", "nfc", "zwave", "ethernet", "wired"]),
+    "connection": frozenset(["bluetooth", "wifi", "zigbee", "nfc", "zwave", "ethernet", "wired"]),
+}
+
+
+def _kind_of(item: Item, values: Sequence[str]) -> tuple[str, str] | None:
+    """(the item's key, the value asked) when a value asked about is of a known kind the item has a key of."""
+    for value in values:
+        for key in item.attributes:
+            if any(value in VALUE_KINDS.get(k, ()) for k in _key_words(key)):
+                return key, value
     return None
 
 
@@ -657,6 +876,16 @@ def _answer_yes_no(item: Item, q: _Question, keys: list[_KeyMatch], values: list
             verdict = "no" if _negated(sentence, set(values)) else "yes"
             return _Part(f"{verdict}, the description says \u201c{_clip(sentence, set(values))}\u201d",
                          [(item.id, "description", sentence)], True, verdict)
+        # a value of a known kind ("paperback" is a format, "bluetooth" a connectivity): the item's own value of
+        # that kind shows what it is instead; a "no" only where an item has one value of it
+        kind = _kind_of(item, values)
+        if kind is not None:
+            key, asked = kind
+            value = _attr_text(item.attributes[key])
+            evidence = [(item.id, f"attributes.{key}", value)]
+            if set(_key_words(key)) & EXCLUSIVE_KEY_WORDS:
+                return _Part(f"no, not listed as {asked} ({_fact(key, value)})", evidence, True, "no")
+            return _Part(f"not listed as {asked} ({_fact(key, value)})", evidence, True)
         # not named anywhere: a "no" when the item states its one value of that property ("size US 9", "color
         # white"); a property with many possible features ("battery") proves nothing ("wireless charging?")
         prop = [k for k in key_names[:1] if set(_key_words(k)) & EXCLUSIVE_KEY_WORDS
@@ -681,9 +910,17 @@ def _answer_yes_no(item: Item, q: _Question, keys: list[_KeyMatch], values: list
                 # what it is listed as, but no verdict: "mystery" may still fit a "Literary Fiction" book
                 path = item.category_path
                 return _Part(f"not listed as {asked} (category {path})", [(item.id, "category", path)], False)
+    # "is the handle wooden?" about a key the question names by its own words ("handle walnut"): its value, when
+    # it is of the kind asked about, for the shopper to judge (no verdict: walnut is wooden, the words differ)
+    rest = [v for v in values if v not in OPINION]
+    if keys and rest and keys[0].exact and not set(_key_words(keys[0].key)) <= GENERIC_KEY_WORDS:
+        value = _attr_text(item.attributes[keys[0].key])
+        vectors = np.asarray(emb.embedder.encode([" ".join(rest), value]), dtype=np.float32)
+        if float(vectors[0] @ vectors[1]) >= NEAREST_SIMILARITY:
+            return _Part(_fact(keys[0].key, value), [(item.id, f"attributes.{keys[0].key}", value)], True)
     # "does it have a headphone jack?", "is it waterproof?" answered by a key of that name; a key named only by a
     # related word ("waterproof" -> water_resistance "IPX4") is shown without a verdict
-    if keys and not [v for v in values if v not in OPINION]:
+    if keys and not rest:
         match = keys[0]
         value = _attr_text(item.attributes[match.key])
         fact = _fact(match.key, value)
@@ -692,6 +929,11 @@ def _answer_yes_no(item: Item, q: _Question, keys: list[_KeyMatch], values: list
         negative = low in NEGATIVE_VALUES or low.split(" ")[0] in ("no", "not", "none", "without")
         if match.exact or low in NEGATIVE_VALUES | POSITIVE_VALUES:
             verdict = "no" if negative else "yes"
+            # waterproof is water resistant, not the other way round: "is it waterproof?" is not a yes from
+            # "water resistant: yes", "is it water resistant?" not a no from "waterproof: no"
+            has = _water_level(_label(match.key))
+            if q.water and has and (has < q.water if verdict == "yes" else has > q.water):
+                return _Part(fact, evidence, True)
             return _Part(f"{verdict} ({fact})", evidence, True, verdict)
         return _Part(fact, evidence, True)
     if asked_colour:
@@ -742,7 +984,8 @@ COMPARATIVES: list[tuple[re.Pattern[str], str, str, str, str]] = [
     (r"\bfast(?:er|est)\b|\bquick(?:er|est)\b", "speed", "max", "is faster", "is the fastest"),
 )]
 # what a property compares on when an item has no key of that name ("which book is longer?" -> pages)
-FALLBACK_KEYS = {"size": ["size", "dimension", "capacity", "volume", "length"], "length": ["length", "page"],
+FALLBACK_KEYS = {"size": ["size", "dimension", "capacity", "volume", "length"],
+                 "length": ["length", "inseam", "page", "runtime", "duration"],
                  "capacity": ["capacity", "volume"],
                  "weight": ["weight"], "height": ["height"], "width": ["width"], "thickness": ["thickness"],
                  "speed": ["speed"]}

@@ -175,7 +175,7 @@ class FactChecker:
         for item_id in self.ids_in(rest):
             out.append(("id", item_id))
             rest = re.sub(r"(?i)(?<![\w\-])" + re.escape(item_id) + r"(?![\w\-])", " ", rest)
-        for m in NUMBER.finditer(rest):
+        for m in NUMBER.finditer(re.sub(r"(?<=\d),(?=\d{3}\b)", "", rest)):  # "1,000 pieces" is the fact 1000
             out.append(("number", m.group(1)))
         low = text.lower()
         for brand in self.brands:

@@ -48,7 +48,91 @@ RACER = Item(id="SH-002", title="Tidal Road Racer", brand="Tidal & Thread", pric
 BOOT = Item(id="SH-003", title="Kestrel Hiking Boot", brand="Kestrel", price=159.0, category=("Shoes", "Hiking"),
             attributes={"color": "brown", "weight": "1.2 kg", "material": "full-grain leather"},
             description="Built for rocky ground.")
-ALL = [THRILLER, SAGA, PULSE, AIR, VOLT, TRAIL, RACER, BOOT]
+# items like the demo store's (longtail/demo/data/items.jsonl)
+SHORTS = Item(id="CL-001", title="Tidal & Thread Split-Hem Running Shorts, Charcoal, S", brand="Tidal & Thread",
+              price=44.99, category=("Clothing", "Activewear", "Running Shorts"),
+              attributes={"color": "charcoal", "material": "recycled polyester", "size": "S", "inseam": "5 in"},
+              description="A built-in liner and zip pocket carry keys and gels without bouncing.")
+PANTS = Item(id="CL-002", title="Tidal & Thread Lightweight Hiking Pants", brand="Tidal & Thread", price=79.0,
+             category=("Clothing", "Outdoor", "Hiking Pants"),
+             attributes={"color": "olive", "material": "nylon", "size": "M", "inseam": "32 in"})
+JACKET = Item(id="CL-003", title="Marlowe Supply Waterproof Rain Jacket", brand="Marlowe Supply", price=129.0,
+              category=("Clothing", "Outerwear", "Rain Jackets"),
+              attributes={"color": "navy", "size": "XXL", "fit": "unisex", "waterproof": "yes"},
+              description="Fully taped seams and pit zips keep rain out while venting heat on climbs.")
+HIKERS = Item(id="SH-004", title="Kestrel Run Insulated Hiking Boots", brand="Kestrel", price=149.0,
+              category=("Shoes", "Boots", "Hiking Boots"),
+              attributes={"color": "brown", "size": "US 12", "waterproof": "no", "insulated": "yes"},
+              description="A lugged rubber outsole grips wet rock, and a cushioned midsole eases long descents.")
+SPEAKER = Item(id="EL-001", title="Lumora Portable Bluetooth Speaker", brand="Lumora", price=59.0,
+               category=("Electronics", "Audio", "Speakers"),
+               attributes={"color": "sage", "water_resistance": "IPX7", "output": "10 W", "battery_life": "24 hours"})
+BANDS = Item(id="SP-001", title="Kinetik Lab Resistance Band Set", brand="Kinetik Lab", price=24.0,
+             category=("Sports & Fitness", "Strength Training", "Resistance Bands"),
+             attributes={"color": "black", "resistance": "15-150 lb"}, description="Five stackable bands.")
+DUMBBELLS = Item(id="SP-002", title="Corebound Compact Dumbbell Set, Blue, 2 x 10 lb", brand="Corebound", price=49.0,
+                 category=("Sports & Fitness", "Strength Training", "Dumbbells"),
+                 attributes={"color": "blue", "material": "cast iron", "weight": "2 x 10 lb"},
+                 description="Knurled handles give a secure grip for presses, curls, and rows.")
+SAUCEPAN = Item(id="HK-001", title="Hearthwell Nonstick Saucepan, Copper, 3 qt", brand="Hearthwell", price=71.99,
+                category=("Home & Kitchen", "Cookware", "Saucepans"),
+                attributes={"color": "copper", "material": "tri-ply stainless steel", "size": "3 qt"})
+TENT = Item(id="OC-001", title="Pinecrest Instant Camping Tent", brand="Pinecrest", price=189.0,
+            category=("Outdoors & Camping", "Tents", "Camping Tents"),
+            attributes={"color": "green", "capacity": "4-person", "material": "ripstop polyester"})
+HOSE = Item(id="GA-001", title="Greenmantle Heavy-Duty Garden Hose", brand="Greenmantle", price=39.0,
+            category=("Garden", "Watering", "Hoses"), attributes={"color": "gray", "length": "25 ft"})
+GAME = Item(id="TG-001", title="Wonderkeep Family Board Game", brand="Wonderkeep", price=29.0,
+            category=("Toys & Games", "Board Games & Puzzles", "Board Games"),
+            attributes={"players": "1-5 players", "play_time": "60 min", "age": "ages 8+"})
+PICTURE = Item(id="BK-003", title="Inkwell Row Ocean Adventure Picture Book", brand="Inkwell Row", price=14.95,
+               category=("Books", "Children's Books", "Picture Books"),
+               attributes={"format": "board book", "age": "ages 3-6"})
+GUIDE = Item(id="BK-004", title="Marginalia House Trail Running Training Guide", brand="Marginalia House", price=18.95,
+             category=("Books", "Health & Fitness", "Fitness Books"),
+             attributes={"format": "spiral-bound", "pages": "192 pages"})
+DASHCAM = Item(id="AU-001", title="Roadwise GPS Dash Cam", brand="Roadwise", price=99.0,
+               category=("Automotive", "Electronics", "Dash Cams"),
+               attributes={"resolution": "4K", "channels": "front only", "storage": "128 GB"})
+DRILL = Item(id="TH-001", title="Steelhaven Heavy-Duty Cordless Drill", brand="Steelhaven", price=129.0,
+             category=("Tools & Hardware", "Power Tools", "Drills"),
+             attributes={"color": "yellow", "voltage": "18 V", "battery": "2.0 Ah"})
+CHAIR = Item(id="OF-001", title="Deskwright Ergonomic Office Chair", brand="Deskwright", price=249.0,
+             category=("Office Supplies", "Furniture", "Office Chairs"),
+             attributes={"color": "black", "material": "mesh", "lumbar_support": "fixed"})
+SERUM = Item(id="BE-001", title="Verdane Fragrance-Free Face Serum", brand="Verdane", price=32.0,
+             category=("Beauty", "Skin Care", "Serums"),
+             attributes={"size": "1 fl oz", "key_ingredient": "ceramides", "skin_type": "all skin types",
+                         "fragrance_free": "yes"})
+COFFEE = Item(id="GG-001", title="Roastery Nine Whole Bean Coffee", brand="Roastery Nine", price=16.0,
+              category=("Grocery & Gourmet", "Coffee", "Whole Bean"),
+              attributes={"weight": "2 lb", "roast": "dark", "origin": "Ethiopia"})
+SAUCE = Item(id="GG-002", title="Saltmarsh Pantry Small-Batch Hot Sauce", brand="Saltmarsh Pantry", price=9.0,
+             category=("Grocery & Gourmet", "Condiments", "Hot Sauces"),
+             attributes={"volume": "5 fl oz", "heat": "extra hot", "pepper": "chipotle"})
+PERFUME = Item(id="BE-002", title="Lumen & Leaf Woody Eau de Parfum", brand="Lumen & Leaf", price=68.0,
+               category=("Beauty", "Fragrance", "Perfume"), attributes={"size": "50 ml", "scent": "cedar and vetiver"})
+DRYER = Item(id="BE-003", title="Dewpoint Lightweight Hair Dryer", brand="Dewpoint", price=45.0,
+             category=("Beauty", "Hair Care", "Hair Dryers"),
+             attributes={"color": "white", "power": "1200 W", "technology": "ionic"})
+PLUG = Item(id="EL-002", title="Nexbyte Voice-Ready Smart Plug", brand="Nexbyte", price=19.0,
+            category=("Electronics", "Smart Home", "Smart Plugs"),
+            attributes={"color": "white", "pack": "2-pack", "connectivity": "Zigbee"})
+STOVE = Item(id="OC-002", title="Trailhaven Ultralight Camp Stove", brand="Trailhaven", price=49.0,
+             category=("Outdoors & Camping", "Camp Kitchen", "Camp Stoves"),
+             attributes={"color": "silver", "fuel": "isobutane canister", "burners": "1 burner"})
+BAG = Item(id="OC-003", title="Trailhaven Mummy Sleeping Bag", brand="Trailhaven", price=159.0,
+           category=("Outdoors & Camping", "Sleeping", "Sleeping Bags"),
+           attributes={"color": "orange", "temperature_rating": "0\u00b0F", "insulation": "800-fill down"})
+KNIFE = Item(id="HK-002", title="Hearthwell Forged Chef Knife", brand="Hearthwell", price=89.0,
+             category=("Home & Kitchen", "Cutlery", "Chef Knives"),
+             attributes={"material": "high-carbon steel", "size": "8 in", "handle": "walnut"})
+MOUSE = Item(id="EL-003", title="Quillon Wireless Mouse", brand="Quillon", price=39.0,
+             category=("Electronics", "Computer Accessories", "Mice"),
+             attributes={"color": "silver", "connectivity": "Bluetooth", "sensor": "16000 DPI", "grip": "ambidextrous"})
+ALL = [THRILLER, SAGA, PULSE, AIR, VOLT, TRAIL, RACER, BOOT, SHORTS, PANTS, JACKET, HIKERS, SPEAKER, BANDS, DUMBBELLS,
+       SAUCEPAN, TENT, HOSE, GAME, PICTURE, GUIDE, DASHCAM, DRILL, CHAIR, SERUM, COFFEE, SAUCE, PERFUME, DRYER, PLUG,
+       STOVE, BAG, KNIFE, MOUSE]
 CHECKER = FactChecker({i.id: i for i in ALL})
 
 
@@ -191,6 +275,162 @@ def test_not_said_when_nothing_says_it(minilm):
     assert "Nexbyte Pulse 7 Smartphone: the listing does not mention wireless charging." in mixed.text
 
 
+# ------------------------------------------------------------------------------------------------ how shoppers ask
+def test_filler_words_never_become_the_topic():
+    for question in ("whats it made of exactly", "what's it made from?", "what material is the first one",
+                     "what fabric is it actually lol", "so what's it made out of, please?", "material on it?"):
+        answer = checked(question, [SHORTS])
+        assert answer.found and answer.evidence == [("CL-001", "attributes.material", "recycled polyester")], \
+            (question, answer.text)
+    # a listing without the property: named by the property, never by a filler word
+    book = checked("whats it made of exactly", [THRILLER])
+    assert not book.found and book.text == "The Silent Harbor: the listing does not mention material."
+    assert "color charcoal" in checked("what colour is the second one please", [SHORTS]).text
+    # "who made it" asks for the brand, not the material
+    brand = checked("who made it?", [SHORTS])
+    assert brand.evidence == [("CL-001", "brand", "Tidal & Thread")]
+
+
+@pytest.mark.parametrize(("question", "item", "field"), [
+    ("how big is the first", SHORTS, "attributes.size"),
+    ("how big is it?", SAUCEPAN, "attributes.size"),
+    ("how large is the second one", SAUCEPAN, "attributes.size"),
+    ("how small is it really", SHORTS, "attributes.size"),
+    ("what are the dimensions?", SAUCEPAN, "attributes.size"),
+    ("how big is the tent", TENT, "attributes.capacity"),
+    ("how many people does it sleep?", TENT, "attributes.capacity"),
+    ("how long is it", SHORTS, "attributes.inseam"),
+    ("how long are these shorts?", SHORTS, "attributes.inseam"),
+    ("how long is it", THRILLER, "attributes.page_count"),
+    ("how long is the book?", GUIDE, "attributes.pages"),
+    ("how long will it take me to read?", GUIDE, "attributes.pages"),
+    ("how long is it", HOSE, "attributes.length"),
+    ("how long is a game?", GAME, "attributes.play_time"),
+    ("how heavy is it", DUMBBELLS, "attributes.weight"),
+    ("how much does it weigh?", DUMBBELLS, "attributes.weight"),
+    ("whats the weight on it", DUMBBELLS, "attributes.weight"),
+    ("and the battery health on it?", SPEAKER, "attributes.battery_life"),
+    ("battery?", SPEAKER, "attributes.battery_life"),
+    ("how long does it last on a charge?", SPEAKER, "attributes.battery_life"),
+    ("and the battery on it?", DRILL, "attributes.battery"),
+    ("how much storage", DASHCAM, "attributes.storage"),
+    ("how much memory does it have?", DASHCAM, "attributes.storage"),
+    ("how many people can play?", GAME, "attributes.players"),
+    ("what age is it for?", GAME, "attributes.age"),
+    ("how warm is it?", BAG, "attributes.temperature_rating"),
+    ("how cold can it go?", BAG, "attributes.temperature_rating"),
+    ("where is it from?", COFFEE, "attributes.origin"),
+    ("how spicy is it?", SAUCE, "attributes.heat"),
+    ("what does it smell like?", PERFUME, "attributes.scent"),
+    ("how many watts?", DRYER, "attributes.power"),
+    ("what kind of binding is it?", GUIDE, "attributes.format"),
+    ("does it fit true to size?", JACKET, "attributes.fit"),
+])
+def test_property_words_name_the_attribute(question, item, field):
+    answer = checked(question, [item])
+    assert answer.found and field in [e[1] for e in answer.evidence], answer.text
+
+
+def test_a_key_named_by_its_own_words_beats_a_phrase():
+    assert checked("how big is the battery?", [PULSE]).evidence == [("PH-001", "attributes.battery", "5000 mAh")]
+    assert checked("how long does the battery last?", [VOLT]).evidence == [("PH-003", "attributes.BatteryLife",
+                                                                           "18 hours")]
+    # "play" in "how many people can play" is not the play time
+    assert "play time" not in checked("how many people can play?", [GAME]).text
+
+
+def test_not_a_length_question():
+    for question in ("how long is shipping?", "how long does delivery take?", "how long is the warranty?"):
+        answer = checked(question, [HOSE])
+        assert not answer.found and answer.evidence == [], (question, answer.text)
+
+
+def test_which_is_longer_compares_inseams():
+    answer = checked("which is longer?", [SHORTS, PANTS])
+    assert answer.text.startswith("Tidal & Thread Lightweight Hiking Pants is longer (inseam 32 in)")
+
+
+def test_water_resistant_variants():
+    for question in ("is it water resistant", "is it water-resistant?", "is it water proof?", "can it get wet?",
+                     "will it survive the rain?"):
+        answer = checked(question, [JACKET, SPEAKER])
+        assert answer.found, (question, answer.text)
+        assert ("CL-003", "attributes.waterproof", "yes") in answer.evidence
+        assert "Marlowe Supply Waterproof Rain Jacket: yes (waterproof: yes)" in answer.text
+    speaker = checked("is it water resistant?", [SPEAKER])
+    assert speaker.text == "Lumora Portable Bluetooth Speaker: yes (water resistance IPX7)."
+    # not waterproof is not "not water resistant"; water resistant is not "waterproof": the value, no verdict
+    boots = checked("is it water resistant?", [HIKERS])
+    assert boots.found and boots.text == "Kestrel Run Insulated Hiking Boots: waterproof: no."
+    assert checked("is it waterproof?", [HIKERS]).text == "Kestrel Run Insulated Hiking Boots: no (waterproof: no)."
+    assert checked("is it waterproof?", [SPEAKER]).text == "Lumora Portable Bluetooth Speaker: water resistance IPX7."
+    # a resistance band's "resistance" says nothing about water
+    bands = checked("is it water resistant?", [BANDS])
+    assert not bands.found and bands.evidence == []
+
+
+def test_water_resistant_in_the_description(minilm):
+    shell = Item(id="CL-004", title="Fernwick Packable Wind Shell", price=59.0,
+                 description="Packs into its own pocket. A water-resistant finish sheds light showers.")
+    answer = answer_question("is it water resistant?", [shell], minilm)
+    assert answer.found and answer.text.startswith("Fernwick Packable Wind Shell: yes, the description says")
+    assert "water-resistant finish" in answer.text
+
+
+def test_judgement_questions_get_the_value_without_a_verdict():
+    answer = checked("is it too heavy for a kid?", [DUMBBELLS])
+    assert answer.found and answer.text == "Corebound Compact Dumbbell Set: weight 2 x 10 lb."
+    tent = checked("is it big enough for a family?", [TENT])
+    assert tent.found and tent.evidence == [("OC-001", "attributes.capacity", "4-person")]
+    assert "yes" not in tent.text and "no" not in tent.text.split(":")[1]
+
+
+def test_yes_no_with_phrases():
+    age = checked("is it ok for a 4 year old?", [PICTURE])
+    assert age.text == "Inkwell Row Ocean Adventure Picture Book: yes (ages 3-6)."
+    back = checked("is there back support?", [CHAIR])
+    assert back.found and back.evidence == [("OF-001", "attributes.lumbar_support", "fixed")]
+    unscented = checked("is it unscented?", [SERUM])
+    assert unscented.text == "Verdane Fragrance-Free Face Serum: yes (fragrance free: yes)."
+    # "shoes" names the item, not a value to look for
+    assert checked("are these shoes waterproof?", [HIKERS]).text == \
+        "Kestrel Run Insulated Hiking Boots: no (waterproof: no)."
+
+
+def test_value_of_a_known_kind():
+    plug = checked("is it bluetooth?", [PLUG])
+    assert plug.found and plug.text == "Nexbyte Voice-Ready Smart Plug: not listed as bluetooth (connectivity Zigbee)."
+    guide = checked("is it a paperback?", [GUIDE])
+    assert guide.text == ("Marginalia House Trail Running Training Guide: no, not listed as paperback "
+                          "(format spiral-bound).")
+
+
+def test_not_said_names_the_property():
+    assert checked("how big is it?", [THRILLER]).text == "The Silent Harbor: the listing does not mention size."
+    shorts = checked("and the battery health on it?", [SHORTS])
+    assert not shorts.found and "battery health" in shorts.text and shorts.evidence == []
+    assert not checked("how much storage does it have?", [SHORTS]).found
+
+
+def test_closest_key_by_meaning(minilm):
+    """A question that names no key of the item, answered by the key nearest in meaning."""
+    for question, item, field in (("what kind of gas does it use?", STOVE, "attributes.fuel"),
+                                  ("what's the main ingredient?", SERUM, "attributes.key_ingredient"),
+                                  ("what skin is it for?", SERUM, "attributes.skin_type"),
+                                  ("what dpi is it?", MOUSE, "attributes.sensor")):
+        answer = checked(question, [item], minilm)
+        assert answer.found and field in [e[1] for e in answer.evidence], (question, answer.text)
+    # the value of a key named by its own words, when of the kind asked: no verdict (walnut is wooden)
+    knife = checked("is the handle wooden?", [KNIFE], minilm)
+    assert knife.text == "Hearthwell Forged Chef Knife: handle walnut."
+    # nothing near enough: not answered from an unrelated key
+    for question, item in (("what's the warranty?", SHORTS), ("how much is shipping?", DUMBBELLS),
+                           ("what's the return policy?", SAUCEPAN), ("how loud is it?", DRYER),
+                           ("does it come with a case?", DRILL), ("is it vegan?", COFFEE)):
+        answer = checked(question, [item], minilm)
+        assert not any(e[1].startswith("attributes.") for e in answer.evidence), (question, answer.text)
+
+
 # ------------------------------------------------------------------------------------------------ comparisons
 @pytest.mark.parametrize(("question", "items", "winner"), [
     ("which one is lighter?", [TRAIL, RACER], "Tidal Road Racer is lighter (item weight 0.6 lb)"),  # 272 g < 289 g
@@ -244,3 +484,13 @@ def test_parse_quantity_other_units():
 
 def test_split_sentences():
     assert split_sentences("One. Two! Three?\n- Four\n• Five") == ["One.", "Two!", "Three?", "Four", "Five"]
+
+
+def test_the_fact_checker_reads_thousands_separators_as_the_attribute_says():
+    from assistant.explain import FactChecker, facts_for
+    from retrieval import ItemNames
+
+    item = Item(id="P-1", title="Big Puzzle", attributes={"pieces": "1,000 pieces"}, price=19.99)
+    checker = FactChecker({item.id: item}, ItemNames({item.id: item}))
+    assert checker.check("Big Puzzle: pieces 1,000 pieces.", facts_for([item], ["how many pieces?"])).ok
+    assert not checker.check("Big Puzzle: pieces 2,000 pieces.", facts_for([item], ["how many pieces?"])).ok
