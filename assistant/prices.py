@@ -69,9 +69,8 @@ _SMALL = {w: i for i, w in enumerate(
     "seventeen eighteen nineteen".split())}
 _TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i > 1}
 _SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "k": 1000}
-_SLANG = {"a tenner": "10", "a fiver": "5", "a tenner or so": "10", "a couple of hundred": "200",
-          "a couple hundred": "200", "a few hundred": "300", "a hundred": "100", "a thousand": "1000",
-          "a grand": "1000"}
+_SLANG = {"a tenner": "10", "a fiver": "5", "a couple of hundred": "200", "a couple hundred": "200",
+          "a few hundred": "300", "a grand": "1000"}
 _WORD = "|".join(sorted([*_SMALL, *_TENS], key=len, reverse=True))
 _SPOKEN = re.compile(rf"(?i)\b(?:(?:{_WORD}|\d+(?:\.\d+)?)(?:[\s-]+(?:{_WORD}))*"
                      rf"(?:[\s-]*(?:hundred|thousand|grand|k)\b(?:[\s-]+(?:and[\s-]+)?(?:{_WORD})(?:[\s-]+(?:{_WORD}))?)?)?)\b")
@@ -108,6 +107,9 @@ def spoken_numbers(text: str) -> str:
     low = text
     for phrase, digits in _SLANG.items():
         low = re.sub(rf"(?i)\b{phrase}\b", digits, low)
+    low = re.sub(r"(?i)\ba (hundred|thousand)\b", r"one \1", low)  # "a hundred and fifty" -> "one hundred and fifty"
+    low = re.sub(r"(?i)(?<![\w.])(\d+(?:\.\d+)?)\s?k\b(?=\s*(?:$|[^\w]|tops|max|budget|or|and|to|dollars|bucks|euros|"
+                 r"quid|pounds))", lambda m: str(round(float(m.group(1)) * 1000)), low)  # "1k", "1.5k" (not "4k tv")
 
     def swap(m: re.Match) -> str:
         words = m.group(0)
@@ -140,7 +142,16 @@ def read_prices(text: str, currency: str = "USD") -> PriceBounds:
         ("range", rf"(?<![\w.]){PRE}{NUM}\s*(?:-|–|to)\s*{PRE}{NUM}\s*(?:{MONEY_WORDS})"),
         ("range", rf"[$€£]\s*{NUM}\s*(?:-|–|to)\s*[$€£]?\s*{NUM}"),
         ("around", rf"(?<!\w){AROUND}\s*{PRE}{NUM}"),
+        ("max", rf"\b(?:shouldn'?t|should not|mustn'?t|must not|can'?t|cannot|won'?t|doesn'?t|does not|don'?t|"
+                rf"do not|not) (?:cost|be|go|run|come to|spend|pay)(?: me)? (?:more than|over|above|beyond|past)\s*"
+                rf"{PRE}{NUM}"),
+        ("min", rf"\b(?:shouldn'?t|should not|can'?t|cannot|don'?t want anything|nothing) (?:cost |be |go )?"
+                rf"(?:less than|under|below|cheaper than|lower than)\s*{PRE}{NUM}"),
         ("min", rf"\b(?:no|not) (?:less than|under|below|cheaper than|lower than)\s*{PRE}{NUM}"),
+        ("range", rf"\bfrom\s+{PRE}{NUM}\s*(?:{MONEY_WORDS})?\s*(?:up to|upto|to|-|–)\s*{PRE}{NUM}"),
+        ("range", rf"\bin the\s+{PRE}{NUM}\s*(?:-|–|to)\s*{PRE}{NUM}\s*(?:{MONEY_WORDS})?\s*(?:range|bracket|region)"),
+        ("max", rf"\b(?:my |the |a )?(?:limit|cap|ceiling|max budget) (?:is|of|at|=)?\s*{PRE}{NUM}"),
+        ("around", rf"\b(?:cost|costs|costing|be|for|at|pay|spend) (?:like|maybe|say)\s+{PRE}{NUM}"),
         ("max", rf"\b{LOW}\s*{PRE}{NUM}"),
         ("min", rf"\b{HIGH}\s*{PRE}{NUM}"),
         ("max", rf"(?<![\w.]){PRE}{NUM}\s*(?:{MONEY_WORDS})?\s*(?:or (?:less|under|below|cheaper)|max(?:imum)?\b|tops\b"

@@ -255,7 +255,7 @@ def format_report(r: Mapping[str, Any]) -> str:
               f"act model latency per turn: median {r['latency']['median_ms']} ms, p95 {r['latency']['p95_ms']} ms "
               f"over {r['latency']['turns']} turns", "", "weakest acts (own dialogues, learned):"]
     per = r["dialogues"]["learned"]["acts"]["per_label"]
-    for act, v in sorted(per.items(), key=lambda kv: kv[1]["f1"])[:5]:
+    for act, v in sorted(((a, v) for a, v in per.items() if v["support"]), key=lambda kv: kv[1]["f1"])[:5]:
         lines.append(f"  {act:<18} F1 {v['f1']:.3f} (precision {v['precision']:.3f}, recall {v['recall']:.3f}, "
                      f"n={v['support']})")
     if r["prices"]["wrong"]:

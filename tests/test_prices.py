@@ -79,3 +79,14 @@ def test_quid_is_money_and_the_need_is_what_is_left():
     b = read_prices("a scarf, twenty quid max", "GBP")
     assert b.max_price == 20
     assert without_prices("a scarf, twenty quid max", b).split() == ["a", "scarf,"]
+
+
+@pytest.mark.parametrize("text,lo,hi", [
+    ("it shouldn't cost more than $250", None, 250), ("my limit is 70", None, 70),
+    ("nothing below 30 please", 30, None), ("something in the 30-50 range", 30, 50),
+    ("anywhere from 200 up to 350 euros", 200, 350), ("budget around 1k", 800, 1200),
+    ("about a hundred and fifty", 120, 180), ("a 4k tv under 500", None, 500),
+])
+def test_negated_comparatives_limits_ranges_and_k(text, lo, hi):
+    b = read_prices(text)
+    assert (b.min_price, b.max_price) == (lo, hi)
