@@ -166,13 +166,19 @@ class ConversationStore:
         return row is not None
 
     # -- feedback --------------------------------------------------------------------------------------------
-    def add_feedback(self, session_id: str, item_id: str, kind: str) -> None:
+    def add_feedback(self, session_id: str, item_id: str, kind: str) -> bool:
+        """Record feedback; False (nothing recorded) when this session already gave this item this feedback, so
+        a session cannot pile up likes for one item."""
         if kind not in FEEDBACK_KINDS:
             raise ValueError(f"feedback kind={kind!r}: use one of {', '.join(FEEDBACK_KINDS)}.")
         with self._lock, self._conn:
+            if self._conn.execute("SELECT 1 FROM feedback WHERE session_id=? AND item_id=? AND kind=? LIMIT 1",
+                                  (session_id, item_id, kind)).fetchone():
+                return False
             self._touch(session_id, time.time())
             self._conn.execute("INSERT INTO feedback(session_id, item_id, kind, ts) VALUES (?,?,?,?)",
                                (session_id, item_id, kind, time.time()))
+            return True
 
     def feedback(self, session_id: str | None = None) -> list[dict]:
         query = "SELECT session_id, item_id, kind, ts FROM feedback"

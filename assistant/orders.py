@@ -6,6 +6,9 @@ CSV, JSON or JSON lines; the columns are in the README). Order numbers may have 
 both the order id and the email; a wrong email, a wrong id and an unknown order all get the same
 :func:`~assistant.replies.order_not_found` message, so a shopper can never learn whether someone else's order
 exists.
+
+:attr:`OrderBook.guard` (optional; the web app sets one, ``ui.limits.OrderGuard``) is asked before every look-up
+or return and told the outcome after it: it limits attempts and locks out guessing, and audits each one.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 import time
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 from retrieval.catalog import RowError, parse_price
 from retrieval.importers import ImportFailed, ImportReport, column_key, read_records
@@ -44,11 +47,20 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+class LookupGuard(Protocol):
+    def before(self, action: str, order_id: str) -> str | None:
+        """The refusal to show instead of looking the order up, or None to go on."""
+
+    def after(self, action: str, order_id: str, ok: bool) -> None:
+        """The look-up ran; ``ok`` when the order id and email matched."""
+
+
 class OrderBook:
     def __init__(self, path: str | Path = ":memory:", return_window_days: int = 30):
         self.path = str(path)
         self._conn, self._lock = connect(self.path, SCHEMA)
         self.return_window_days = return_window_days
+        self.guard: LookupGuard | None = None
 
     @classmethod
     def from_files(cls, orders: str | Path, customers: str | Path | None = None, path: str | Path = ":memory:",
@@ -128,10 +140,21 @@ class OrderBook:
         """Every order as imported. For generating test cases only (never exposed through a tool)."""
         return [self.raw(oid) or {} for oid in self.order_ids()]
 
-    def status(self, order_id: str, email: str) -> dict[str, Any]:
+    def _verified(self, action: str, order_id: str, email: str) -> tuple[dict | None, str | None]:
+        """(the order, None) when id and email match; (None, why not) otherwise, the guard asked first."""
+        if self.guard is not None:
+            refusal = self.guard.before(action, order_id or "")
+            if refusal:
+                return None, refusal
         order = self._lookup(order_id, email)
+        if self.guard is not None:
+            self.guard.after(action, order_id or "", order is not None)
+        return order, None if order is not None else order_not_found(self.example_id)
+
+    def status(self, order_id: str, email: str) -> dict[str, Any]:
+        order, refusal = self._verified("order_status", order_id, email)
         if order is None:
-            return {"found": False, "message": order_not_found(self.example_id)}
+            return {"found": False, "message": refusal}
         keep = ("order_id", "created", "status", "total", "currency", "carrier", "tracking_number",
                 "estimated_delivery")
         out = {k: order.get(k) for k in keep if order.get(k) is not None}
@@ -139,9 +162,9 @@ class OrderBook:
         return {"found": True, "order": out}
 
     def start_return(self, order_id: str, email: str, item_id: str, reason: str) -> dict[str, Any]:
-        order = self._lookup(order_id, email)
+        order, refusal = self._verified("start_return", order_id, email)
         if order is None:
-            return {"ok": False, "message": order_not_found(self.example_id)}
+            return {"ok": False, "message": refusal}
         ids = [i["item_id"] for i in order.get("items", [])]
         item_id = next((i for i in ids if i.lower() == item_id.strip().lower()), item_id)
         if item_id not in ids:

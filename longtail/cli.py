@@ -161,16 +161,21 @@ def stores_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.option("--append", is_flag=True, help="Add the file's items to the catalog instead of replacing it.")
 @click.option("--allow-partial", is_flag=True, help="Import the valid rows even when many rows are rejected.")
 @click.option("--yes", "-y", is_flag=True, help="Replace without asking when that deletes items.")
-@click.option("--rebuild", is_flag=True, help="Drop the vector collection and embed everything again.")
+@click.option("--rebuild", is_flag=True,
+              help="Embed everything again into a new vector collection, swapped in only when it is complete.")
+@click.option("--verify", "verify_only", is_flag=True,
+              help="Only check that every item finds itself in the vector index, and repair what does not "
+                   "(every index run ends with this check).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, policies: str | None,
               orders: str | None, customers: str | None, mapping: tuple[str, ...], fmt: str, append: bool,
-              allow_partial: bool, yes: bool, rebuild: bool, as_json: bool) -> None:
+              allow_partial: bool, yes: bool, rebuild: bool, verify_only: bool, as_json: bool) -> None:
     """Import a catalog file (and the store's interactions, policies, orders, customers) and sync the index.
 
     A new --store NAME is created by its first catalog. Without PATH, (re)indexes the store's current catalog
-    (a bundled store is installed on first use)."""
+    (a bundled store is installed on first use). Every run ends by checking that each item finds itself in the
+    vector index (re-adding or rebuilding what does not); --verify runs only that check."""
     from retrieval import ImportFailed, Store
     from retrieval.importers import parse_mapping
 
@@ -179,6 +184,11 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, po
     settings = _settings(ctx)
     if customers and not orders:
         raise click.UsageError("--customers goes with --orders (a customer list alone is never used).")
+    if verify_only:
+        if path or interactions or policies or orders or rebuild or append or mapping:
+            raise click.UsageError("--verify checks the store as it is: give it no file and no other option.")
+        _verify_store(settings, as_json)
+        return
     try:
         column_mapping = parse_mapping(mapping)
     except ValueError as exc:
@@ -192,10 +202,9 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, po
     out: dict[str, Any] = {"store": settings.store}
     say = (lambda text: None) if as_json else click.echo
     try:
-        store = stores.open_store(settings, progress=not as_json) if not path else Store(settings.store_config())
-        if rebuild:
-            store.client.delete_collection(store.index.collection.name)
-            store = Store(settings.store_config(), db=store.db)
+        # a rebuild of an existing store needs no sync of the collection it replaces
+        direct = path or (rebuild and not new)
+        store = Store(settings.store_config()) if direct else stores.open_store(settings, progress=not as_json)
         if path:
             report = store.import_catalog(path, column_mapping, fmt, replace=not append, progress=not as_json,
                                           allow_partial=allow_partial, confirm_delete=None if yes or as_json
@@ -217,18 +226,21 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, po
                 out["orders" if report.source == str(orders) else "customers"] = {
                     "accepted": report.accepted, "rejected": len(report.rejects), "notes": report.notes}
                 say(report.summary())
-        sync = store.sync_index(progress=not as_json)
+        sync = store.sync_index(progress=not as_json, rebuild=rebuild)
+        check = store.verify(progress=not as_json)
     except (ImportFailed, RuntimeError) as exc:
-        if new and path:  # a failed first import leaves no half-made store behind
-            import shutil
-
-            shutil.rmtree(settings.store_dir, ignore_errors=True)
-        raise click.ClickException(str(exc)) from None
+        message = str(exc)
+        if new and path:  # a failed first import leaves no half-made store behind (its rejects are kept)
+            message = _remove_failed_store(settings, exc)
+        raise click.ClickException(message) from None
     out["index"] = sync.__dict__ | {"items_per_second": sync.items_per_second}
+    out["verify"] = check.to_dict()
     profile = _profile(store)
     out["profile"] = profile.describe()
     emit(out, as_json, f"index: {sync.total} items ({sync.embedded} embedded, {sync.unchanged} unchanged, "
-                       f"{sync.deleted} deleted) in {sync.seconds:.1f} s\n"
+                       f"{sync.deleted} deleted) in {sync.seconds:.1f} s"
+                       + (" into a new collection, now current" if rebuild else "") + "\n"
+                       f"{check.summary()}\n"
                        f"store {settings.store!r}: item ids like {profile.item_ids.example}"
                        + (f", order numbers like {profile.order_ids.example}" if profile.order_ids.example else
                           ", no orders yet (--orders FILE)")
@@ -239,6 +251,35 @@ def index_cmd(ctx: click.Context, path: str | None, interactions: str | None, po
                        + ("" if (settings.store_dir / stores.POLICIES).is_dir() else
                           "; no policy pages yet (--policies DIR): shoppers asking about shipping or returns "
                           "are offered a person"))
+
+
+def _verify_store(settings: Settings, as_json: bool) -> None:
+    """`longtail index --verify`: every item must find itself in the top k of a query by its own vector."""
+    from . import stores
+
+    try:
+        store = stores.open_store(settings, progress=not as_json)
+        report = store.verify(progress=not as_json)
+    except (stores.UnknownStore, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    emit({"store": settings.store, "verify": report.to_dict()}, as_json, report.summary())
+    if not report.ok:
+        raise click.ClickException(f"{report.remaining} item(s) still do not find themselves in the vector index.")
+
+
+def _remove_failed_store(settings: Settings, exc: Exception) -> str:
+    """Delete the store a failed first import began, keeping its rejects file under <data_dir>/rejects/."""
+    import shutil
+
+    message = str(exc)
+    written = getattr(exc, "rejects_path", None)
+    if written is not None and written.exists():
+        kept = settings.data_dir / "rejects" / settings.store / written.name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(written), kept)
+        message = message.replace(str(written), str(kept))
+    shutil.rmtree(settings.store_dir, ignore_errors=True)
+    return message
 
 
 def _confirm_delete(path: str):

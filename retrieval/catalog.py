@@ -358,8 +358,13 @@ def item_from_record(record: Mapping[str, Any], warnings: list[tuple[str, Any]] 
         raise RowError("missing id")
     price, price_currency = parse_price(record.get("price"))
     in_stock, stock = _stock(record.get("in_stock"))
-    extra = dict(record.get("extra") or {})
+    # ``extra`` is a mapping when the record is a stored item (Item.to_dict); a catalog column named "extra"
+    # is kept like any other unknown column.
+    given = record.get("extra")
+    extra = dict(given) if isinstance(given, Mapping) else {}
     extra.update({k: v for k, v in record.items() if k not in CORE_FIELDS and k != "extra" and v is not None})
+    if not isinstance(given, Mapping) and not _blank(given):
+        extra["extra"] = given
     if stock is not None:
         extra["stock"] = stock
     return Item(

@@ -4,6 +4,7 @@ configured store (:meth:`~longtail.config.Settings.store_config`) and takes its 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +23,56 @@ CATALOG_FILE = "catalog.sqlite"  # in the store's folder: items, the interaction
 
 class StoreConfigError(ValueError):
     """A retrieval setting is invalid; the message says which and how to fix it."""
+
+
+# Chroma's collection-name rules (chromadb 1.x validates them in Rust: 3-512 characters; the Python server of
+# chromadb < 1.0, still met through chroma_mode=http, allowed 3-63): [a-zA-Z0-9._-], first and last character
+# a letter or digit, no "..", not an IPv4 address. A store's name must itself pass them with the 63-character
+# limit (it is also a folder name), and so must every collection name made from it.
+COLLECTION_NAME_CHARS = (3, 512)
+STORE_NAME_CHARS = (3, 63)
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]")
+_IPV4 = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
+POLICY_SUFFIX = "-policies"  # assistant.policies.PolicyIndex: "<store>-policies"
+MODEL_SLUG_CHARS = 48  # the embedding model's part of an items collection name (retrieval.store.model_slug)
+GENERATION_SUFFIX = "-g999999"  # the longest suffix a rebuild adds (retrieval.service.Store.sync_index)
+
+
+def name_problem(name: str, chars: tuple[int, int] = COLLECTION_NAME_CHARS) -> str | None:
+    """Why Chroma would refuse ``name`` as a collection name, or None when it would accept it."""
+    if not isinstance(name, str):
+        return f"it must be text, got {type(name).__name__}"
+    low, high = chars
+    if not low <= len(name) <= high:
+        return f"it has {len(name)} characters; use {low}-{high}"
+    if not _NAME.fullmatch(name):
+        bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c in "._-"))})
+        if bad:
+            return f"it contains {', '.join(map(repr, bad))}; use only letters a-z, A-Z, digits, '-', '_' and '.'"
+        return "it must start and end with a letter or a digit"
+    if ".." in name:
+        return "it contains '..'"
+    if _IPV4.fullmatch(name):
+        return "it is an IPv4 address"
+    return None
+
+
+def derived_collection_names(store: str) -> list[str]:
+    """The longest Chroma collection names made from a store's name (items, with the longest model part and
+    rebuild suffix, and policies), for validation."""
+    return [f"{store}-items-{'m' * MODEL_SLUG_CHARS}{GENERATION_SUFFIX}", f"{store}{POLICY_SUFFIX}"]
+
+
+def store_name_problem(store: str) -> str | None:
+    """Why ``store`` cannot name a store (checked before anything is created), or None."""
+    problem = name_problem(store, STORE_NAME_CHARS)
+    if problem:
+        return problem
+    for derived in derived_collection_names(store):
+        problem = name_problem(derived)
+        if problem:
+            return f"the collection name {derived!r} made from it would be refused by Chroma: {problem}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -49,6 +100,11 @@ class StoreConfig:
     personalization: float = 0.0
 
     def __post_init__(self) -> None:
+        problem = store_name_problem(self.name)
+        if problem:
+            raise StoreConfigError(f"store name {self.name!r} cannot be used: {problem}. It names the store's "
+                                   f"folder and Chroma collections: use 3-63 letters, digits, '-', '_' or '.', "
+                                   f"starting and ending with a letter or digit (e.g. 'my-shop').")
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise StoreConfigError(f"{name}={getattr(self, name)!r} is not one of {', '.join(allowed)}.")

@@ -15,6 +15,8 @@ notes. Huge texts are kept whole (only the embedding copy is truncated). An empt
 from __future__ import annotations
 
 import csv
+import datetime
+import decimal
 import hashlib
 import io
 import json
@@ -66,7 +68,15 @@ WARNING_NOTES = {
 
 
 class ImportFailed(ValueError):
-    """The file cannot be imported at all (unknown format, unreadable, missing columns)."""
+    """The file cannot be imported at all (unknown format, unreadable, missing columns).
+
+    ``report``, when set, holds the rows read so far (with every rejected row); ``rejects_path`` is where the
+    store wrote them (see :meth:`retrieval.service.Store.import_catalog`)."""
+
+    def __init__(self, message: str, report: ImportReport | None = None):
+        super().__init__(message)
+        self.report = report
+        self.rejects_path: Path | None = None
 
 
 class EmptyCatalogError(ImportFailed):
@@ -77,8 +87,7 @@ class TooManyRejects(ImportFailed):
     """More rows than the allowed share were rejected; ``.report`` lists them. Nothing should be written."""
 
     def __init__(self, message: str, report: ImportReport):
-        super().__init__(message)
-        self.report = report
+        super().__init__(message, report)
 
 
 @dataclass
@@ -195,21 +204,37 @@ def read_json(path: Path, report: ImportReport) -> Iterator[tuple[int, dict]]:
 def read_csv(path: Path, report: ImportReport, delimiter: str = ",") -> Iterator[tuple[int, dict]]:
     csv.field_size_limit(sys.maxsize)
     text = io.StringIO()
-    bad_lines: set[int] = set()
-    for number, line in _decode_lines(path, report):  # undecodable lines are rejected and skipped
+    # The file's line number of each line kept (undecodable lines are rejected and skipped), so that the rows
+    # after a skipped line are reported with their own line numbers.
+    numbers: list[int] = []
+    blank: list[bool] = []
+    for number, line in _decode_lines(path, report):
         text.write(line)
-    for n in (r.line for r in report.rejects):
-        bad_lines.add(n)
+        numbers.append(number)
+        blank.append(not line.strip())
     text.seek(0)
     reader = csv.DictReader(text, delimiter=delimiter)
-    if not reader.fieldnames:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise ImportFailed(f"{path}: the header row cannot be read as CSV ({exc}).") from None
+    if not fieldnames:
         raise EmptyCatalogError(f"{path}: the file is empty (no header row).")
-    line = 1
-    for record in reader:
-        start = line + 1
-        line = reader.line_num
-        while start in bad_lines:  # keep reported numbers aligned with the file despite skipped lines
-            start += 1
+    done = reader.line_num  # lines of ``text`` read so far
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            at = numbers[min(done, len(numbers) - 1)] if numbers else 0
+            report.reject(at, f"unreadable CSV ({exc}); the rest of the file was not read")
+            break
+        first = done
+        while first < reader.line_num - 1 and blank[first]:  # blank lines before a row are skipped
+            first += 1
+        done = reader.line_num
+        start = numbers[first] if first < len(numbers) else (numbers[-1] if numbers else 1)
         if None in record:
             report.reject(start, f"{len(record[None])} more fields than the header has", record)
             continue
@@ -219,12 +244,57 @@ def read_csv(path: Path, report: ImportReport, delimiter: str = ",") -> Iterator
         yield start, record
 
 
+def _plain(value: Any, dropped: Callable[[], None]) -> Any:
+    """A Parquet value as JSON can store it: timestamps and dates as ISO text, decimals as numbers, binary as
+    UTF-8 text (or left out, calling ``dropped``, when it is not text), structs and lists value by value."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            dropped()
+            return None
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, dropped) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(x, tuple) and len(x) == 2 for x in value):  # a Parquet map: (key, value)
+            return {str(k): _plain(v, dropped) for k, v in value}
+        return [_plain(v, dropped) for v in value]
+    return str(value)
+
+
 def read_parquet(path: Path, report: ImportReport) -> Iterator[tuple[int, dict]]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
-    for number, record in enumerate(table.to_pylist(), 1):
-        yield number, record
+    if path.stat().st_size == 0:
+        raise EmptyCatalogError(f"{path}: the file is empty (0 bytes); export the catalog again.")
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise ImportFailed(f"{path}: not a readable Parquet file ({exc}).") from None
+    binary: dict[str, int] = {}
+    counters = {name: (lambda name=name: binary.__setitem__(name, binary.get(name, 0) + 1))
+                for name in parquet.schema_arrow.names}
+    plain = (str, bool, int, float, type(None))
+    number = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=10_000):
+            for record in batch.to_pylist():
+                number += 1
+                yield number, {column: value if isinstance(value, plain) else _plain(value, counters[column])
+                               for column, value in record.items()}
+    except (pa.ArrowException, OSError) as exc:
+        report.reject(number + 1, f"unreadable Parquet data ({exc}); the rest of the file was not read")
+    for column, n in binary.items():
+        report.notes.append(f"{n} value(s) of the binary column {column!r} are not text and were left out")
 
 
 def _suffix(path: Path) -> str:
@@ -465,6 +535,28 @@ def _needs_id(record: Mapping[str, Any]) -> bool:
     return not _as_text(record.get("id")) and bool(_as_text(record.get("title")))
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _storable(value: Any) -> bool:
+    """Whether JSON can store ``value`` (what Item.to_json needs of the unknown columns kept in ``extra``)."""
+    if isinstance(value, _JSON_SCALARS):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _storable(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_storable(v) for v in value)
+    return False
+
+
+def _unstorable_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return next(_unstorable_type(v) for v in value.values() if not _storable(v))
+    if isinstance(value, (list, tuple)):
+        return next(_unstorable_type(v) for v in value if not _storable(v))
+    return type(value).__name__
+
+
 class _CatalogBuilder:
     """One file's records into items: mapping, aliases, generated ids, duplicates and the report's notes."""
 
@@ -487,8 +579,13 @@ class _CatalogBuilder:
         warnings: list[tuple[str, Any]] = []
         try:
             item = item_from_record(record, warnings)
+            if item.extra and not _storable(item.extra):  # the other fields are validated values
+                raise TypeError(f"a value of type {_unstorable_type(item.extra)} cannot be stored")
         except RowError as exc:
             self.report.reject(number, str(exc), raw)
+            return
+        except Exception as exc:  # a value no reader should have produced: this row, not the import, fails
+            self.report.reject(number, f"unreadable row ({type(exc).__name__}: {exc})", raw)
             return
         if item.id in self.first_line:
             self.report.reject(number, self._duplicate_reason(item.id, generated), raw)
@@ -586,7 +683,8 @@ def load_items(path: str | Path, mapping: Mapping[str, str] | None = None, fmt: 
     items = builder.finish()
     if not items:
         raise EmptyCatalogError(f"{path}: no valid items ({len(report.rejects)} rows rejected). "
-                                + (report.rejects[0].reason if report.rejects else "The file has no rows."))
+                                + (report.rejects[0].reason if report.rejects else "The file has no rows."),
+                                report)
     if not allow_partial:
         _check_reject_share(report, max_reject_share)
     return items, report

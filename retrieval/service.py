@@ -8,24 +8,85 @@ in-memory :class:`CatalogDB`); by default they come from the config.
 from __future__ import annotations
 
 import fcntl
+import random
+import re
 import threading
+import time
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from .catalog import Item
 from .config import StoreConfig
 from .embed import Embedder, load_embedder
-from .importers import ImportFailed, ImportReport, load_interactions, load_items
+from .importers import (EmptyCatalogError, ImportFailed, ImportReport, TooManyRejects, load_interactions,
+                        load_items)
 from .popularity import Popularity
 from .profile import ItemNames
 from .search import Filters, SearchHit, SearchParams, Searcher
 from .storage import CatalogDB
-from .store import ItemIndex, SyncReport, make_chroma_client
+from .store import IndexCheck, IndexMismatch, ItemIndex, SyncReport, make_chroma_client
+
+T = TypeVar("T")
 
 
 class ImportCancelled(ImportFailed):
     """The owner declined an import that would delete items; nothing was written."""
+
+
+class IndexBusy(RuntimeError):
+    """Another process holds the index lock of this on-disk Chroma store."""
+
+
+@dataclass
+class VerifyReport:
+    """What :meth:`Store.verify` found and did. ``unreachable`` counts the items that did not find themselves
+    in the top ``k`` for their own stored vector (or whose vector could not be read); ``remaining`` those that
+    still do not after the repair."""
+    total: int = 0
+    k: int = 10
+    sampled: int = 0  # items checked when only a sample was (0: every item was)
+    unreachable: int = 0
+    no_vector: int = 0  # of the unreachable: a vector Chroma lists but cannot read
+    missing: int = 0  # catalog items that were not in the collection (added by a sync)
+    extra: int = 0  # ids in the collection that are not in the catalog (deleted by a sync)
+    ties: int = 0  # items that share their exact vector with k or more others (same text): not faults
+    blank: int = 0  # items whose vector is all zeros (a text without words)
+    action: str = "none"  # "none", "re-added", "rebuilt", "re-added, then rebuilt", "not repaired"
+    remaining: int = 0
+    collection: str = ""
+    seconds: float = 0.0
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.remaining == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"ok": self.ok}
+
+    def summary(self) -> str:
+        head = (f"verified a sample of {self.sampled:,} of {self.total:,} items" if self.sampled else
+                f"verified {self.total:,} items")
+        if self.unreachable:
+            what = f"{self.unreachable:,} unreachable" + (f" ({self.no_vector:,} without a readable vector)"
+                                                         if self.no_vector else "")
+            text = f"{head}: {what}, {self.action}; now {self.remaining:,}"
+        else:
+            text = f"{head}: every item finds itself in the top {self.k}"
+        extras = []
+        if self.missing or self.extra:
+            extras.append(f"{self.missing:,} missing from and {self.extra:,} extra in the vector index, synced")
+        if self.ties:
+            extras.append(f"{self.ties:,} share their exact text with {self.k}+ other items (not counted)")
+        if self.blank:
+            extras.append(f"{self.blank:,} have no words to embed")
+        if self.note:
+            extras.append(self.note)
+        if self.remaining:
+            extras.append("run `longtail index --rebuild` to embed everything again")
+        return text + "".join(f"; {e}" for e in extras) + f" ({self.seconds:.1f} s)"
 
 
 class Store:
@@ -37,7 +98,13 @@ class Store:
         self.db = db if db is not None else CatalogDB(config.catalog_db)  # an empty CatalogDB is falsy
         self.client = client if client is not None else make_chroma_client(config)
         self.embedder = embedder if embedder is not None else load_embedder(config.embedding_model)
-        self.index = ItemIndex(self.client, self.embedder, config.name, config.embed_max_chars)
+        # The current collection (a rebuild makes a new one beside it, then swaps) is remembered in the catalog.
+        self._mismatch: IndexMismatch | None = None
+        try:
+            self.index = self._open_index(self.db.get_meta(self._collection_key))
+        except IndexMismatch as exc:  # usable only by a rebuild, which makes a collection for this model
+            self._mismatch = exc
+            self.index = self._open_index(self.db.get_meta(self._collection_key), check_model=False)
         self._searcher: Searcher | None = None
         self._names: ItemNames | None = None
         self._lock = threading.Lock()
@@ -52,7 +119,14 @@ class Store:
         ``replace`` makes the catalog exactly the file's items; before that deletes items the file does not have,
         ``confirm_delete(count)`` is asked (a False answer raises :class:`ImportCancelled`, nothing is written).
         ``replace=False`` adds the file's items to the catalog (updating those with the same id)."""
-        items, report = load_items(path, mapping, fmt, progress, allow_partial=allow_partial)
+        rejects_path = self.config.rejects_dir / f"{Path(path).name}.rejects.jsonl"
+        try:
+            items, report = load_items(path, mapping, fmt, progress, allow_partial=allow_partial)
+        except (TooManyRejects, EmptyCatalogError) as exc:  # refused: the rows that made it so are kept too
+            if exc.report is not None and exc.report.write_rejects(rejects_path):
+                exc.rejects_path = rejects_path
+                exc.args = (f"{exc.args[0]}\nEvery rejected row, with its reason: {rejects_path}",)
+            raise
         doomed = len(set(self.db.items()) - {item.id for item in items}) if replace else 0
         if doomed and confirm_delete is not None and not confirm_delete(doomed):
             raise ImportCancelled(f"Nothing imported: replacing the catalog would delete {doomed} item(s) that "
@@ -62,7 +136,7 @@ class Store:
         if doomed:
             report.notes.append(f"{doomed} item(s) not in this file were deleted from the catalog (replace); "
                                 f"use --append to add a file to the catalog instead")
-        report.write_rejects(self.config.rejects_dir / f"{Path(path).name}.rejects.jsonl")
+        report.write_rejects(rejects_path)
         self._searcher = None
         return report
 
@@ -80,14 +154,160 @@ class Store:
         self._searcher = None
         return report
 
-    def sync_index(self, progress: bool = True) -> SyncReport:
+    def sync_index(self, progress: bool = True, rebuild: bool = False) -> SyncReport:
+        """Bring the vector index in line with the catalog (embedding only changed items).
+
+        ``rebuild`` embeds every item into a new collection beside the current one and makes it current only
+        once it is complete: an interrupted or failed rebuild leaves the current collection as it was."""
         items = list(self.db.items().values())
         if not items:
             raise RuntimeError("The catalog is empty: import one first (`longtail index PATH`).")
+        if self._mismatch is not None and not rebuild:
+            raise self._mismatch
         with self._index_lock():
-            report = self.index.sync(items, self.config.embed_batch_size, progress)
+            if rebuild:
+                report = self._build_beside(
+                    lambda new: new.sync(items, self.config.embed_batch_size, progress), len(items))
+            else:
+                report = self.index.sync(items, self.config.embed_batch_size, progress)
         self._searcher = None
         return report
+
+    # -- the current collection, rebuilds and verification ------------------------------------------------
+    @property
+    def _collection_key(self) -> str:
+        return f"items_collection:{self.embedder.name}"
+
+    @property
+    def _generation_key(self) -> str:
+        return f"items_generation:{self.embedder.name}"
+
+    def _open_index(self, name: str | None, check_model: bool = True) -> ItemIndex:
+        return ItemIndex(self.client, self.embedder, self.config.name, self.config.embed_max_chars,
+                         collection_name=name, check_model=check_model)
+
+    def _drop_collection(self, name: str) -> None:
+        try:
+            self.client.delete_collection(name)
+        except Exception:  # absent already
+            pass
+
+    def _build_beside(self, fill: Callable[[ItemIndex], T], expected: int) -> T:
+        """Fill a new collection (``<base>-g<N>``) and swap it in only when it holds ``expected`` items.
+
+        The store remembers the current collection in its catalog (meta table), so the swap is one SQLite
+        write. The replaced collection is kept until the next rebuild (a running server may still read it);
+        older generations and leftovers of killed rebuilds are deleted."""
+        old = self.index
+        generation = int(self.db.get_meta(self._generation_key) or 0) + 1
+        name = f"{old.base_name}-g{generation}"
+        self._drop_collection(name)  # a killed rebuild's leftover
+        try:
+            new = self._open_index(name)
+            result = fill(new)
+            if new.count() != expected:
+                raise RuntimeError(f"The rebuilt collection {name} holds {new.count()} items, not {expected}; "
+                                   f"the current one ({old.collection.name}) is kept.")
+        except BaseException:
+            self._drop_collection(name)
+            raise
+        self.db.set_meta(self._generation_key, str(generation))
+        self.db.set_meta(self._collection_key, name)
+        self.index, self._mismatch, self._searcher = new, None, None
+        self._sweep(keep={name, old.collection.name})
+        return result
+
+    def _sweep(self, keep: set[str]) -> None:
+        pattern = re.compile(re.escape(self.index.base_name) + r"(-g\d+)?")
+        for collection in self.client.list_collections():
+            name = getattr(collection, "name", collection)
+            if pattern.fullmatch(name) and name not in keep:
+                self._drop_collection(name)
+
+    def verify(self, k: int = 10, repair: bool = True, rebuild_share: float = 0.1, sample: int | None = None,
+               progress: bool = False) -> VerifyReport:
+        """Check that every stored vector finds its own item in the top ``k`` of a query by that vector.
+
+        With ``repair``: the collection is first synced with the catalog when their ids differ; items that do
+        not find themselves are deleted and added again (embedded anew); above ``rebuild_share`` of the items,
+        or when re-adding does not help, the collection is rebuilt beside the current one (stored vectors
+        copied, broken ones embedded anew) and swapped in. Called at the end of every `longtail index` run and
+        by `longtail serve` before it starts. If another process is indexing, only checks.
+
+        Each item costs about a millisecond (one Chroma query). ``sample`` checks only that many items, chosen
+        at random, and everything as soon as one of them fails (for a quick start on a large store)."""
+        start = time.perf_counter()
+        if self._mismatch is not None:
+            raise self._mismatch
+        if not repair:
+            report = self._verify(k, False, rebuild_share, sample, progress)
+        else:
+            try:
+                with self._index_lock():
+                    report = self._verify(k, True, rebuild_share, sample, progress)
+            except IndexBusy:
+                report = self._verify(k, False, rebuild_share, sample, progress)
+                report.note = "another process is indexing this store, so nothing was repaired"
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def _verify(self, k: int, repair: bool, rebuild_share: float, sample: int | None,
+                progress: bool) -> VerifyReport:
+        items = self.db.items()
+        index = self.index
+        stored_ids = index.ids()
+        stored = set(stored_ids)
+        report = VerifyReport(k=k, missing=len(set(items) - stored), extra=len(stored - set(items)))
+        if repair and (report.missing or report.extra) and items:
+            index.sync(list(items.values()), self.config.embed_batch_size, progress)
+            self._searcher = None
+            stored_ids = index.ids()
+        if sample is not None and 0 < sample < len(stored_ids):
+            check = index.check(k, ids=random.Random().sample(stored_ids, sample), progress=progress)
+            report.sampled = sample
+            if check.broken:  # something is wrong: look at everything
+                check, report.sampled = index.check(k, ids=stored_ids, progress=progress), 0
+        else:
+            check = index.check(k, ids=stored_ids, progress=progress)
+        broken = check.broken
+        report.total = len(items) if repair else len(stored)
+        report.unreachable, report.no_vector = len(broken), len(check.no_vector)
+        report.ties, report.blank = check.ties, check.blank
+        report.collection = index.collection.name
+        if not broken:
+            return report
+        if not repair:
+            report.action, report.remaining = "not repaired", len(broken)
+            return report
+        if len(broken) > rebuild_share * max(1, report.total):
+            after = self._rebuild_from(index, items, set(broken), k, progress)
+            report.action = "rebuilt"
+        else:
+            index.readd([items[i] for i in broken if i in items], drop=[i for i in broken if i not in items])
+            after = index.check(k, ids=[i for i in broken if i in items])
+            report.action = "re-added"
+            if after.broken:
+                after = self._rebuild_from(index, items, set(broken), k, progress)
+                report.action = "re-added, then rebuilt"
+        report.remaining = len(after.broken)
+        report.collection = self.index.collection.name
+        self._searcher = None
+        return report
+
+    def _rebuild_from(self, old: ItemIndex, items: Mapping[str, Item], broken: set[str], k: int,
+                      progress: bool) -> IndexCheck:
+        """A new collection from ``old``'s readable vectors (the ``broken`` ones embedded anew), swapped in;
+        then checked, and what still fails re-added once."""
+        def fill(new: ItemIndex) -> None:
+            new.copy_from(old, [i for i in old.ids() if i in items and i not in broken])
+            new.sync(list(items.values()), self.config.embed_batch_size, progress)
+
+        self._build_beside(fill, len(items))
+        after = self.index.check(k, progress=progress)
+        if after.broken:
+            self.index.readd([items[i] for i in after.broken if i in items])
+            after = self.index.check(k, ids=after.broken)
+        return after
 
     @contextmanager
     def _index_lock(self) -> Iterator[None]:
@@ -101,7 +321,7 @@ class Store:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise RuntimeError(f"Another process is indexing {self.config.chroma_dir}; wait for it to "
+                raise IndexBusy(f"Another process is indexing {self.config.chroma_dir}; wait for it to "
                                    f"finish, then run the command again.") from None
             try:
                 yield
@@ -134,6 +354,8 @@ class Store:
     @property
     def searcher(self) -> Searcher:
         with self._lock:
+            if self._mismatch is not None:
+                raise self._mismatch
             if self._searcher is None:
                 if self.config.gem_weight > 0 and not self.gem_scores:
                     self.gem_scores.update(self._train_gems())

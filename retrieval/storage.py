@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS exposure (
     item_id TEXT PRIMARY KEY,
     n INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 # Events that count as a "positive" signal for popularity (views count less; see popularity.py).
@@ -200,6 +204,17 @@ class CatalogDB:
                 "ORDER BY ts", (since,)).fetchall()
 
     # -- metadata ------------------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """A value the store keeps about itself (e.g. which vector collection is current)."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self._conn:
+            self._conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                               "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             n_inter = self._conn.execute("SELECT COUNT(*) FROM interactions").fetchone()[0]

@@ -29,3 +29,20 @@ def test_bench_cli_json(tmp_path):
                                       "0", "--runs", "1", "--json"])
     assert result.exit_code == 0, result.output
     assert '"demo"' in result.stdout
+
+
+def test_a_synthetic_impression_log_is_counted_and_removed_again(tmp_path):
+    from retrieval import CatalogDB
+    from ui.bench import fill_impressions, remove_bench_impressions
+
+    path = tmp_path / "catalog.sqlite"
+    db = CatalogDB(path)
+    db.log_impressions("shopper", ["a", "b"])
+    assert fill_impressions(path, 1000, ["a", "b", "c", "d"]) == 1000
+    counts = CatalogDB(path).exposure_counts()
+    assert sum(counts.values()) == 1002 and set(counts) == {"a", "b", "c", "d"}
+    assert remove_bench_impressions(path) == 1000
+    again = CatalogDB(path)
+    assert {k: v for k, v in again.exposure_counts().items() if v} == {"a": 1, "b": 1}
+    assert again.stats()["impressions"] == 2
+    assert again.log_impressions("shopper", ["c"]) == 1  # the bench's keys are gone too

@@ -239,22 +239,25 @@ def test_api_cart_returns_the_sessions_lines_and_total():
     from ui.api import create_server
 
     bot = demo_assistant()
-    client = TestClient(create_server(bot, ui_settings(), mount_ui=False))
+    app = create_server(bot, ui_settings(), mount_ui=False)
+    client = TestClient(app)
+    s1, s2 = app.state.sessions.issue("api"), app.state.sessions.issue("api")  # ids the server issued
     a, b = _in_stock(bot.store)
-    ctx = ToolContext(bot.store, bot.orders, bot.policies, session_id=S1, cart=bot.conversations.cart)
+    ctx = ToolContext(bot.store, bot.orders, bot.policies, session_id=s1, cart=bot.conversations.cart)
     run_tool(ctx, "add_to_cart", {"item_id": a.id, "quantity": 2})
     run_tool(ctx, "add_to_cart", {"item_id": b.id})
-    r = client.get("/api/cart", params={"session_id": S1})
+    r = client.get("/api/cart", params={"session_id": s1})
     assert r.status_code == 200
     body = r.json()
-    assert body["session_id"] == S1 and body["count"] == 3
+    assert body["session_id"] == s1 and body["count"] == 3
     assert [(x["item_id"], x["title"], x["quantity"], x["line_total"]) for x in body["lines"]] == [
         (a.id, a.title, 2, round(2 * a.price, 2)), (b.id, b.title, 1, b.price)]
     assert body["total"] == round(2 * a.price + b.price, 2)
     assert body["total_text"] == format_price(body["total"], "USD")
-    empty = client.get("/api/cart", params={"session_id": S2}).json()
+    empty = client.get("/api/cart", params={"session_id": s2}).json()
     assert empty["lines"] == [] and empty["total_text"] == "$0.00"
     assert client.get("/api/cart", params={"session_id": "../../etc"}).status_code == 422
+    assert client.get("/api/cart", params={"session_id": S1}).status_code == 403  # made up: refused
     assert client.get("/api/cart").status_code == 422
     assert "/api/cart" in client.get("/openapi.json").json()["paths"]
 

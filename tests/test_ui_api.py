@@ -54,13 +54,13 @@ def test_chat_without_streaming_continues_a_session(server):
 def test_limits_answer_with_clear_status_codes(server):
     too_long = post_chat(server, message="x" * 201)
     assert too_long.status_code == 413 and "limit is 200" in too_long.json()["detail"]
-    codes = [
-        post_chat(server, message="hello", session_id="api-ratelimit-01", stream=False).status_code
-        for _ in range(6)
-    ]
+    session = httpx.post(server.url + "/api/session").json()["session_id"]  # ids are issued by the server
+    codes = [post_chat(server, message="hello", session_id=session, stream=False).status_code for _ in range(6)]
     assert codes[:5] == [200] * 5 and codes[5] == 429
-    assert "Please wait" in post_chat(server, message="hi", session_id="api-ratelimit-01").json()["detail"]
+    assert "Please wait" in post_chat(server, message="hi", session_id=session).json()["detail"]
     assert post_chat(server, message="hi", session_id="../../etc").status_code == 422
+    made_up = post_chat(server, message="hi", session_id="api-ratelimit-01")
+    assert made_up.status_code == 403 and "not issued by this server" in made_up.json()["detail"]
 
 
 def test_search_and_feedback(server):

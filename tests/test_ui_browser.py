@@ -166,6 +166,7 @@ def test_cart_panel_shows_the_sessions_cart_after_each_turn(page, app):
         for s in conversations.sessions()
         if any(m["content"] == "cart check: running shorts" for m in conversations.messages(s["session_id"]))
     )
+    assert app.server.config.app.state.sessions.verify(session)  # the web chat's ids are server-issued too
     item = next(i for i in app.assistant.store.db.items().values() if i.in_stock and i.price)
     conversations.cart.add(session, item.id, 2)  # what an add_to_cart call in the turn does
     send(page, "thanks")

@@ -7,8 +7,14 @@ API:
 * ``GET /api/search``: products with their retrieval traces (impressions are logged for the session).
 * ``POST /api/feedback``: thumbs up / down / more like this on a product.
 * ``GET /api/cart``: the session's cart (what the assistant put in it), priced, with the total.
-Limits: messages longer than ``settings.max_message_chars`` get 413, too many messages per session get 429,
-each with a ``detail`` sentence that says what to do.
+* ``POST /api/session``: a new session id.
+Session ids are issued and signed by the server (:mod:`ui.sessions`): ``/api/chat`` without one starts a
+conversation and returns its id; an id the server did not issue gets 403.
+Limits: request bodies over 64 KiB get 413 before they are read (:mod:`ui.security`), messages longer than
+``settings.max_message_chars`` get 413, too many messages per session get 429, NaN / infinite / out-of-range
+filters get 422, each with a ``detail`` sentence that says what to do. Order look-ups and returns are limited
+per client address, order number and session, with a lock-out after repeated failures
+(:class:`ui.limits.OrderGuard`); cross-origin requests are refused unless allowed.
 """
 
 from __future__ import annotations
@@ -20,16 +26,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import gradio as gr
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from .app import APP_CSS, THEME, build_app
 from .cards import card_from_hit
-from .chat import SESSION_ID, ChatService, make_filters, new_session_id
+from .chat import SESSION_ID, ChatService, make_filters
 from .console import build_console
-from .limits import RateLimiter
+from .limits import LoginGuard, LookupPolicy, OrderGuard, RateLimiter
+
+SESSIONS_PER_HOUR = 120  # new session ids per client address per hour (POST /api/session)
+from .security import KIB, WebGuard
+from .sessions import FORGED, SessionSigner, signer_for
 from .tracelog import TraceLog
 
 if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
@@ -39,10 +50,20 @@ if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for ty
 log = logging.getLogger(__name__)
 
 
+MAX_PRICE = 1e9  # a filter above this is a mistake (or a probe), not a budget
+
+
 class FilterModel(BaseModel):
-    min_price: float | None = Field(None, ge=0, description="Lowest price, in the store's currency.")
-    max_price: float | None = Field(None, ge=0, description="Highest price, in the store's currency.")
-    category: str | None = Field(None, description="Top-level category, e.g. 'Kitchen'.")
+    min_price: float | None = Field(
+        None, ge=0, le=MAX_PRICE, allow_inf_nan=False, description="Lowest price, in the store's currency."
+    )
+    max_price: float | None = Field(
+        None, ge=0, le=MAX_PRICE, allow_inf_nan=False, description="Highest price, in the store's currency."
+    )
+    min_rating: float | None = Field(
+        None, ge=0, le=5, allow_inf_nan=False, description="Lowest average rating, 0 to 5."
+    )
+    category: str | None = Field(None, max_length=200, description="Top-level category, e.g. 'Kitchen'.")
     in_stock: bool | None = Field(None, description="Only items in stock when true.")
 
 
@@ -50,11 +71,16 @@ class ChatRequest(BaseModel):
     message: str = Field(..., description="The shopper's message.", examples=["a gift for a hiker under $60"])
     session_id: str | None = Field(
         None,
-        description="Continue this conversation; omit to start a new one (the new id is returned).",
+        description="Continue this conversation (an id this server returned); omit to start a new one (the "
+        "new id is returned). An id the server did not issue gets 403.",
         pattern=r"^[A-Za-z0-9_-]{8,64}$",
     )
     filters: FilterModel | None = None
     stream: bool = Field(True, description="NDJSON stream of events (true) or one JSON answer (false).")
+
+
+class SessionResponse(BaseModel):
+    session_id: str = Field(description="A new conversation's id, signed by this server.")
 
 
 class ChatResponse(BaseModel):
@@ -97,7 +123,31 @@ class CartResponse(BaseModel):
 
 
 def _filters(f: FilterModel | None):
-    return make_filters(f.min_price, f.max_price, f.category, f.in_stock) if f else None
+    return make_filters(f.min_price, f.max_price, f.category, f.in_stock, f.min_rating) if f else None
+
+
+def validation_answer(exc: RequestValidationError) -> JSONResponse:
+    """422 for a request the API cannot take: ``detail`` lists each problem (where, what), ``message`` says it
+    in one sentence. The offending input is not echoed (a NaN in it made the default answer itself fail)."""
+    problems = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query"))
+        problems.append(
+            {
+                "loc": [str(x) for x in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+        )
+        problems[-1]["field"] = where
+    sentence = "; ".join(f"{p['field'] or 'request'}: {p['msg']}" for p in problems) or "invalid request"
+    return JSONResponse(
+        status_code=422, content={"detail": problems, "message": f"Invalid request ({sentence})."}
+    )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def create_server(
@@ -109,26 +159,43 @@ def create_server(
     concurrency: int = 16,
     mount_ui: bool = True,
     allowed_origins: Sequence[str] = (),
+    console_origins: Sequence[str] = (),
+    sessions: SessionSigner | None = None,
+    lookup_policy: LookupPolicy | None = None,
+    login_guard: LoginGuard | None = None,
+    max_api_body: int = 64 * KIB,
+    max_body: int = 1024 * KIB,
 ) -> FastAPI:
     """The whole web app for one assistant. ``traces`` defaults to a file under ``settings.store_dir``.
 
     ``allowed_origins``: the sites allowed to embed the chat with the ``<gradio-app>`` web component or call
-    the API from their pages (CORS). Empty = Gradio's default: any site when served under a real host name,
-    only localhost pages when served on localhost."""
+    the API from their pages (CORS). Empty = this site only: a request with any other ``Origin`` gets 403.
+    ``console_origins``: the same for the support console (never opened by ``allowed_origins``).
+    ``sessions``: signs session ids (default: the secret from ``signer_for(settings)``). ``lookup_policy``,
+    ``login_guard``: the limits on order look-ups and console sign-ins (defaults in :mod:`ui.limits`).
+    ``max_api_body`` / ``max_body``: request body caps in bytes for ``/api/*`` / everything else."""
     if traces is None:
         traces = (
             TraceLog(Path(settings.store_dir) / "ui_traces.sqlite")
             if settings.chroma_mode != "ephemeral"
             else TraceLog()
         )
-    service = ChatService(assistant, settings.max_message_chars, limiter, traces, log_impressions)
+    sessions = sessions or signer_for(settings)
+    service = ChatService(assistant, settings.max_message_chars, limiter, traces, log_impressions, sessions)
+    session_limiter = RateLimiter(SESSIONS_PER_HOUR, 3600.0)
+    # order look-ups and returns: limited per client address, order number and session, audited
+    assistant.orders.guard = OrderGuard(traces, sessions.digest, lookup_policy or LookupPolicy())
+    login_guard = login_guard or LoginGuard(traces, sessions.digest)
     api = FastAPI(
         title="Longtail API",
         version="1.0",
         description="Chat with the Longtail shopping assistant, search the catalog (with retrieval "
         "traces) and send product feedback. The chat widget itself is served at `/`.",
     )
+    api.add_exception_handler(RequestValidationError, lambda request, exc: validation_answer(exc))
     api.state.service = service
+    api.state.sessions = sessions
+    api.state.login_guard = login_guard
     if allowed_origins:
         api.add_middleware(
             CORSMiddleware,
@@ -138,6 +205,27 @@ def create_server(
             allow_headers=["*"],
             expose_headers=["X-Session-Id"],
         )
+    # outermost: the body cap, cross-origin refusal, CSRF, cookie flags and the login lock-out (ui.security)
+    api.add_middleware(
+        WebGuard,
+        allowed_origins=list(allowed_origins),
+        console_origins=list(console_origins),
+        login=login_guard if settings.admin_user else None,
+        max_body=max_body,
+        max_api_body=max_api_body,
+    )
+
+    def issued(session_id: str, request: Request) -> str:
+        """``session_id`` when this server issued it; else 403 (and an audit line)."""
+        if not sessions.verify(session_id):
+            try:
+                traces.audit(
+                    "session_refused", client_address(request), "", sessions.digest(session_id), "refused"
+                )
+            except Exception:
+                log.exception("could not write the audit log")
+            raise HTTPException(status_code=403, detail=FORGED)
+        return session_id
 
     def refuse(session_id: str, message: str) -> None:
         reason = service.refusal(session_id, message)
@@ -155,16 +243,18 @@ def create_server(
                 "description": "With stream=true: one JSON event per line (session, tool_call, products, "
                 "policy, text, escalated, error, done).",
             },
-            413: {"description": "Message too long."},
+            403: {"description": "A session id this server did not issue."},
+            413: {"description": "Message (or request body) too long."},
+            422: {"description": "Invalid request, e.g. a NaN or negative price filter."},
             429: {"description": "Rate limit."},
         },
     )
-    def chat(req: ChatRequest):
+    def chat(req: ChatRequest, request: Request):
         """One chat turn. Events: ``products`` (cards with explanation and trace) arrives as soon as retrieval
         returns, then ``text`` chunks, then ``done`` with the whole reply."""
-        session_id = req.session_id or new_session_id("api")
+        session_id = issued(req.session_id, request) if req.session_id else sessions.issue("api")
         refuse(session_id, req.message)
-        events = service.events(session_id, req.message, _filters(req.filters))
+        events = service.events(session_id, req.message, _filters(req.filters), client_address(request))
         if not req.stream:
             got = list(events)
             text = next((e["text"] for e in reversed(got) if e["type"] == "done"), "")
@@ -181,27 +271,43 @@ def create_server(
             headers={"X-Session-Id": session_id, "Cache-Control": "no-store"},
         )
 
+    @api.post("/api/session", response_model=SessionResponse, tags=["chat"], responses={429: {"description":
+                                                                                         "Too many new sessions."}})
+    def new_session(request: Request) -> SessionResponse:
+        """A new conversation's id, signed by this server (``/api/chat`` without a session_id also makes one).
+        At most :data:`SESSIONS_PER_HOUR` new ids per client address an hour (each new id could otherwise add one
+        impression per item to the exposure counts)."""
+        refusal = session_limiter.check(client_address(request))
+        if refusal:
+            raise HTTPException(status_code=429, detail="Too many new conversations from this address; "
+                                                        "please reuse your session id or try again later.")
+        return SessionResponse(session_id=sessions.issue("api"))
+
     @api.get("/api/search", tags=["search"])
     def search(
+        request: Request,
         q: str = Query(..., min_length=1, max_length=500, description="What the shopper wants."),
         k: int = Query(10, ge=1, le=50),
-        min_price: float | None = Query(None, ge=0),
-        max_price: float | None = Query(None, ge=0),
-        category: str | None = None,
+        min_price: float | None = Query(None, ge=0, le=MAX_PRICE, allow_inf_nan=False),
+        max_price: float | None = Query(None, ge=0, le=MAX_PRICE, allow_inf_nan=False),
+        min_rating: float | None = Query(None, ge=0, le=5, allow_inf_nan=False),
+        category: str | None = Query(None, max_length=200),
         in_stock: bool | None = None,
-        lam: float | None = Query(None, ge=0, description="Long-tail knob."),
+        lam: float | None = Query(None, ge=0, le=100, allow_inf_nan=False, description="Long-tail knob."),
         session_id: str | None = Query(None, pattern=r"^[A-Za-z0-9_-]{8,64}$"),
     ) -> dict[str, Any]:
         """Products for a query, each with its card fields and full retrieval trace."""
-        hits = assistant.store.search(q, make_filters(min_price, max_price, category, in_stock), k=k, lam=lam)
-        sid = session_id or new_session_id("api")
-        if hits:
+        sid = issued(session_id, request) if session_id else sessions.issue("api")
+        filters = make_filters(min_price, max_price, category, in_stock, min_rating)
+        hits = assistant.store.search(q, filters, k=k, lam=lam)
+        if hits and session_id:  # exposure counts only for a conversation's own searches, never anonymous ones
             assistant.store.log_impressions(sid, hits, q, source="api")
         return {"session_id": sid, "query": q, "results": [card_from_hit(h) for h in hits]}
 
     @api.post("/api/feedback", response_model=FeedbackResponse, tags=["feedback"])
-    def feedback(req: FeedbackRequest) -> FeedbackResponse:
+    def feedback(req: FeedbackRequest, request: Request) -> FeedbackResponse:
         """Thumbs up / down, or "more like this" (which also returns similar products)."""
+        issued(req.session_id, request)
         try:
             message = service.feedback(req.session_id, req.item_id, req.kind)
             cards = (
@@ -213,10 +319,12 @@ def create_server(
 
     @api.get("/api/cart", response_model=CartResponse, tags=["cart"])
     def cart(
+        request: Request,
         session_id: str = Query(..., pattern=SESSION_ID.pattern, description="The conversation's id."),
     ) -> CartResponse:
         """The session's cart: the products the assistant added (``add_to_cart``), quantities and the total.
-        An unknown session has an empty cart."""
+        A session without one has an empty cart; an id the server did not issue gets 403."""
+        issued(session_id, request)
         return CartResponse(session_id=session_id, **service.cart(session_id))
 
     @api.get("/api/health", tags=["meta"])

@@ -2,7 +2,8 @@
 filters, example prompts and "start over".
 
 All logic lives in :class:`ui.chat.ChatService`; the callbacks here only map it onto components. Each browser
-tab gets its own session id (a ``gr.State``, kept on the server), so shoppers never see each other's chats.
+tab gets its own session id, issued and signed by the server (``service.sessions``) and kept in a ``gr.State``
+on the server, so shoppers never see each other's chats and a client cannot pick one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import gradio as gr
 from retrieval.catalog import SYMBOLS
 
 from .cards import CARDS_CSS, CARDS_JS, cart_label, render_cards, render_cart
-from .chat import FRIENDLY_ERROR, ChatService, agent_bubble, make_filters, new_session_id
+from .chat import FRIENDLY_ERROR, ChatService, agent_bubble, make_filters
 
 if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
     from assistant import Assistant
@@ -82,8 +83,12 @@ def build_app(
         )
         with gr.Accordion("Filters", open=False, elem_id="lt-filters"), gr.Row():
             money = SYMBOLS.get(assistant.profile.currency, assistant.profile.currency)
-            min_price = gr.Number(label=f"Min price ({money})", minimum=0, min_width=120, elem_id="lt-min-price")
-            max_price = gr.Number(label=f"Max price ({money})", minimum=0, min_width=120, elem_id="lt-max-price")
+            min_price = gr.Number(
+                label=f"Min price ({money})", minimum=0, min_width=120, elem_id="lt-min-price"
+            )
+            max_price = gr.Number(
+                label=f"Max price ({money})", minimum=0, min_width=120, elem_id="lt-max-price"
+            )
             category = gr.Dropdown(
                 ["", *categories], value="", label="Category", min_width=160, elem_id="lt-category"
             )
@@ -118,12 +123,22 @@ def build_app(
         timer = gr.Timer(3.0, active=False)
 
         def on_message(
-            text: str, history: list, session_id: str, lo: Any, hi: Any, cat: str, stock: bool, feedback: dict
+            text: str,
+            history: list,
+            session_id: str,
+            lo: Any,
+            hi: Any,
+            cat: str,
+            stock: bool,
+            feedback: dict,
+            request: gr.Request,
         ):
-            session_id = session_id or new_session_id()
+            if not service.sessions.verify(session_id):  # a new tab (or a state this server never issued)
+                session_id = service.sessions.issue("web")
+            client = getattr(getattr(request, "client", None), "host", None) or "unknown"
             filters = make_filters(lo, hi, cat, stock)
             try:
-                for n, u in enumerate(service.respond(session_id, text or "", history, filters)):
+                for n, u in enumerate(service.respond(session_id, text or "", history, filters, client)):
                     html = render_cards(u.cards, feedback, u.heading) if u.cards_changed else gr.skip()
                     on_screen = u.cards if u.cards_changed else gr.skip()
                     poll = gr.Timer(active=True) if u.ticket_id else gr.skip()
@@ -174,7 +189,7 @@ def build_app(
             data = getattr(evt, "_data", None) or {}
             item_id, kind = str(data.get("item_id", "")), str(data.get("kind", ""))
             current = {str(c["id"]): c for c in on_screen or []}
-            if not session_id or item_id not in current:
+            if not service.sessions.verify(session_id) or item_id not in current:
                 return (
                     status_html("That product is no longer on screen; ask again to see it."),
                     gr.skip(),
@@ -232,8 +247,16 @@ def build_app(
 
         def on_clear():  # a new session: a new, empty cart
             return (
-                [], "", [], {}, "", 0, gr.Timer(active=False), "",
-                gr.Accordion(label=cart_label(empty_cart)), render_cart(empty_cart),
+                [],
+                "",
+                [],
+                {},
+                "",
+                0,
+                gr.Timer(active=False),
+                "",
+                gr.Accordion(label=cart_label(empty_cart)),
+                render_cart(empty_cart),
             )
 
         clear.click(

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from pathlib import Path
 
 import httpx
 
@@ -151,7 +152,8 @@ def run_phase(url: str, shoppers: int, turns: int, via: str, timeout: float, tag
             client = Client(url.rstrip("/") + "/", verbose=False)
             runners.append(lambda n, c=client: gradio_turn(c, QUERIES[n % len(QUERIES)], timeout))
         else:
-            sid = f"bench-{tag}-{s:03d}-{time.time_ns() % 10**9}"
+            # session ids are issued (signed) by the server: one per simulated shopper, before the clock starts
+            sid = httpx.post(url.rstrip("/") + "/api/session", timeout=timeout).json()["session_id"]
             runners.append(lambda n, sid=sid: api_turn(url, sid, QUERIES[n % len(QUERIES)], timeout))
     barrier = threading.Barrier(shoppers)
 
@@ -225,3 +227,61 @@ def report_text(r: dict[str, Any]) -> str:
             *(f"  error: {e}" for e in r["load"]["errors"]),
         ]
     )
+
+
+# ------------------------------------------------------------------------------ a large impression log
+BENCH_SOURCE = "bench"
+
+
+def fill_impressions(db_path: str | Path, rows: int, item_ids: list[str], progress: bool = False) -> int:
+    """Add ``rows`` synthetic impressions (source ``bench``: 50 per made-up session, a day each) to a store's
+    catalog database, with their exposure counters and de-duplication keys, as a long-running shop would have."""
+    import sqlite3
+    from collections import Counter
+
+    from tqdm.auto import tqdm
+
+    conn = sqlite3.connect(str(db_path), timeout=60)
+    added, chunk = 0, 100_000
+    now = time.time()
+    with tqdm(total=rows, desc="impression log", unit="rows", disable=not progress) as bar:
+        while added < rows:
+            n = min(chunk, rows - added)
+            batch = [(now - (added + i) * 0.5, f"bench-{(added + i) // 50}", item_ids[(added + i) * 7 % len(item_ids)],
+                      (added + i) % 50 + 1, "bench", BENCH_SOURCE) for i in range(n)]
+            counts = Counter(r[2] for r in batch)
+            with conn:
+                conn.executemany("INSERT INTO impressions(ts, session_id, item_id, position, query, source) "
+                                 "VALUES (?,?,?,?,?,?)", batch)
+                conn.executemany("INSERT OR IGNORE INTO impression_keys(day, session_id, item_id) VALUES (?,?,?)",
+                                 [(time.strftime("%Y-%m-%d", time.gmtime(r[0])), r[1], r[2]) for r in batch])
+                conn.executemany("INSERT INTO exposure(item_id, n) VALUES (?, ?) "
+                                 "ON CONFLICT(item_id) DO UPDATE SET n = n + excluded.n", counts.items())
+            added += n
+            bar.update(n)
+    conn.close()
+    return added
+
+
+def remove_bench_impressions(db_path: str | Path) -> int:
+    """Take the synthetic impressions out again (and their counts); returns how many rows went."""
+    import sqlite3
+
+    conn = sqlite3.connect(str(db_path), timeout=60)
+    with conn:
+        counts = conn.execute("SELECT item_id, COUNT(*) FROM impressions WHERE source=? GROUP BY item_id",
+                              (BENCH_SOURCE,)).fetchall()
+        conn.executemany("UPDATE exposure SET n = MAX(0, n - ?) WHERE item_id=?", [(c, i) for i, c in counts])
+        gone = conn.execute("DELETE FROM impressions WHERE source=?", (BENCH_SOURCE,)).rowcount
+        conn.execute("DELETE FROM impression_keys WHERE session_id LIKE 'bench-%'")
+    conn.close()
+    return gone
+
+
+def impression_log_comparison(empty: dict[str, Any], full: dict[str, Any], rows: int) -> dict[str, Any]:
+    """Turns/s with the large log against the same run without it (goal: at least 0.9x)."""
+    a, b = empty["load"]["turns_per_s"], full["load"]["turns_per_s"]
+    ratio = round(b / a, 2) if a and b else None
+    return {"rows": rows, "turns_per_s_without": a, "turns_per_s_with": b, "ratio": ratio,
+            "p95_without_s": empty["load"]["done_p95_s"], "p95_with_s": full["load"]["done_p95_s"],
+            "goal": {"ratio_at_least": 0.9, "met": ratio is not None and ratio >= 0.9}}

@@ -5,14 +5,17 @@ events into Gradio-style message lists and product cards (the Gradio callback on
 turns them into JSON-safe dicts (the HTTP API streams them), ``feedback`` / ``more_like_this`` handle the
 buttons on the cards and ``cart`` reads the session's cart. Every path applies the abuse limits and turns any
 failure into a friendly sentence (the traceback goes to the server log, never to the shopper).
+
+Session ids come from :attr:`ChatService.sessions` (signed by the server, :mod:`ui.sessions`); each turn runs
+with :data:`ui.limits.REQUESTER` set to the client's address and the session, which the order guard reads.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from retrieval import Filters
 
 from .cards import FEEDBACK_KINDS, card_from_hit, cards_from_products
-from .limits import RateLimiter, check_message
+from .limits import REQUESTER, RateLimiter, Requester, check_message
+from .sessions import SessionSigner
 from .tracelog import TraceLog
 
 if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
@@ -39,11 +43,8 @@ SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 FEEDBACK_EVENTS = {"up": "like", "more_like_this": "view"}
 
 
-def new_session_id(prefix: str = "web") -> str:
-    return f"{prefix}-{uuid.uuid4().hex}"
-
-
 def valid_session_id(session_id: str) -> bool:
+    """The shape of a session id (whether this server issued it is ``ChatService.sessions.verify``)."""
     return bool(SESSION_ID.match(session_id or ""))
 
 
@@ -52,17 +53,31 @@ def make_filters(
     max_price: float | None = None,
     category: str | None = None,
     in_stock: bool | None = None,
+    min_rating: float | None = None,
 ) -> Filters | None:
-    """Filters from the shopper's controls (blank controls mean "no filter"); None when nothing is set."""
+    """Filters from the shopper's controls (blank controls mean "no filter"); None when nothing is set.
+    A number that is not finite or negative (the chat screen's own inputs) counts as blank; the API refuses
+    those with 422 before they get here."""
 
     def number(value: Any) -> float | None:
-        return None if value in (None, "") or (isinstance(value, float) and math.isnan(value)) else float(value)
+        if value in (None, ""):
+            return None
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            return None
+        return x if math.isfinite(x) and x >= 0 else None
 
     lo, hi = number(min_price), number(max_price)
     if lo is not None and hi is not None and lo > hi:
         lo, hi = hi, lo
+    rating = number(min_rating)
     filters = Filters(
-        min_price=lo, max_price=hi, category=category or None, in_stock=True if in_stock else None
+        min_price=lo,
+        max_price=hi,
+        category=category or None,
+        in_stock=True if in_stock else None,
+        min_rating=min(rating, 5.0) if rating is not None else None,
     )
     return None if filters.is_empty() else filters
 
@@ -105,6 +120,19 @@ def event_to_dict(event: Any) -> dict[str, Any]:
     return {"type": "unknown", "repr": repr(event)[:200]}
 
 
+def _as(requester: Requester, events: Iterator[Any]) -> Iterator[Any]:
+    """``events``, each step run with :data:`REQUESTER` set to ``requester``. A context of its own, entered for
+    every ``next``: the web server may run each step in another worker thread."""
+    ctx = contextvars.copy_context()
+    ctx.run(REQUESTER.set, requester)
+    while True:
+        try:
+            event = ctx.run(next, events)
+        except StopIteration:
+            return
+        yield event
+
+
 def agent_bubble(message: dict[str, Any]) -> dict[str, Any]:
     name = message.get("agent") or "Support"
     return {"role": "assistant", "content": f"**{name} (support agent):** {message['content']}"}
@@ -118,9 +146,11 @@ class ChatService:
         limiter: RateLimiter | None = None,
         traces: TraceLog | None = None,
         log_impressions: bool = False,
+        sessions: SessionSigner | None = None,
     ):
         """``log_impressions``: log shown cards to the store's impression log here (only when the assistant
-        does not already do it, so nothing is counted twice)."""
+        does not already do it, so nothing is counted twice). ``sessions``: issues and verifies session ids
+        (a random secret when not given)."""
         self.assistant = assistant
         self.store = assistant.store
         self.conversations = assistant.conversations
@@ -128,6 +158,7 @@ class ChatService:
         self.limiter = limiter or RateLimiter()
         self.traces = traces or TraceLog()
         self.log_impressions = log_impressions
+        self.sessions = sessions or SessionSigner()
 
     # -- limits ------------------------------------------------------------------------------------------
     def refusal(self, session_id: str, message: str) -> str | None:
@@ -136,12 +167,15 @@ class ChatService:
 
     # -- one turn for the API -----------------------------------------------------------------------------
     def events(
-        self, session_id: str, message: str, filters: Filters | None = None
+        self, session_id: str, message: str, filters: Filters | None = None, client: str = "unknown"
     ) -> Iterator[dict[str, Any]]:
         """The turn's events as JSON-safe dicts. Limits must be checked by the caller (the API answers them
-        with a status code); failures become an ``error`` event then ``done``."""
+        with a status code); failures become an ``error`` event then ``done``. ``client``: the shopper's
+        address, for the order look-up limits."""
         try:
-            for event in self.assistant.respond(session_id, message, filters):
+            for event in _as(
+                Requester(client, session_id), self.assistant.respond(session_id, message, filters)
+            ):
                 data = event_to_dict(event)
                 yield data  # the cards go out first; their traces are logged right after
                 if data["type"] == "products":
@@ -158,6 +192,7 @@ class ChatService:
         message: str,
         history: list[dict[str, Any]] | None,
         filters: Filters | None = None,
+        client: str = "unknown",
     ) -> Iterator[Update]:
         """Stream one turn as screen updates: the user's bubble at once, cards the moment retrieval returns,
         then the reply growing as text arrives. Refusals and failures are bubbles in the chat."""
@@ -171,7 +206,7 @@ class ChatService:
         yield Update(list(history))
         reply: dict[str, Any] | None = None
         update = Update(history)
-        for data in self.events(session_id, message, filters):
+        for data in self.events(session_id, message, filters, client):
             kind = data["type"]
             update = Update(history)
             if kind == "products":
@@ -234,9 +269,9 @@ class ChatService:
         item = self.store.db.get(item_id)
         if item is None:
             raise KeyError(f"No product {item_id!r} in this store.")
-        self.conversations.add_feedback(session_id, item_id, kind)
+        first_time = self.conversations.add_feedback(session_id, item_id, kind)
         event = FEEDBACK_EVENTS.get(kind)
-        if event:
+        if event and first_time:  # once per item per session: repeating it moves nothing in the ranking
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             self.store.db.add_interactions([(session_id, item_id, event, stamp)])
         return {

@@ -12,6 +12,9 @@ from typing import Any
 import click
 
 
+VERIFY_ALL_UP_TO = 20_000  # items: above this, serve checks a sample at start (about 1 ms per item)
+VERIFY_SAMPLE = 5_000
+
 def _settings() -> Any:
     return click.get_current_context().find_root().obj["settings"]
 
@@ -22,6 +25,7 @@ def build_web_app(
     concurrency: int = 16,
     progress: bool = True,
     allowed_origins: tuple[str, ...] = (),
+    console_origins: tuple[str, ...] = (),
 ):
     """The whole web app for ``settings``: store (the demo store loaded and indexed on first use), assistant,
     API, chat and console."""
@@ -32,6 +36,10 @@ def build_web_app(
     from .limits import RateLimiter
 
     store = open_store(settings, progress)
+    # every item must find itself in the index (an interrupted index run can leave some unreachable): checked and
+    # repaired before the searcher loads; large stores are sampled, and a failure in the sample checks them all
+    report = store.verify(sample=None if len(store.db) <= VERIFY_ALL_UP_TO else VERIFY_SAMPLE)
+    click.echo(report.summary(), err=True)
     try:  # build the searcher now: the first shopper does not wait for it, and a broken index fails here
         store.searcher  # noqa: B018
     except Exception as exc:
@@ -46,6 +54,7 @@ def build_web_app(
         limiter=RateLimiter(rate_limit, 60.0),
         concurrency=concurrency,
         allowed_origins=allowed_origins,
+        console_origins=console_origins,
     )
 
 
@@ -63,7 +72,15 @@ def build_web_app(
     "--allow-origin",
     "origins",
     multiple=True,
-    help="A site allowed to embed the chat / call the API, e.g. https://shop.example.com (repeatable).",
+    help="A site allowed to embed the chat / call the API, e.g. https://shop.example.com (repeatable). "
+    "Without it only this site's own pages may (requests from any other Origin get 403).",
+)
+@click.option(
+    "--console-origin",
+    "console_origins",
+    multiple=True,
+    help="A site besides this one allowed to call the support console, e.g. https://support.example.com "
+    "(repeatable; rarely needed: behind a proxy, pass the original Host header instead).",
 )
 @click.option(
     "--torch-threads",
@@ -78,6 +95,7 @@ def serve(
     rate_limit: int,
     concurrency: int,
     origins: tuple[str, ...],
+    console_origins: tuple[str, ...],
     torch_threads: int | None,
 ) -> None:
     """Open the shopper chat (/), the API (/docs) and the support console (/console) on the store."""
@@ -95,7 +113,9 @@ def serve(
         changes["llm_backend"] = "fake"
     settings = settings.replace(**changes)
     try:
-        app = build_web_app(settings, rate_limit, concurrency, allowed_origins=origins)
+        app = build_web_app(
+            settings, rate_limit, concurrency, allowed_origins=origins, console_origins=console_origins
+        )
     except (RuntimeError, OSError, ValueError) as exc:
         tip = "" if fake_model else "\nTip: `longtail serve --fake-model` starts without the LLM."
         raise click.ClickException(f"{exc}{tip}") from None
@@ -174,17 +194,24 @@ def start_server_process(
     "--real-model", is_flag=True, help="Start the app with the configured LLM (default: --fake-model)."
 )
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds before a turn counts as lost.")
+@click.option("--impressions", default=0, show_default=True, metavar="ROWS",
+              help="Then run again with ROWS synthetic rows in the store's impression log (e.g. 3000000) and print "
+                   "turns/s against the run without them; the rows are removed afterwards.")
 @click.option("--json", "as_json", is_flag=True)
 def bench_ui(
-    shoppers: int, turns: int, via: str, url: str | None, real_model: bool, timeout: float, as_json: bool
+    shoppers: int, turns: int, via: str, url: str | None, real_model: bool, timeout: float, impressions: int,
+    as_json: bool
 ) -> None:
     """Time until product cards appear (p50/p95) and lost/failed turns, with N shoppers at once."""
     import json
 
-    from .bench import report_text, run_bench
+    from .bench import (fill_impressions, impression_log_comparison, remove_bench_impressions, report_text,
+                        run_bench)
     from .server import free_port
 
     settings = _settings()
+    if impressions and url:
+        raise click.UsageError("--impressions needs the app started by the bench (leave out --url).")
     proc = None
     if not url:
         port = free_port()
@@ -198,11 +225,29 @@ def bench_ui(
         result = run_bench(url, shoppers, turns, via, timeout)
         result["model"] = "configured LLM" if real_model else ("fake" if proc else "as running")
         result["cpu_cores"] = os.cpu_count()
+        if impressions:
+            from longtail.stores import open_store
+
+            ids = list(open_store(settings, progress=False).db.items())
+            try:
+                fill_impressions(settings.catalog_db, impressions, ids, progress=not as_json)
+                full = run_bench(url, shoppers, turns, via, timeout)
+            finally:
+                remove_bench_impressions(settings.catalog_db)
+            result["with_impression_log"] = full
+            result["impression_log"] = impression_log_comparison(result, full, impressions)
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
-    click.echo(json.dumps(result, indent=2) if as_json else report_text(result))
+    text = report_text(result)
+    if impressions:
+        c = result["impression_log"]
+        text += (f"\nwith {c['rows']:,} more impressions: {c['turns_per_s_with']} turns/s against "
+                 f"{c['turns_per_s_without']} without ({c['ratio']}x; goal >= 0.9x: "
+                 f"{'met' if c['goal']['met'] else 'NOT met'}); answer p95 {c['p95_with_s']} s against "
+                 f"{c['p95_without_s']} s")
+    click.echo(json.dumps(result, indent=2) if as_json else text)
 
 
 def check_port(host: str, port: int) -> None:

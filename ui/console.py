@@ -4,17 +4,22 @@ Tabs: the queue of escalated conversations (take one over, read the full transcr
 transcripts with the retrieval trace of every recommendation (score components before and after the
 long-tail re-ranking, popularity bucket, exposure, hidden-gem score), and the exposure dashboard.
 Credentials come from ``settings.admin_user`` / ``admin_password``; without them the console is not served.
+
+Everything a shopper (or the assistant quoting one) wrote is shown as plain text: the transcripts are
+HTML-escaped and rendered without Markdown (:func:`plain`), so ``<img src=...>`` loads nothing, a
+``position:fixed`` block covers nothing and ``![](url)`` / ``[link](url)`` stay characters. The tables
+(queue, sessions, traces) hold plain strings.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from .chat import agent_bubble
 from .dashboard import figures, store_report
 from .tracelog import TRACE_COLUMNS, TraceLog
 
@@ -31,26 +36,47 @@ def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
+def plain(text: Any) -> str:
+    """``text`` as the console's chat bubbles must show it: HTML-escaped (the bubbles render without
+    Markdown, see :func:`transcript_box`), so no tag, style or link in it ever takes effect."""
+    return html.escape(str(text), quote=True)
+
+
 def transcript(conversations: Any, session_id: str) -> list[dict[str, Any]]:
-    """A session's full transcript as chat bubbles: shopper, assistant, human agent, tool results (folded)."""
+    """A session's full transcript as chat bubbles: shopper, assistant, human agent, tool results (folded).
+    Every text is :func:`plain`: the shopper wrote it, or the assistant may quote it."""
     out: list[dict[str, Any]] = []
     for m in conversations.messages(session_id) if session_id else []:
         role, content = m["role"], str(m.get("content", ""))
         if role == "user":
-            out.append({"role": "user", "content": content})
+            out.append({"role": "user", "content": plain(content)})
         elif role == "assistant":
-            out.append({"role": "assistant", "content": content})
+            out.append({"role": "assistant", "content": plain(content)})
         elif role == "agent":
-            out.append(agent_bubble(m))
+            name = m.get("agent") or "Support"
+            out.append({"role": "assistant", "content": plain(f"{name} (support agent): {content}")})
         elif content:
             out.append(
                 {
                     "role": "assistant",
-                    "content": content[:4000],
-                    "metadata": {"title": f"🔧 {role}", "status": "done"},
+                    "content": plain(content[:4000]),
+                    "metadata": {"title": f"🔧 {plain(role)}", "status": "done"},
                 }
             )
     return out
+
+
+def transcript_box(**options: Any) -> gr.Chatbot:
+    """A chat transcript for agents: no Markdown, no HTML (the texts come :func:`plain`), no LaTeX."""
+    return gr.Chatbot(
+        render_markdown=False,
+        sanitize_html=True,
+        allow_tags=False,
+        latex_delimiters=[],
+        feedback_options=None,
+        group_consecutive_messages=False,
+        **options,
+    )
 
 
 def queue_rows(conversations: Any) -> list[list[Any]]:
@@ -94,13 +120,7 @@ def build_console(assistant: Assistant, settings: Any, traces: TraceLog) -> gr.B
                 refresh = gr.Button("Refresh", size="sm", elem_id="lt-refresh")
                 take = gr.Button("Take over", variant="primary", size="sm", elem_id="lt-take")
             q_status = gr.Markdown("")
-            q_transcript = gr.Chatbot(
-                label="Transcript",
-                height=360,
-                elem_id="lt-ticket-transcript",
-                group_consecutive_messages=False,
-                feedback_options=None,
-            )
+            q_transcript = transcript_box(label="Transcript", height=360, elem_id="lt-ticket-transcript")
             with gr.Row(equal_height=True):
                 reply = gr.Textbox(
                     show_label=False,
@@ -119,9 +139,7 @@ def build_console(assistant: Assistant, settings: Any, traces: TraceLog) -> gr.B
             with gr.Row():
                 session = gr.Dropdown([], label="Session", elem_id="lt-session", min_width=240)
                 load = gr.Button("Refresh", size="sm")
-            s_transcript = gr.Chatbot(
-                label="Transcript", height=360, feedback_options=None, group_consecutive_messages=False
-            )
+            s_transcript = transcript_box(label="Transcript", height=360, elem_id="lt-session-transcript")
             traces_table = gr.Dataframe(
                 headers=list(TRACE_COLUMNS),
                 interactive=False,

@@ -3,6 +3,10 @@
 The support console reads it to show, per recommendation, the score components before and after the
 long-tail re-ranking, the popularity bucket, the exposure count and the hidden-gem score. One SQLite file per
 store (``settings.store_dir / "ui_traces.sqlite"``; ``":memory:"`` in tests), thread-safe.
+
+The same file holds the security audit log (table ``audit``): every order look-up and return attempt, every
+console sign-in and every refused session id, with the time, the client address, the session, a keyed hash of
+the order number or user name (never the value itself) and the outcome.
 """
 
 from __future__ import annotations
@@ -27,7 +31,18 @@ CREATE TABLE IF NOT EXISTS recommendations (
     trace TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS recommendations_session ON recommendations(session_id, ts);
+CREATE TABLE IF NOT EXISTS audit (
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    client TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);
 """
+
+AUDIT_COLUMNS = ("time", "kind", "client", "session_id", "subject", "outcome")
 
 # Columns of the console's trace table, in order (trace fields come from retrieval.Trace).
 TRACE_COLUMNS = (
@@ -104,6 +119,36 @@ class TraceLog:
                     row[key] = round(value, 4) if isinstance(value, float) else value
             out.append(row)
         return out
+
+    def audit(self, kind: str, client: str, session_id: str, subject: str, outcome: str) -> None:
+        """One security event (see the module docstring); ``subject`` is already hashed by the caller."""
+        row = (time.time(), kind, client or "", session_id or "", subject or "", outcome)
+        with self._lock, self._conn:
+            self._conn.execute("INSERT INTO audit VALUES (?,?,?,?,?,?)", row)
+
+    def seen(self, kind: str, client: str, subject: str, outcome: str) -> bool:
+        """Whether the audit log has this event (e.g. a sign-in ``ok`` from this address for this user)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM audit WHERE kind=? AND client=? AND subject=? AND outcome=? LIMIT 1",
+                (kind, client, subject, outcome),
+            ).fetchone()
+        return row is not None
+
+    def audit_rows(self, kind: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """The newest audit events first (``kind``: "order_status", "start_return", "console_login",
+        "session_refused"; None = all)."""
+        query, args = "SELECT ts, kind, client, session_id, subject, outcome FROM audit", ()
+        if kind is not None:
+            query, args = query + " WHERE kind=?", (kind,)
+        with self._lock:
+            got = self._conn.execute(
+                query + " ORDER BY ts DESC, rowid DESC LIMIT ?", (*args, limit)
+            ).fetchall()
+        return [
+            dict(zip(AUDIT_COLUMNS, (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r[0])), *r[1:])))
+            for r in got
+        ]
 
     def count(self) -> int:
         with self._lock:
