@@ -299,7 +299,7 @@ class Assistant:
             yield Escalated(ticket, out.arguments.get("summary", ""))
             template = replies.escalated(ticket)
         elif out.name in ("order_status", "start_return"):
-            template = self._order_reply(out.name, out.result)
+            template = self._order_reply(out.name, out.result, self._title)
         else:  # product_details / compare_products
             rows = out.result if isinstance(out.result, list) else [out.result]
             items = [self.store.db.get(r["id"]) for r in rows]
@@ -436,8 +436,12 @@ class Assistant:
         text = " ".join(best["text"].split())
         return f"{text} (from our {best['source'].removesuffix('.md')} policy: {best['section']})"
 
+    def _title(self, item_id: str) -> str:
+        item = self.store.db.get(item_id)
+        return item.title if item is not None else item_id
+
     @staticmethod
-    def _order_reply(name: str, result: dict[str, Any]) -> str:
+    def _order_reply(name: str, result: dict[str, Any], title: Any = str) -> str:
         if name == "start_return" or not result.get("found"):
             return result.get("message", "")
         o = result["order"]
@@ -447,15 +451,15 @@ class Assistant:
         if o.get("estimated_delivery") and o.get("status") in ("placed", "shipped"):
             parts.append(f"Estimated delivery: {o['estimated_delivery']}.")
         n = sum(i.get("quantity", 1) for i in o.get("items", []))
-        parts.append(f"It has {n} item{'s' if n != 1 else ''} ({', '.join(i['item_id'] for i in o['items'])}), "
+        parts.append(f"It has {n} item{'s' if n != 1 else ''} ({', '.join(title(i['item_id']) for i in o['items'])}), "
                      f"total {o.get('total')} {o.get('currency', '')}.".replace(" .", "."))
         return " ".join(parts)
 
     @staticmethod
     def _details_reply(rows: list[dict[str, Any]]) -> str:
         lines = []
-        for r in rows:
-            bits = [f"{r['title']} ({r['id']})"]
+        for r in rows:  # items are named by title: internal ids stay out of the shopper's text
+            bits = [r["title"]]
             if r.get("price") is not None:
                 bits.append(format_price(r["price"], r.get("currency") or "USD"))
             if r.get("rating") is not None:

@@ -133,6 +133,11 @@ class DialogueMaker:
         self.by_leaf = by_leaf
 
     # -- plumbing ------------------------------------------------------------------------------------------------
+    def title(self, item_id: str) -> str:
+        """Replies name items by title, as the assistant does."""
+        item = self.src.items.get(item_id)
+        return item.title if item is not None else item_id
+
     def ctx(self, exclude: Sequence[str] = ()) -> ToolContext:
         return ToolContext(self.src.store, self.src.orders, self.src.policies, session_id=f"ft-{self.part}",
                            escalate=ticket_for, exclude=self.other + tuple(exclude), k=5)
@@ -424,7 +429,7 @@ class DialogueMaker:
         user = template.format(oid=oid, email=email)
         args = {"order_id": oid, "email": email}
         tail, result = self.turn("order_status", args)
-        reply = Assistant._order_reply("order_status", result)
+        reply = Assistant._order_reply("order_status", result, self.title)
         return self.example(family, tid, [], user, [*tail, {"role": "assistant", "content": reply}],
                             customers=[cid])
 
@@ -499,6 +504,6 @@ class DialogueMaker:
         elif plan.tool == "escalate_to_human":
             reply = escalated(result["ticket_id"])
         else:
-            reply = Assistant._order_reply(plan.tool, result)
+            reply = Assistant._order_reply(plan.tool, result, self.title)
         return self.example(kind, row.template_id, [], user, [*tail, {"role": "assistant", "content": reply}],
                             customers=customers, source="bitext")
