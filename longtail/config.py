@@ -118,8 +118,6 @@ class Settings:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port={self.port} is out of range: use a port between 1 and 65535 (e.g. 7860).")
-        if not self.store.replace("-", "").replace("_", "").isalnum() or len(self.store) < 3:
-            raise ConfigError(f"store={self.store!r}: use 3+ letters, digits, '-' or '_' (it names a collection).")
         if bool(self.admin_user) != bool(self.admin_password):
             raise ConfigError("Set both admin_user and admin_password (or neither) to enable the support console.")
 
