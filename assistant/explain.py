@@ -25,6 +25,9 @@ MONEY = re.compile(rf"{CURRENCY}\s*(\d+(?:,\d{{3}})*(?:\.\d{{1,2}})?)|(\d+(?:,\d
                    rf"(?:dollars|euros?|pounds|{CURRENCY})(?![a-z])", re.I)
 RATING = re.compile(r"(\d(?:\.\d)?)\s*(?:/\s*5|out of 5|stars?|★)", re.I)
 NUMBER = re.compile(r"(?<![\w.-])(\d+(?:\.\d+)?)(?![\w-])")
+CLAUSE = re.compile(r"\s*(?:[;:,()]|\s-\s|\band\b|\bor\b|\bvs\.?|\bthan\b)\s*")
+# three or more capitalised words in a row (small words may sit between them): how a title is written
+TITLE_CASE = re.compile(r"\b[A-Z][\w'&-]*(?:\s+(?:(?:of|the|and|&|for|in|on|a|an|to|with)\s+)?[A-Z][\w'&-]*){2,}")
 STOP = frozenset("a an and or the for with of in on to from by at this that it its is are be your you our my "
                  "i we me it's".split())
 
@@ -111,6 +114,8 @@ class Facts:
     words: set[str] = field(default_factory=set)
     ids: set[str] = field(default_factory=set)  # lower-case: ids match in any case
     texts: list[str] = field(default_factory=list)  # an id written in one of these (a tool result) is supported
+    per_item: dict[str, "Facts"] = field(default_factory=dict)  # each item's own facts, by lower-case id
+    said: "Facts | None" = None  # the facts of the texts alone (the shopper's words, the tool call), no item
 
     def add_text(self, text: str, ids: bool = True) -> None:
         self.words |= _words(text)
@@ -118,8 +123,19 @@ class Facts:
             self.numbers.add(round(float(m.group(1)), 2))
         if ids:
             self.texts.append(text.lower())
+            if self.said is None:
+                self.said = Facts()
+            self.said.words |= _words(text)
+            self.said.numbers |= {round(float(m.group(1)), 2) for m in NUMBER.finditer(text.replace(",", ""))}
+            self.said.texts.append(text.lower())
 
     def add_item(self, item: Item) -> None:
+        own = Facts()
+        own._add_item(item)
+        self.per_item[item.id.lower()] = own
+        self._add_item(item)
+
+    def _add_item(self, item: Item) -> None:
         self.ids.add(item.id.lower())
         if item.price is not None:
             self.prices.add(round(item.price, 2))
@@ -156,7 +172,8 @@ class FactChecker:
         self.names = names if names is not None else ItemNames(items)
         profile = profile if profile is not None else StoreProfile.learn(items)
         self.id_shape = profile.item_ids
-        self.attributes = set(profile.vocabulary("color", "colour", "material"))  # what a sentence may misstate
+        # what a sentence may misstate: colours, materials and who wrote or made it
+        self.attributes = set(profile.vocabulary("color", "colour", "material", "author", "artist", "publisher"))
 
     def ids_in(self, text: str) -> list[str]:
         """Ids a text claims: the catalog's own in any case, and id-shaped tokens the catalog does not have."""
@@ -187,14 +204,60 @@ class FactChecker:
         return out
 
     def check(self, text: str, facts: Facts) -> Check:
+        """Every claim must be in the facts; in a sentence about one item (named by its title or id) every claim
+        must be that item's own, or the shopper's words: no price, brand, author or colour borrowed from another
+        item. A title named with another item's id, and a title-like name no item has, are unsupported too."""
+        sentences = split_sentences(text)
+        if len(sentences) > 1:  # which item a claim is about is decided sentence by sentence
+            total = Check()
+            for sentence in sentences:
+                total += self.check(sentence, facts)
+            return total
         result = Check()
+        named = self._named(text, facts)
+        one = facts.per_item.get(named[0]) if len(named) == 1 and facts.per_item else None
         for kind, value in self.claims(text):
             result.claims += 1
-            if self._supported(kind, value, facts):
+            ok = self._supported(kind, value, facts) and (
+                one is None or kind == "id" or self._supported(kind, value, one)
+                or (facts.said is not None and self._supported(kind, value, facts.said)))
+            if ok:
                 result.supported += 1
             else:
                 result.unsupported.append(f"{kind}:{value}")
+        for problem in self._mispaired(text, facts) + self._unknown_titles(text, facts):
+            result.claims += 1
+            result.unsupported.append(problem)
         return result
+
+    def _titled(self, text: str, facts: Facts) -> list[str]:
+        """Items of the facts the text names by title (lower-case ids), clause by clause ("yes for A; no for B")."""
+        out: list[str] = []
+        for clause in [text, *CLAUSE.split(text)]:
+            out += [i.lower() for i in self.names.by_title(clause, list(facts.per_item)) if i.lower() in facts.per_item]
+        return list(dict.fromkeys(out))
+
+    def _named(self, text: str, facts: Facts) -> list[str]:
+        ids = [i for i in self.ids_in(text) if i in facts.per_item]
+        return list(dict.fromkeys([*ids, *self._titled(text, facts)]))
+
+    def _mispaired(self, text: str, facts: Facts) -> list[str]:
+        """'<title A> (id of B)': a title written with another item's id."""
+        titled = self._titled(text, facts)
+        ids = [i for i in self.ids_in(text) if self.names.canonical(i) is not None]
+        if len(titled) == 1 and len(ids) == 1 and ids[0] != titled[0]:
+            return [f"pair:{titled[0]}/{ids[0]}"]
+        return []
+
+    def _unknown_titles(self, text: str, facts: Facts) -> list[str]:
+        """A name in title case (three or more capitalised words) whose words no item or the shopper used."""
+        out = []
+        for m in TITLE_CASE.finditer(text):
+            content = [w for w in re.findall(r"[A-Za-z][\w'&-]*", m.group(0)) if w.lower() not in STOP]
+            unknown = [w for w in content if not _words(w) <= facts.words]
+            if len(content) >= 3 and len(unknown) >= 2:
+                out.append(f"title:{m.group(0)}")
+        return out
 
     @staticmethod
     def _supported(kind: str, value: str, facts: Facts) -> bool:
