@@ -43,7 +43,7 @@ from .events import (
     TextDelta,
     ToolCall,
 )
-from .explain import Check, FactChecker, facts_for, split_sentences, template_explanation
+from .explain import Check, FactChecker, facts_for, gem_reason, split_sentences, template_explanation
 from .models import ChatModel
 from .orders import OrderBook
 from .policies import PolicyIndex
@@ -423,8 +423,8 @@ class Assistant:
         lead = {"cheaper": "Here are cheaper options", "pricier": "Here are higher-end options",
                 "not_brand": "Here are options from other brands", "more_like": "Here are similar items",
                 "more": "Here are more options", "color": "Here are options in that colour"}.get(plan.refinement)
-        tail = sum(h.trace.long_tail for h in hits)
-        note = f", including {tail} lesser-known find{'s' if tail != 1 else ''}" if tail else ""
+        gems = sum(bool(gem_reason(h.item, h.trace)) for h in hits)  # the cards' own rule for the badge
+        note = f", including {gems} hidden gem{'s' if gems != 1 else ''}" if gems else ""
         lead = lead or f"Here are {len(hits)} picks for \"{query}\""
         return f"{lead}{note}."
 

@@ -12,8 +12,10 @@ shopper's own words). Unsupported claims make a sentence unsupported; the dialog
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 from retrieval import Item, ItemNames, SearchHit, StoreProfile
@@ -85,6 +87,54 @@ def template_explanation(hit: SearchHit, query: str = "", max_price: float | Non
     else:
         second = ""
     return (first + " " + second).strip()
+
+
+# --------------------------------------------------------------------------------------------- hidden gems
+# The badge's evidence: a tail item (the least popular items that together hold the bottom ``tail_share`` of
+# interactions, retrieval.popularity) that buyers rated at least GEM_MIN_RATING, by at least GEM_MIN_RATINGS.
+GEM_MIN_RATING = 4.0
+GEM_MIN_RATINGS = 3
+NEW_DAYS = 90  # "new to our shop": added (a date in the item's extra fields) within this many days
+FEW_SHOPPERS = 3  # at most this many interactions: "few shoppers have found it yet"
+ADDED_KEYS = ("date_added", "added_at", "added", "created_at", "first_available", "date_first_available")
+
+
+def _added(item: Any) -> date | None:
+    extra = getattr(item, "extra", None) or {}
+    for key in ADDED_KEYS:
+        value = extra.get(key)
+        if not value:
+            continue
+        try:
+            return datetime.fromisoformat(str(value)[:10]).date()
+        except ValueError:
+            continue
+    return None
+
+
+def gem_reason(item: Any, trace: Any, today: date | None = None) -> str:
+    """Why ``item`` is a hidden gem, in a shopper's words, from its real data; "" when it is not one.
+
+    A gem is in the *tail* bucket (not just "not head": that is nearly the whole catalog) and has evidence
+    that it is good: a rating of at least GEM_MIN_RATING from at least GEM_MIN_RATINGS buyers. An item with
+    no rating, or too few ratings, never gets the badge."""
+    if getattr(trace, "bucket", "") != "tail":
+        return ""
+    rating, count = getattr(item, "rating", None), int(getattr(item, "rating_count", 0) or 0)
+    if rating is None or not math.isfinite(float(rating)) or count < GEM_MIN_RATINGS or rating < GEM_MIN_RATING:
+        return ""
+    evidence = f"rated {float(rating):.1f} by {count} buyers"
+    added = _added(item)
+    today = today or datetime.now(UTC).date()
+    if added is not None and 0 <= (today - added).days <= NEW_DAYS:
+        return f"New to our shop, {evidence}"
+    interactions = float(getattr(trace, "popularity", 0.0) or 0.0)
+    seen = int(getattr(trace, "exposure", 0) or 0)
+    if interactions <= 0 and seen <= 0:
+        return f"No one here has found it yet, but it's {evidence}"
+    if interactions <= FEW_SHOPPERS:
+        return f"Few shoppers have found it yet, {evidence}"
+    return f"Less known than our bestsellers, {evidence}"
 
 
 # --------------------------------------------------------------------------------------------- fact checking

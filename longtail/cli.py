@@ -70,6 +70,7 @@ class LazyGroup(click.Group):
 TOP_LEVEL = {
     "chat": ("assistant.cli", "chat"),
     "serve": ("ui.cli", "serve"),
+    "agents": ("ui.cli", "agents"),
     "gems": ("evaluation.cli", "gems"),
     "finetune": ("finetune.cli", "finetune"),
     "acts": ("finetune.cli", "acts"),

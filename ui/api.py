@@ -29,13 +29,14 @@ import gradio as gr
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from .agents import AgentStore, agents_path, authenticator
 from .app import APP_CSS, THEME, build_app
 from .cards import card_from_hit
 from .chat import SESSION_ID, ChatService, make_filters
-from .console import build_console
+from .console import CONSOLE_CSS, build_console
 from .limits import LoginGuard, LookupPolicy, OrderGuard, RateLimiter
 
 SESSIONS_PER_HOUR = 120  # new session ids per client address per hour (POST /api/session)
@@ -163,6 +164,7 @@ def create_server(
     sessions: SessionSigner | None = None,
     lookup_policy: LookupPolicy | None = None,
     login_guard: LoginGuard | None = None,
+    agents: AgentStore | None = None,
     max_api_body: int = 64 * KIB,
     max_body: int = 1024 * KIB,
 ) -> FastAPI:
@@ -173,6 +175,8 @@ def create_server(
     ``console_origins``: the same for the support console (never opened by ``allowed_origins``).
     ``sessions``: signs session ids (default: the secret from ``signer_for(settings)``). ``lookup_policy``,
     ``login_guard``: the limits on order look-ups and console sign-ins (defaults in :mod:`ui.limits`).
+    ``agents``: the console's accounts (default: ``data_dir/agents.sqlite`` when that file exists); the
+    console is served when there is an account file or an ``admin_user``, who keeps working as a fallback.
     ``max_api_body`` / ``max_body``: request body caps in bytes for ``/api/*`` / everything else."""
     if traces is None:
         traces = (
@@ -186,6 +190,9 @@ def create_server(
     # order look-ups and returns: limited per client address, order number and session, audited
     assistant.orders.guard = OrderGuard(traces, sessions.digest, lookup_policy or LookupPolicy())
     login_guard = login_guard or LoginGuard(traces, sessions.digest)
+    if agents is None and agents_path(settings).exists():
+        agents = AgentStore(agents_path(settings))
+    console_on = bool(settings.admin_user) or agents is not None
     api = FastAPI(
         title="Longtail API",
         version="1.0",
@@ -210,7 +217,7 @@ def create_server(
         WebGuard,
         allowed_origins=list(allowed_origins),
         console_origins=list(console_origins),
-        login=login_guard if settings.admin_user else None,
+        login=login_guard if console_on else None,
         max_body=max_body,
         max_api_body=max_api_body,
     )
@@ -333,16 +340,24 @@ def create_server(
 
     if not mount_ui:
         return api
-    if settings.admin_user:
-        console = build_console(assistant, settings, traces)
+    if console_on:
+        api.state.agents = agents
+
+        @api.get("/console", include_in_schema=False)
+        def console_slash(request: Request) -> RedirectResponse:
+            """``/console`` (the URL ``serve`` prints) -> ``/console/``, relative so a path prefix survives."""
+            query = request.url.query
+            return RedirectResponse("console/" + (f"?{query}" if query else ""), status_code=307)
+
+        console = build_console(assistant, settings, traces, agents)
         gr.mount_gradio_app(
             api,
             console,
             path="/console",
-            auth=(settings.admin_user, settings.admin_password),
+            auth=authenticator(agents, settings),
             auth_message="Support agents only. Sign in with the console credentials.",
             theme=THEME,
-            css=APP_CSS,
+            css=APP_CSS + CONSOLE_CSS,
             footer_links=[],
             show_error=False,
             ssr_mode=False,
@@ -353,8 +368,8 @@ def create_server(
         @api.get("/console", include_in_schema=False)
         def console_off() -> PlainTextResponse:
             return PlainTextResponse(
-                "The support console is off: set admin_user and admin_password "
-                "(LONGTAIL_ADMIN_USER / LONGTAIL_ADMIN_PASSWORD) and restart.",
+                "The support console is off: add an agent with `longtail agents add NAME`, or set "
+                "admin_user and admin_password (LONGTAIL_ADMIN_USER / LONGTAIL_ADMIN_PASSWORD), and restart.",
                 404,
             )
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrieval import Filters
 
-from .cards import FEEDBACK_KINDS, card_from_hit, cards_from_products
+from .cards import FEEDBACK_KINDS, card_from_hit, cards_from_products, follow_up_chips, in_stock_first
 from .limits import REQUESTER, RateLimiter, Requester, check_message
 from .sessions import SessionSigner
 from .tracelog import TraceLog
@@ -90,6 +90,7 @@ class Update:
     cards: list[dict[str, Any]] = field(default_factory=list)
     cards_changed: bool = False
     heading: str = ""
+    chips: list[str] = field(default_factory=list)  # follow-up messages built from the cards
     ticket_id: str = ""
     done: bool = False
 
@@ -106,7 +107,13 @@ def event_to_dict(event: Any) -> dict[str, Any]:
             "fallback": event.fallback,
         }
     if kind == "Products":
-        return {"type": "products", "query": event.query, "cards": cards_from_products(event)}
+        cards = cards_from_products(event)
+        return {
+            "type": "products",
+            "query": event.query,
+            "cards": cards,
+            "suggestions": follow_up_chips(cards, event.query),
+        }
     if kind == "Policy":
         return {"type": "policy", "passages": list(event.passages)}
     if kind == "TextDelta":
@@ -211,6 +218,7 @@ class ChatService:
             update = Update(history)
             if kind == "products":
                 update.cards, update.cards_changed = data["cards"], True
+                update.chips = list(data.get("suggestions") or follow_up_chips(data["cards"], data["query"]))
                 update.heading = f"Picks for “{data['query']}”" if data["query"] else "Picks for you"
             elif kind == "policy":
                 for p in data["passages"]:
@@ -299,9 +307,10 @@ class ChatService:
             why = f"Similar to “{item.title}”"
             if hit.item.category and hit.item.category == item.category:
                 why += f", also in {hit.item.category[-1]}"
-            if hit.trace.long_tail:
-                why += "; few shoppers have found this one yet"
             cards.append(card_from_hit(hit, why + "."))
+        cards = in_stock_first(cards)  # out of stock never first; impressions logged in the order shown
+        order = {c["id"]: n for n, c in enumerate(cards)}
+        hits = sorted(hits, key=lambda h: order.get(h.item.id, len(order)))
         self.traces.log(session_id, query, cards, "more_like_this")
         if hits:
             self.store.log_impressions(session_id, hits, query)  # this search is ours: always log it

@@ -120,10 +120,15 @@ def serve(
         tip = "" if fake_model else "\nTip: `longtail serve --fake-model` starts without the LLM."
         raise click.ClickException(f"{exc}{tip}") from None
     url = f"http://{settings.host}:{settings.port}"
+    from .agents import agents_path
+
     console = (
-        f"{url}/console (user {settings.admin_user!r})"
-        if settings.admin_user
-        else "off (set LONGTAIL_ADMIN_USER and LONGTAIL_ADMIN_PASSWORD to turn it on)"
+        f"{url}/console (agents' accounts: `longtail agents list`"
+        + (f"; admin user {settings.admin_user!r}" if settings.admin_user else "")
+        + ")"
+        if settings.admin_user or agents_path(settings).exists()
+        else "off (add an agent with `longtail agents add NAME`, or set LONGTAIL_ADMIN_USER and "
+        "LONGTAIL_ADMIN_PASSWORD)"
     )
     click.echo(
         f"Longtail on store {settings.store!r} with model "
@@ -301,3 +306,67 @@ def _port_problem(host: str, port: int, exc: OSError) -> str:
             f"--host 0.0.0.0 (every network)."
         )
     return f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Pick another port with --port {other}."
+
+
+# -- `longtail agents`: the support console's accounts ------------------------------------------------------------
+@click.group("agents")
+def agents() -> None:
+    """Support-agent accounts for the console (/console): add, list, remove. Passwords are stored salted and
+    hashed (scrypt) in DATA_DIR/agents.sqlite; the admin_user / admin_password login keeps working besides."""
+
+
+@agents.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (scripts).")
+def agents_add(name: str, password_stdin: bool) -> None:
+    """Add agent NAME (prompts for the password twice, or reads it with --password-stdin)."""
+    from .agents import AgentError, add_agent, agents_path
+
+    settings = _settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    try:
+        add_agent(settings, name, password)
+    except AgentError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Added agent {name!r} ({agents_path(settings)}); they sign in at /console.")
+
+
+@agents.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def agents_list(as_json: bool) -> None:
+    """The agents who can sign in to the console."""
+    import json
+
+    from .agents import open_agents
+
+    store = open_agents(_settings())
+    try:
+        rows = [{"name": a["name"], "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(a["created"]))}
+                for a in store.list()]
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not rows:
+        click.echo("No agents yet: add one with `longtail agents add NAME`.")
+    else:
+        click.echo("\n".join(f"{r['name']:32} added {r['created']}" for r in rows))
+
+
+@agents.command("remove")
+@click.argument("name")
+def agents_remove(name: str) -> None:
+    """Remove agent NAME: they can no longer sign in (a console tab they have open now stays signed in until the server restarts)."""
+    from .agents import open_agents
+
+    store = open_agents(_settings())
+    try:
+        gone = store.remove(name)
+    finally:
+        store.close()
+    if not gone:
+        raise click.ClickException(f"No agent named {name!r}; see `longtail agents list`.")
+    click.echo(f"Removed agent {name!r}.")
