@@ -416,3 +416,13 @@ def test_new_session_ids_are_limited_per_address():
     client = TestClient(create_server(bot, ui_settings(), mount_ui=False))
     codes = [client.post("/api/session").status_code for _ in range(SESSIONS_PER_HOUR + 3)]
     assert codes[:SESSIONS_PER_HOUR] == [200] * SESSIONS_PER_HOUR and codes[-1] == 429
+
+
+def test_only_this_site_and_allowed_origins_may_frame_the_chat_and_the_console():
+    bot = ui_assistant(PacedModel())
+    app = create_server(bot, ui_settings(), allowed_origins=("https://shop.example",), mount_ui=False)
+    client = TestClient(app)
+    chat = client.get("/api/health").headers["content-security-policy"]
+    assert chat == "frame-ancestors 'self' https://shop.example"
+    console = client.get("/console/").headers.get("content-security-policy", "")
+    assert console == "frame-ancestors 'self'"  # the shop may frame the chat, never the console

@@ -154,7 +154,18 @@ VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 
 
 @pytest.fixture(scope="module")
-def app():
+def shop():
+    """The shop's own page on another origin (another loopback port), allowed to frame the chat."""
+    holder: dict[str, str] = {}
+    server = host_page(holder)
+    server.holder = holder
+    server.origin = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def app(shop):
     from test_ui_support import PacedModel, ui_assistant, ui_settings
 
     from ui.api import create_server
@@ -164,7 +175,9 @@ def app():
     assistant = ui_assistant(PacedModel(delay=0.02))
     # the console is off here (its tests are elsewhere): this module checks the shopper's page only
     settings = ui_settings(admin_user="", admin_password="")
-    running = start_in_thread(create_server(assistant, settings, limiter=RateLimiter(200, 60)))
+    running = start_in_thread(create_server(assistant, settings, limiter=RateLimiter(200, 60),
+                                            allowed_origins=(shop.origin,)))
+    shop.holder["url"] = running.url
     running.assistant = assistant
     SHOTS.mkdir(parents=True, exist_ok=True)
     yield running
@@ -282,19 +295,19 @@ def test_chip_sends_its_message_and_input_stays_in_view(page, app):
     page.screenshot(path=str(SHOTS / f"chat-chip-{page.viewport_name}.png"))
 
 
-def host_page(app_url: str):
-    """A shop's page on another origin (another loopback port) that frames the chat at 420x640."""
+def host_page(holder: dict[str, str]):
+    """A shop's page on another origin (another loopback port) that frames the chat (``holder["url"]``) at
+    420x640."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    body = (
-        '<!doctype html><html><body style="margin:20px"><h1 style="font:16px sans-serif">Our shop</h1>'
-        f'<iframe id="w" src="{app_url}/" width="420" height="640" style="border:1px solid #ccc"></iframe>'
-        "</body></html>"
-    ).encode()
-
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
+            body = (
+                '<!doctype html><html><body style="margin:20px"><h1 style="font:16px sans-serif">Our shop</h1>'
+                f'<iframe id="w" src="{holder["url"]}/" width="420" height="640" style="border:1px solid #ccc">'
+                "</iframe></body></html>"
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()
@@ -308,12 +321,24 @@ def host_page(app_url: str):
     return server
 
 
-def test_input_in_view_in_a_420x640_iframe(browser, app):
+def test_a_site_that_was_not_allowed_cannot_frame_the_chat(browser, app):
+    other = host_page({"url": app.url})  # another origin, not in allowed_origins
+    pg = browser.new_context().new_page()
+    try:
+        pg.goto(f"http://127.0.0.1:{other.server_address[1]}/")
+        pg.wait_for_timeout(1500)
+        frame = next((f for f in pg.frames if f.url.startswith(app.url)), None)
+        assert frame is None or frame.locator("#lt-message textarea").count() == 0
+    finally:
+        other.shutdown()
+        pg.context.close()
+
+
+def test_input_in_view_in_a_420x640_iframe(browser, app, shop):
     context = browser.new_context(viewport={"width": 520, "height": 760})
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT)
-    server = host_page(app.url)
-    host = f"http://127.0.0.1:{server.server_address[1]}/"
+    host = f"{shop.origin}/"
     try:
         pg.goto(host)
         frame = pg.frame_locator("#w")
@@ -331,4 +356,3 @@ def test_input_in_view_in_a_420x640_iframe(browser, app):
         pg.screenshot(path=str(SHOTS / "widget-iframe.png"))
     finally:
         context.close()
-        server.shutdown()

@@ -7,6 +7,7 @@
   (``--console-origin``) for the support console. A state-changing console request that carries the console's
   login cookie must also name its origin (``Origin`` or ``Referer``), so a forged form post without one is
   refused too (CSRF).
+* **Framing**: every page says who may frame it (CSP ``frame-ancestors``: this site and the allowed origins).
 * **Cookies** set by the app are rewritten ``HttpOnly; SameSite=Strict``, plus ``Secure`` when the request came
   over HTTPS (directly or through a trusted proxy's ``X-Forwarded-Proto``).
 * **Console login lock-out**: ``POST /console/login`` is checked against :class:`ui.limits.LoginGuard` (per
@@ -95,6 +96,12 @@ class WebGuard:
         allowed = self.console_allowed if console else self.allowed
         return _origin(origin) not in allowed
 
+    def _frame_policy(self, console: bool) -> str:
+        """Who may show these pages in a frame: this site and the allowed origins (``--allow-origin`` for the chat,
+        ``--console-origin`` for the console); no one else (CSP ``frame-ancestors``)."""
+        allowed = sorted(o for o in (self.console_allowed if console else self.allowed) if o != "null")
+        return "frame-ancestors " + " ".join(["'self'", *allowed])
+
     @staticmethod
     async def _answer(send: Any, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
         body = json.dumps({"detail": detail}).encode("utf-8")
@@ -172,7 +179,7 @@ class WebGuard:
             return
 
         # 3. cookies: HttpOnly, SameSite=Strict, Secure behind HTTPS
-        send = self._harden_cookies(send, scope.get("scheme") == "https")
+        send = self._harden_cookies(send, scope.get("scheme") == "https", self._frame_policy(console))
 
         # 4. the console login lock-out
         if (
@@ -219,10 +226,12 @@ class WebGuard:
         return replay
 
     @staticmethod
-    def _harden_cookies(send: Any, https: bool) -> Any:
+    def _harden_cookies(send: Any, https: bool, frame_policy: str = "") -> Any:
         async def hardened(message: dict) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if frame_policy and "content-security-policy" not in headers:
+                    headers["content-security-policy"] = frame_policy
                 cookies = headers.getlist("set-cookie")
                 if cookies:
                     del headers["set-cookie"]
