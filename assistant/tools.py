@@ -62,11 +62,18 @@ def search_products(ctx: ToolContext, query: str, max_price: float | None = None
         min_rating=_tighter(b.min_rating, min_rating, max),
     )
     if not ctx.seen:
-        return ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k)
+        return _in_stock_first(ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k))
     # items already shown are ranked lower, not removed: a small catalog never runs dry
     hits = ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k + min(len(ctx.seen), 50))
     seen = set(ctx.seen)
-    return ([h for h in hits if h.item.id not in seen] + [h for h in hits if h.item.id in seen])[:ctx.k]
+    return _in_stock_first(([h for h in hits if h.item.id not in seen] + [h for h in hits if h.item.id in seen])
+                           [:ctx.k])
+
+
+def _in_stock_first(hits: list[SearchHit]) -> list[SearchHit]:
+    """Out-of-stock items are kept but never before an in-stock one (the order the shopper sees and refers to:
+    "the second one")."""
+    return [h for h in hits if h.item.in_stock] + [h for h in hits if not h.item.in_stock]
 
 
 def product_details(ctx: ToolContext, item_id: str) -> dict[str, Any]:
@@ -117,8 +124,8 @@ def add_to_cart(ctx: ToolContext, item_id: str, quantity: int = 1) -> dict[str, 
     cart."""
     item = _item(ctx, item_id)
     if not item.in_stock:
-        raise ToolError(f"{item.id} ({item.title}) is out of stock and cannot go in the cart; offer a similar "
-                        f"product that is in stock instead.")
+        raise ToolError(f"Sorry, {item.title} is out of stock right now, so I can't add it to your cart. Ask me "
+                        f"for something similar and I'll find one that is in stock.")
     try:
         ctx.cart.add(ctx.session_id, item.id, quantity)
     except (TypeError, ValueError) as exc:

@@ -134,3 +134,10 @@ def test_hello_is_a_greeting_and_the_acts_time_is_counted(bot):
     say(bot, "time", "hello")
     assert bot.stats["act_ms"] >= before
     assert bot.stats["act_greeting"] >= 1
+
+
+def test_out_of_stock_items_are_never_first_and_the_second_one_is_the_second_shown(bot):
+    _, products, _ = say(bot, "oos", "a tent for 4 people")
+    stock = [h.item.in_stock for h in products.hits]
+    assert stock == sorted(stock, reverse=True)  # in stock first, out of stock kept but last
+    assert bot.conversations.state("oos")["shown"] == [h.item.id for h in products.hits]
