@@ -262,6 +262,7 @@ def test_filters_untouched_then_set(page, app):
 def test_chip_sends_its_message_and_input_stays_in_view(page, app):
     open_chat(page, app)
     w, h = VIEWPORTS[page.viewport_name]
+    page.locator("#lt-chips .lt-chip").nth(3).wait_for()  # rendered after the page loads: wait, then count
     assert page.locator("#lt-chips .lt-chip").count() == 4  # the examples until the first answer
     send(page, "running shorts for a summer race")
     page.wait_for_selector(".lt-card")
