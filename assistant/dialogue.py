@@ -134,14 +134,14 @@ class Assistant:
             return
         state = self.conversations.state(session_id)
         state["cart"] = [line["item_id"] for line in self.conversations.cart.lines(session_id)]
-        act = self._act(session_id, text, state)
+        history = self._history(session_id)
+        act = self._act(text, state, history)
         plan = self.router.plan(text, state, act)
         if plan.pending is not None or state.get("pending_order"):  # remember / clear a half-given order look-up
             state = {k: v for k, v in state.items() if k != "pending_order"}
             if plan.pending is not None:
                 state["pending_order"] = {k: v for k, v in plan.pending.items() if v}
             self.conversations.set_state(session_id, state)
-        history = self._history(session_id)
         ctx = ToolContext(self.store, self.orders, self.policies, session_id, self.conversations.escalate,
                           filters, seen=() if plan.show_again else tuple(state.get("seen", [])), k=self.k,
                           cart=self.conversations.cart)
@@ -151,14 +151,14 @@ class Assistant:
             return
         yield from self._after_tool(session_id, text, outcome, plan, state, history, filters)
 
-    def _act(self, session_id: str, text: str, state: dict[str, Any]) -> str | None:
-        """The turn's dialogue act in its context (None without an act model); timed in ``stats``."""
+    def _act(self, text: str, state: dict[str, Any], history: list[dict[str, str]]) -> str | None:
+        """The turn's dialogue act in its context (None without an act model); timed in ``stats``. The previous
+        reply comes from the history the model sees (agents' messages count as replies there too)."""
         if self.acts is None:
             return None
         t0 = time.perf_counter()
-        previous = next((m["content"] for m in reversed(self.conversations.messages(session_id)[:-1])
-                         if m["role"] in ("assistant", "agent")), "")
-        ctx = Context(previous[:300], bool(state.get("shown")), bool(state.get("query")),
+        previous = next((m["content"] for m in reversed(history) if m["role"] == "assistant"), "")
+        ctx = Context(previous, bool(state.get("shown")), bool(state.get("query")),
                       bool(state.get("pending_order")), bool(state.get("cart")))
         probs = dict(zip(self.acts.labels, self.acts.probabilities([text], [ctx])[0].tolist()))
         act = max(probs, key=probs.__getitem__)

@@ -175,8 +175,7 @@ class Facts:
             self.texts.append(text.lower())
             if self.said is None:
                 self.said = Facts()
-            self.said.words |= _words(text)
-            self.said.numbers |= {round(float(m.group(1)), 2) for m in NUMBER.finditer(text.replace(",", ""))}
+            self.said.add_text(text, ids=False)
             self.said.texts.append(text.lower())
 
     def add_item(self, item: Item) -> None:

@@ -165,10 +165,7 @@ class Router:
         """The items a comparison names: ids, else each part ("the first and the Billy Summers book") by ordinal
         or title, else the first two (three with "all three") of the last results."""
         shown = state.get("shown") or []
-        ids = self.item_ids(message)
-        if len(ids) < 2:
-            body = re.sub(r"(?i)^.*?\b(compare|comparison|difference between)\b", "", message)
-            ids = self._parts(body, state)
+        ids = self._named_items(message, state)
         if len(ids) < 2 and shown and (re.search(r"(?i)\b(first|top) (two|2)\b|\bthose two\b|\bthe two\b|"
                                                  r"\bthem\b|\bthese\b|\bthose\b", message) or not ids):
             ids = shown[:3] if re.search(r"(?i)\b(three|3|all)\b", message) else shown[:2]
