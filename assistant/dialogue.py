@@ -143,7 +143,8 @@ class Assistant:
                 state["pending_order"] = {k: v for k, v in plan.pending.items() if v}
             self.conversations.set_state(session_id, state)
         ctx = ToolContext(self.store, self.orders, self.policies, session_id, self.conversations.escalate,
-                          filters, seen=() if plan.show_again else tuple(state.get("seen", [])), k=self.k,
+                          filters, seen=() if plan.show_again else tuple(state.get("seen", [])),
+                          new_first=plan.refinement in ("more", "more_like"), k=self.k,
                           cart=self.conversations.cart)
         outcome = yield from self._decide(text, plan, history, ctx)
         if outcome is None:

@@ -402,11 +402,26 @@ class Router:
                 return Plan("tool", "product_details", {"item_id": target})
             return Plan("clarify", reply=replies.WHICH_ITEM)
         if act == "ask_item":
+            question = state.get("question")
+            if question and FOLLOW_UP.match(message):  # "and the other one?": the last question, another item
+                return Plan("tool", "ask_about_items", {"item_ids": self._followed_up(message, state),
+                                                        "question": question})
             return Plan("tool", "ask_about_items", {"item_ids": self._asked_about(message, state),
                                                     "question": message})
+        if act == "new_need" and state.get("query") and not self._names_a_need(message):
+            act = "refine"  # "cheaper pls, max 30": no product words of its own, so it changes the current need
         if act == "refine" and state.get("query"):
             return self._refined(message, state)
         return Plan("tool", "search_products", self.search_args(message), show_again=bool(AGAIN.search(message)))
+
+    def _names_a_need(self, message: str) -> bool:
+        """Whether the message has words of its own for a need (not only 'cheaper', a budget, 'pls')."""
+        text = without_prices(message, self.prices(message)).lower()
+        for value in (self.find_color(message), self.find_brand(message)):  # "samsung only", "in red"
+            if value:
+                text = text.replace(value.lower(), " ")
+        words = re.findall(r"[a-z']{2,}", text)
+        return any(w not in REFINING_WORDS and not FILLER.fullmatch(w) for w in words)
 
     def _named_items(self, message: str, state: Mapping[str, Any]) -> list[str]:
         """Items the message itself names (ids, or titles / ordinals in "A and B"), never defaults."""
@@ -465,6 +480,16 @@ class Router:
         target = self._target(message, state)
         return [target] if target else shown[:1]
 
+    def _followed_up(self, message: str, state: Mapping[str, Any]) -> list[str]:
+        """The items of "and the other one?" / "what about the third?" / "and the rest?" after a question."""
+        shown = list(state.get("shown") or [])
+        focus = state.get("focus")
+        if re.search(r"(?i)\b(others|rest)\b", message):
+            return [i for i in shown if i != focus][:5]
+        if re.search(r"(?i)\bother\b", message) and shown:
+            return [next((i for i in shown if i != focus), shown[0])]
+        return self._asked_about(message, state)
+
     def _refined(self, message: str, state: Mapping[str, Any]) -> Plan:
         """A refinement of the current need: the rules' refinements ('cheaper', 'in blue', 'not that brand',
         'more like the second'), else the new words and bounds added to the need ('it is for a girl of 7')."""
@@ -493,6 +518,16 @@ PROBLEM_TOPICS = {"damaged_item": "damaged, defective, wrong or missing item", "
                   "payment_problem": "declined payment, charged twice", "cancel_order": "cancel or change an order"}
 _PLURAL = re.compile(r"(?i)\b(which|any of (them|these|those)|those|these|them|they|all|both|either|each|"
                      r"\w+est)\b")
+# words that change a need without naming one ("cheaper pls", "more expensive ones", "ok bigger")
+REFINING_WORDS = frozenset("""cheaper cheap cheapest pricier expensive less more bigger smaller larger lighter
+heavier newer older better pls plz please ok okay maybe something bit little lot much too tops max min most least
+at least around about roughly than no not way cost costs price priced only size sizes color colour ones
+brand""".split())
+
+# a turn that only points at other items: the last question is asked again about them
+FOLLOW_UP = re.compile(r"(?i)^\W*(and|but|what about|how about|same (?:question )?for|same with|ok|then)?\W*"
+                       r"(the|that|this|those)?\s*(other|others|rest|first|1st|second|2nd|third|3rd|fourth|fifth|"
+                       r"last|next|one)(?:\s+(one|ones|item|book|pair|set))?\s*(then|too|as well)?\W*$")
 _SINGULAR = re.compile(r"(?i)\b(it|this|that|this one|that one)\b")
 _QUANTITY = re.compile(r"(?i)\b(\d{1,2}|two|three|four|five)\s*(?:x\b|of\b|pieces|units|copies|pairs)|"
                        r"\b(?:add|buy|take|get|order)\s+(\d{1,2}|two|three|four|five)\b")

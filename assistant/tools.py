@@ -33,7 +33,8 @@ class ToolContext:
     escalate: Callable[[str, str], str] | None = None  # (session_id, summary) -> ticket id
     base_filters: Filters = field(default_factory=Filters)  # filters set in the UI, applied to every search
     exclude: tuple[str, ...] = ()  # items never to show (e.g. another data split's)
-    seen: tuple[str, ...] = ()  # items already shown in this conversation: ranked after the others
+    seen: tuple[str, ...] = ()  # items already shown in this conversation: ranked lower (see search_products)
+    new_first: bool = False  # "show me more": every unseen match before any seen one
     k: int = 5
     cart: Cart = field(default_factory=Cart)  # the conversations' cart (an in-memory one when not given)
 
@@ -66,8 +67,29 @@ def search_products(ctx: ToolContext, query: str, max_price: float | None = None
     # items already shown are ranked lower, not removed: a small catalog never runs dry
     hits = ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k + min(len(ctx.seen), 50))
     seen = set(ctx.seen)
-    return _in_stock_first(([h for h in hits if h.item.id not in seen] + [h for h in hits if h.item.id in seen])
-                           [:ctx.k])
+    fresh = [h for h in hits if h.item.id not in seen]
+    again = [h for h in hits if h.item.id in seen]
+    return _in_stock_first((fresh + again if ctx.new_first else _demote_seen(fresh, again))[:ctx.k])
+
+
+SEEN_WEIGHT = 0.75  # a shown item goes before an unseen one only when it is clearly closer to the need
+
+
+def _closeness(hit: SearchHit) -> float:
+    return hit.trace.dense_score or 0.0
+
+
+def _demote_seen(fresh: list[SearchHit], again: list[SearchHit]) -> list[SearchHit]:
+    """Both lists in the search's order, merged so that a shown item comes after the unseen ones unless its
+    similarity to the need, discounted by :data:`SEEN_WEIGHT`, still beats theirs: "size L" after five helmets
+    shows helmets again, not the next-closest footballs."""
+    out: list[SearchHit] = []
+    while fresh or again:
+        if again and (not fresh or SEEN_WEIGHT * _closeness(again[0]) > _closeness(fresh[0])):
+            out.append(again.pop(0))
+        else:
+            out.append(fresh.pop(0))
+    return out
 
 
 def _in_stock_first(hits: list[SearchHit]) -> list[SearchHit]:

@@ -376,6 +376,11 @@ def eval_dialogue(data_dir: str, folds: int, no_corpora: bool, as_json: bool) ->
 
     from .dialogue import evaluate, format_report
 
+    import shutil
+    import tempfile
+
+    from .dialogue import STORES, store_catalogs
+
     settings = _settings()
     embedder = SentenceTransformerEmbedder(settings.embedding_model)
     demo = store_files.open_store(replace(settings, store="demo"), progress=not as_json, embedder=embedder)
@@ -386,14 +391,23 @@ def eval_dialogue(data_dir: str, folds: int, no_corpora: bool, as_json: bool) ->
                             progress=not as_json)
     else:
         shop = store_files.open_store(shop_settings, progress=not as_json, embedder=embedder)
+    shops = {}  # the dialogues' own shops, imported afresh each run (a few hundred items: seconds)
+    scratch = Path(tempfile.mkdtemp(prefix="longtail-eval-shops-"))
+    for name, path in store_catalogs(STORES).items():
+        shop_settings = replace(settings, data_dir=scratch, store=f"eval-{name}")
+        shops[name] = Store(shop_settings.store_config(), embedder=embedder)
+        store_files.install(shops[name], store_files.StoreFiles(path, policies=store_files.BUNDLED["demo"].policies),
+                            progress=not as_json)
 
     def make(store, acts):
         return build_assistant(settings, store=store, model=ScriptedChatModel([]),
                                conversations=ConversationStore(":memory:"), tool_mode="router", acts=acts)
 
     try:
-        report = evaluate({"demo": demo, "eval-shopify": shop}, make, None if no_corpora else data_dir, embedder,
+        report = evaluate(shops, {"demo": demo, "eval-shopify": shop}, make, None if no_corpora else data_dir, embedder,
                           folds, settings.cache_dir / "act-embeddings.npz", progress=not as_json)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     emit(report, as_json, format_report(report))

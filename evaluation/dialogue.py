@@ -25,6 +25,14 @@ from .metrics import classification_report, wilson
 
 DATA = Path(__file__).resolve().parent / "data"
 NO_TOOL = ("smalltalk", "greeting")
+# the dialogues' shops (evaluation/data/stores, written apart from the dialogues), each in another export format
+STORES = {"books": "books.csv", "phones": "phones.jsonl", "sports": "sports.csv", "office": "office.jsonl",
+          "fashion": "fashion.csv"}
+
+
+def store_catalogs(stores: Mapping[str, str] = STORES, data: Path = DATA) -> dict[str, Path]:
+    """Each dialogue shop's catalog file."""
+    return {name: data / "stores" / file for name, file in stores.items()}
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
@@ -86,6 +94,22 @@ def end_to_end(assistant: Any, dialogues: Sequence[Mapping[str, Any]], tag: str)
     results = []
     for d in dialogues:
         results += run_dialogue(assistant, f"eval-{tag}-{d['id']}", d["turns"])
+    return results
+
+
+def dialogues_in_their_shops(shops: Mapping[str, Any], make_assistant: Any, dialogues: Sequence[Mapping[str, Any]],
+                             acts: str | None, progress: bool = False) -> list[TurnResult]:
+    """Every dialogue end to end in its own shop (``shops[d["store"]]``)."""
+    results = []
+    for name, store in shops.items():
+        mine = [d for d in dialogues if d["store"] == name]
+        if mine:
+            if progress:
+                print(f"{len(mine)} dialogues in the {name!r} shop ({'learned acts' if acts else 'rules only'})")
+            results += end_to_end(make_assistant(store, acts), mine, f"{name}-{acts or 'rules'}")
+    missing = {d["store"] for d in dialogues} - set(shops)
+    if missing:
+        raise ValueError(f"no shop for the dialogues of {sorted(missing)}: add their catalogs to STORES")
     return results
 
 
@@ -175,33 +199,33 @@ def latency(model: Any, texts: Sequence[str], runs: int = 3) -> dict[str, Any]:
             "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
 
 
-def evaluate(stores: Mapping[str, Any], make_assistant: Any, data_dir: str | Path | None, embedder: Any,
-             folds: int = 5, cache: Path | None = None, progress: bool = False, corpus_limit: int = 0,
-             data: Path = DATA) -> dict[str, Any]:
-    """All the figures. ``make_assistant(store, acts)`` builds an assistant (acts="shipped" or None)."""
+def evaluate(shops: Mapping[str, Any], stores: Mapping[str, Any], make_assistant: Any, data_dir: str | Path | None,
+             embedder: Any, folds: int = 5, cache: Path | None = None, progress: bool = False,
+             corpus_limit: int = 0, data: Path = DATA) -> dict[str, Any]:
+    """All the figures. The dialogues run in their own ``shops`` (by the dialogue's ``store``), the support
+    messages in each of ``stores`` (with orders and policies). ``make_assistant(store, acts)`` builds an
+    assistant (acts="shipped" or None)."""
     dialogues = read_jsonl(data / "shopping_dialogues.jsonl")
     support = read_jsonl(data / "support_messages.jsonl")
     report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                               "data": {"dialogues": len(dialogues), "dialogue_turns": sum(len(d["turns"]) for d in
                                                                                           dialogues),
-                                       "support_messages": len(support), "stores": list(stores)}}
-    learned_turns: list[TurnResult] = []
-    rules_turns: list[TurnResult] = []
+                                       "support_messages": len(support), "shops": list(shops),
+                                       "stores": list(stores)}}
     support_learned: list[TurnResult] = []
     support_rules: list[TurnResult] = []
     model = None
     for name, store in stores.items():
         if progress:
-            print(f"dialogues on store {name!r}")
+            print(f"support messages on store {name!r}")
         a = make_assistant(store, "shipped")
         model = a.acts
         if model is None:
             raise FileNotFoundError("No act model is shipped: train one with `longtail acts train`.")
-        learned_turns += end_to_end(a, dialogues, f"{name}-learned")
         support_learned += support_results(a, support)
-        r = make_assistant(store, None)
-        rules_turns += end_to_end(r, dialogues, f"{name}-rules")
-        support_rules += support_results(r, support)
+        support_rules += support_results(make_assistant(store, None), support)
+    learned_turns = dialogues_in_their_shops(shops, make_assistant, dialogues, "shipped", progress)
+    rules_turns = dialogues_in_their_shops(shops, make_assistant, dialogues, None, progress)
     gold = [t.gold for t in learned_turns]
     report["dialogues"] = {
         "learned": {"acts": classification_report(gold, [t.act for t in learned_turns]),
@@ -233,7 +257,8 @@ def _share(s: Mapping[str, Any]) -> str:
 
 
 def format_report(r: Mapping[str, Any]) -> str:
-    lines = [f"longtail eval dialogue ({r['date']}); stores: {', '.join(r['data']['stores'])}", ""]
+    lines = [f"longtail eval dialogue ({r['date']}); dialogues in their shops: {', '.join(r['data']['shops'])}; "
+             f"support messages on: {', '.join(r['data']['stores'])}", ""]
     rows: list[tuple[str, str, str]] = []
     for source, c in (r.get("corpora") or {}).items():
         rows.append((f"{source} acts (held-out folds)", _acc(c["learned"]), _acc(c["rules"])))

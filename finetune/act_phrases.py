@@ -20,7 +20,7 @@ DOMAINS: dict[str, dict[str, tuple[str, ...]]] = {
                 "is it available in paperback?", "is that one ok for kids?", "what's it about?",
                 "when was it published?", "is it the first book in the series?", "is there an audiobook version?",
                 "is it a hardcover?", "is that one scary?", "what genre is it?", "is it based on a true story?",
-                "how long is it?", "is the second one a standalone?"),
+                "what's the page count?", "is the second one a standalone?"),
         "refine": ("something shorter", "in paperback", "by a different author", "for adults", "something lighter",
                    "any newer ones?", "more in that genre", "not fantasy", "for a teenager", "with pictures"),
     },
@@ -125,7 +125,7 @@ REFINE_GENERIC = (
     "under {price}", "not more than {price}", "can't go above {price}", "nothing over {price} please",
     "in {c}", "any in {c}?", "do you have them in {c}?", "what about {c}?", "only {c} ones",
     "show me more", "other options?", "anything else?", "more like the {o} one", "something similar to the {o}",
-    "a different brand", "not {b}", "any from {b}?", "only {b}", "show me those again", "what were the earlier ones?",
+    "a different brand", "not {b}", "any from {b}?", "only {b}", "show me the earlier ones again", "what were the earlier ones?",
     "go back to the previous results", "better reviews please", "only ones in stock", "higher rated ones",
     "it is for {p}", "it's for {p}", "they are for {p}", "this is a gift for {p}", "{p} is 7",
     "she is 12", "he's 15 and loves football", "she likes horses", "he's into space", "for a beginner",
@@ -138,7 +138,7 @@ REFINE_GENERIC = (
 )
 ASK_GENERIC = (
     "how much is it?", "what's the price of the {o} one?", "who makes it?", "what brand is that?", "is it in stock?",
-    "what are the reviews like?", "does the {o} one come in {c}?", "does it come in {c}?", "which one is lighter?",
+    "what are the reviews like?", "does the {o} one come in {c}?", "does it come in {c}?", "which one weighs less?",
     "which is cheaper?", "which of these has better reviews?", "which one would you pick?", "is that one any good?",
     "how is the {o} one rated?", "what's the rating?", "is the {o} one available?", "how much is the {o}?",
     "what size is it?", "what colours does it come in?", "what's it made of?", "which one is the biggest?",
@@ -155,7 +155,7 @@ COMPARE_FORMS = (
     "how is the {o} different from the {o2}?", "compare the top two for me", "pros and cons of the {o} and {o2}",
 )
 DETAILS_FORMS = (
-    "tell me more about the {o} one", "more info on that one", "can i see the details of the {o}?",
+    "tell me more about the {o} one", "more info on this one please", "can i see the details of the {o}?",
     "what are the specs?", "tell me about it", "i'd like to know more about that one", "give me the full description",
     "what else can you tell me about it?", "details please", "more about the {o} please", "what is the {o} one like?",
     "describe the {o} one", "the {o} one looks nice, tell me more", "open the {o} one", "show me the {o} one",
@@ -181,12 +181,12 @@ DISAMBIGUATE_FORMS = (
 DISAMBIGUATE_PROMPTS = ("Which one do you mean?", "Which item are you asking about: the first or the second?",
                         "Sorry, which one? I showed several.", "Do you mean the first one or the second one?")
 CART_ADD = (
-    "add it to my cart", "i'll take it", "i'll take the {o} one", "put the {o} one in my basket",
+    "add this to my cart", "i'll take it", "i'll take the {o} one", "put the {o} one in my basket",
     "i want to buy that one", "add both to the cart", "let's go with the cheaper one", "i'll get the {c} one",
     "buy it", "add two of those", "ok add that", "i'll order the {o} one", "can you put it in my cart?",
     "add the {o} to my cart please", "i want that one", "yes please add it", "i'll buy the {o} one",
     "sold, i'll take it", "put one in the cart for me", "add it", "i'd like to purchase the {o} one",
-    "that's the one, add it to my bag", "get me the {o} one", "checkout with the {o} one", "add 3 of the {o}",
+    "that's the one, add it to my bag", "grab the {o} one for me", "checkout with the {o} one", "add 3 of the {o}",
 )
 CART_VIEW = ("what's in my cart?", "show my cart", "view cart", "what have i added so far?", "how much is my cart?",
              "show me my basket", "what's the total?", "can i see my cart", "check my cart", "cart",
@@ -233,7 +233,7 @@ DAMAGED = (
     "received the wrong colour", "the pages are torn", "there's a stain on the shirt i got",
 )
 REFUND_STATUS = (
-    "i haven't received my refund", "where is my refund?", "it's been two weeks and no refund",
+    "i haven't received my refund", "where's my refund gone?", "it's been two weeks and no refund",
     "when will i get my money back?", "my refund still hasn't come through", "did you process my refund?",
     "still waiting on the refund for my return", "i returned it a month ago and haven't been refunded",
     "the refund isn't on my card yet", "any update on my refund?", "you said you'd refund me, nothing yet",
@@ -277,10 +277,10 @@ START_RETURN = (
     "return the {o} item from my last order",
 )
 POLICY = (
-    "do you ship to canada?", "how long do i have to return something?", "what's your warranty?",
+    "do you ship to australia?", "how many days do i have to send something back?", "what's your warranty?",
     "do you price match?", "can i pay in installments?", "is there a student discount?", "how much is shipping?",
     "do you offer free shipping?", "what payment methods do you take?", "can i return sale items?",
-    "how long does delivery usually take?", "do you deliver on weekends?", "is there a restocking fee?",
+    "how long does delivery normally take?", "do you deliver on weekends?", "is there a restocking fee?",
     "do you gift wrap?", "can i exchange for a different colour?", "what is the return window for electronics?",
     "do you take apple pay?", "how do gift cards work?", "can i pick up in store?", "do you ship overseas?",
     "what's your privacy policy?", "how do i delete my account?", "do i need an account to order?",
@@ -328,7 +328,7 @@ REFINE_SHORT = ("size {s}?", "{b} if possible", "{c}", "preferably {b}", "{c} pl
                 "in {s}", "in size {s}", "for {p}", "{p} likes {c}", "{adj} ones only", "must be {adj}", "{s}",
                 "only {adj}", "ideally {adj}", "{adj}, if you have", "needs to be {adj} lol", "any {adj} options?",
                 "make it {c}", "maybe in {c}?", "but {adj}", "{b}?")
-ASK_MORE = ("{sup} one?", "which is the {sup}?", "what's the {sup} of those", "is the {o} one {adj}?",
+ASK_MORE = ("{sup} one?", "which is the {sup}?", "what's the {sup} of the lot", "is the {o} one {adj}?",
             "would the {o} fit a small space?", "which one is more {adj}?", "is the {o} warm enough for winter?",
             "which would last longer?", "which of these is {sup}?", "are any of them {adj}?",
             "does the {o} one have a warranty?", "which one has the most reviews?", "is that one {adj}?",
@@ -337,23 +337,47 @@ NEED_MORE = ("my {x} broke, i need a new one", "our old {x} died, looking for a 
              "and {n} as well", "oh, i also want {n}", "plus {n}", "one more thing: {n}", "next, {n}",
              "let's look at {n} now", "switching topic, {n}?", "anything in {n}?", "what {n} would you recommend for {p}?")
 THINGS = ("phone", "kettle", "laptop", "chair", "headphones", "backpack", "umbrella", "printer", "blender", "watch")
-SMALLTALK_MORE = ("nah not for me", "no thanks", "not really my style", "cool, love the design", "nvm", "never mind",
+SMALLTALK_MORE = ("nah, not my thing", "no thanks", "not really my style", "cool, like the colour", "nvm", "never mind",
                   "forget it", "eh", "meh", "i'm good", "all good", "no that's fine", "not yet", "hold on",
                   "one sec", "wait", "brb", "hmm let me see", "let me look", "oh that's cute", "nice one",
                   "love it", "that's interesting", "sounds great", "ok that works", "super", "awesome",
                   "that's a shame", "oh well", "too bad", "i know right")
 
 # questions about a shown item built from a property or a feature: "are they machine washable?", "5g on the second?"
-PROPERTIES = ("waterproof", "machine washable", "wide fit", "stretchy", "dishwasher safe", "vegan", "noise cancelling",
+PROPERTIES = ("waterproof", "dryer safe", "slip resistant", "scratch resistant", "dishwasher safe", "vegan", "noise cancelling",
               "easy to use", "good for kids", "a hardcover", "a first edition", "leather", "organic", "adjustable",
               "foldable", "rechargeable", "unlocked", "refurbished", "new", "warm enough for winter", "heavy",
               "breathable", "true to size", "handmade", "gluten free", "safe for toddlers", "lined", "recyclable",
-              "compatible with android", "a match ball", "for training", "board books", "sweatproof", "oven safe")
+              "compatible with android", "hypoallergenic", "cordless", "microwave safe", "fair trade", "oven safe")
 FEATURES = ("a headphone jack", "usb c", "5g", "wireless charging", "a warranty", "a case", "batteries included",
-            "a remote", "pockets", "a hood", "a zipper", "bluetooth", "a timer", "parental controls", "a manual",
-            "a lid", "wheels", "a strap", "exercises", "an index", "illustrations", "a mic", "an sd slot")
+            "a remote", "pockets", "a hood", "a zipper", "bluetooth", "a timer", "a stand", "a manual",
+            "a lid", "wheels", "a strap", "a carry bag", "an index", "illustrations", "a mic", "an sd slot")
 ASK_BUILT = ("is it {pr}?", "are they {pr}?", "is that one {pr}", "is the {o} one {pr}?", "are those {pr}",
              "does it have {f}?", "do they have {f}?", "does the {o} one come with {f}?", "{f} on the {o} one?",
              "any of them with {f}?", "is it {pr} or not", "does that have {f}", "would it be {pr}?",
              "do they come {pr}?", "and is it {pr}?", "{pr}?", "with {f}?", "does the {o} have {f} too?",
              "which of those has {f}?", "are any of these {pr}?", "is the {o} {pr} or {pr2}?")
+
+# after an answer about a shown item: the same question about other items ("and the other one?")
+ANSWER_REPLY = ("{t}: the listing does not mention {f}. I can ask a person for you.", "{t}: 256 pages.",
+                "{t}: material cotton.", "{t} does not list a weight. I can ask a person for you.",
+                "{t}: yes, the description says it has {f}.", "{t}: no, it is not {pr}.")
+FOLLOW_UPS = ("and the {o} one?", "and the other one?", "what about the {o}?", "same for the {o} one?",
+              "and the rest?", "how about the other one", "the {o} one too?", "what about the others?",
+              "and the {o}", "ok and the {o} one", "same question for the {o}", "what about the {o} one then?")
+# whether a shown item suits a use, a person, a condition: "is it ok for a long flight?", "would it fit my desk?"
+USES = ("everyday use", "a long flight", "camping in the rain", "a small flat", "heavy daily use", "travel",
+        "a complete beginner", "a summer wedding", "the office", "hot weather", "a toddler", "a teenager",
+        "an older person", "a marathon", "a rainy commute", "students", "a gift", "someone with small hands",
+        "a cold winter", "a family of four", "outdoor use", "a shared house")
+JUDGED = ("good", "ok", "warm enough", "big enough", "strong enough", "too small", "too loud", "easy to use",
+          "comfortable", "too heavy", "light enough", "suitable", "safe", "durable enough", "too long")
+FITS = ("my desk", "a queen bed", "a 13 inch laptop", "my old charger", "my car", "an older ipad", "a small kitchen",
+        "my bike", "a standard shelf", "carry-on luggage", "the older model", "my size 9 feet")
+ASK_SUITED = ("is it {j} for {u}?", "is the {o} one {j} for {u}?", "would the {o} work for {u}?",
+              "would it fit {fit}?", "will the {o} one fit {fit}?", "does it work with {fit}?",
+              "which of these would be best for {u}?", "which would you pick for {u}, {aspect} wise?",
+              "is that one {j} for {p}?", "could {p} use the {o} one?", "would {p} manage with it?",
+              "is the {o} {j}?", "how is it for {u}?", "any good for {u}?", "would that be {j} for {u}?",
+              "which one suits {u} best?", "will it be {j} for {p}?", "is the {o} one right for {u}")
+ASPECTS = ("comfort", "price", "weight", "size", "quality", "noise", "warmth", "durability")

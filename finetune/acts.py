@@ -139,7 +139,8 @@ def _fill(form: str, rng: random.Random, domain: Mapping[str, Sequence[str]] | N
               "r": rng.choice(domain["refine"]), "oid": rng.choice(P.ORDER_IDS), "s": rng.choice(P.SIZES),
               "sup": rng.choice(P.SUPERLATIVES), "adj": rng.choice(P.ADJECTIVES), "k": rng.choice(("two", "3", "one")),
               "x": rng.choice(P.THINGS), "pr": rng.choice(P.PROPERTIES), "pr2": rng.choice(P.PROPERTIES),
-              "f": rng.choice(P.FEATURES)}
+              "f": rng.choice(P.FEATURES), "u": rng.choice(P.USES), "j": rng.choice(P.JUDGED),
+              "fit": rng.choice(P.FITS), "aspect": rng.choice(P.ASPECTS)}
     return form.format(**values)
 
 
@@ -237,6 +238,15 @@ def written_turns(rng: random.Random, repeats: int = 3, items: Mapping[str, Any]
     add("refine", P.REFINE_SHORT, shown, "refine_short")
     add("ask_item", P.ASK_MORE, shown, "ask_more")
     add("ask_item", P.ASK_BUILT, shown, "ask_built", repeats * 2)
+    add("ask_item", P.ASK_SUITED, shown, "ask_suited", repeats * 2)
+
+    def answered(rng: random.Random, domain: Mapping[str, Sequence[str]]) -> Context:
+        title = _title(rng, rng.choice(domain["need"]))
+        return Context(_fill(rng.choice(P.ANSWER_REPLY).replace("{t}", title), rng, domain), True, True,
+                       cart=rng.random() < 0.2)
+
+    add("ask_item", P.FOLLOW_UPS, answered, "follow_up", repeats * 2)
+    add("ask_item", P.ASK_BUILT, answered, "ask_after_answer")
     add("new_need", P.NEED_MORE, shown, "need_more")
     add("smalltalk", P.SMALLTALK_MORE, anything, "smalltalk_more")
     add("view_cart", P.CART_VIEW, lambda r, d: Context(_search_reply(r), True, True, cart=True) if r.random() < 0.6

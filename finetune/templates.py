@@ -79,7 +79,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "what are the shipping costs?", "can I pay with Apple Pay?",
         "do you accept credit cards?", "how long is the return window?", "can I swap it for a different size?",
         "what's the warranty on electronics?", "how long until my refund arrives?", "do you deliver abroad?",
-        "do you ship to Canada?", "is there a restocking fee?", "can I return a sale item?",
+        "do you ship to Mexico?", "is there a restocking fee?", "can I return a sale item?",
         "how fast is delivery?", "what happens if my package is lost?",
     ),
     "order_status": (

@@ -290,10 +290,30 @@ def _image_url(value: Any) -> str:
     return _web_url(_first_image(value))
 
 
+_HTML_BLOCK = re.compile(r"</?(?:p|br|li|ul|ol|div|tr|table|h[1-6]|dt|dd|dl|section|blockquote)\b[^>]*>",
+                         re.IGNORECASE)
+
+
 def html_to_text(text: str) -> str:
-    """Plain text from HTML: scripts and tags removed, entities unescaped, whitespace collapsed."""
-    text = _HTML_TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", text))
-    return " ".join(html.unescape(text).split())
+    """Plain text from HTML: scripts and tags removed, entities unescaped; a paragraph, list entry or table row
+    is a line of its own ("Pages: 400" stays a line, not glued to the next entry); spaces collapsed."""
+    text = _HTML_BLOCK.sub("\n", _SCRIPT_OR_STYLE.sub(" ", text))
+    text = html.unescape(_HTML_TAG.sub(" ", text))
+    return "\n".join(line for line in (" ".join(part.split()) for part in text.split("\n")) if line)
+
+
+# "Pages: 400", "Battery: 5000 mAh" on a line of their own in a description: a spec the listing gives
+_SPEC_LINE = re.compile(r"^\s*(?:[-*•]\s*)?([A-Za-z][A-Za-z0-9 /&()'-]{0,28}[A-Za-z)])\s*:\s*(\S.{0,79})$")
+
+
+def spec_lines(description: str) -> dict[str, str]:
+    """The ``name: value`` lines of a description (one per line, a short name and value), in order."""
+    out: dict[str, str] = {}
+    for line in description.split("\n"):
+        m = _SPEC_LINE.match(line)
+        if m and len(m.group(1).split()) <= 4 and len(m.group(2).split()) <= 8 and not m.group(2).endswith(":"):
+            out.setdefault(m.group(1).strip(), m.group(2).strip())
+    return out
 
 
 def _description(value: Any) -> str:
@@ -343,6 +363,13 @@ def _attributes(value: Any) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in value.items()}
 
 
+def _with_specs(attributes: dict[str, str], description: str) -> dict[str, str]:
+    """The attributes, plus the description's spec lines whose names they do not have yet."""
+    have = {k.lower() for k in attributes}
+    extra = {k: v for k, v in spec_lines(description).items() if k.lower() not in have}
+    return {**attributes, **extra} if extra else attributes
+
+
 def item_from_record(record: Mapping[str, Any], warnings: list[tuple[str, Any]] | None = None) -> Item:
     """Validate one raw record (already mapped to the core field names) into an :class:`Item`.
 
@@ -367,15 +394,16 @@ def item_from_record(record: Mapping[str, Any], warnings: list[tuple[str, Any]] 
         extra["extra"] = given
     if stock is not None:
         extra["stock"] = stock
+    description = _description(record.get("description"))
     return Item(
         id=item_id,
         title=title,
-        description=_description(record.get("description")),
+        description=description,
         category=_category(record.get("category")),
         brand=_text(record.get("brand"), "brand"),
         price=price,
         currency=_currency_code(_text(record.get("currency"), "currency") or price_currency or "USD"),
-        attributes=_attributes(record.get("attributes")),
+        attributes=_with_specs(_attributes(record.get("attributes")), description),
         in_stock=in_stock,
         rating=_lenient(_rating, record, "rating", warnings),
         rating_count=_lenient(_rating_count, record, "rating_count", warnings) or 0,

@@ -48,6 +48,16 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("link", "product_url", "permalink"),
 }
 
+# Columns of a table catalog read as the item's attributes (compared like COLUMN_ALIASES): what a shopper asks
+# about, kept where the answers, filters and cards look (other unknown columns stay in ``extra``).
+PROPERTY_COLUMNS = frozenset("""
+color colour colors colours size sizes material materials fabric weight dimensions length width height depth
+capacity volume fit style gender age age_range ages pages page_count format author authors publisher isbn
+edition language series battery battery_life storage memory ram screen screen_size resolution connectivity
+ports compatibility model pattern flavor flavour scent finish care care_instructions warranty power wattage
+voltage thickness diameter pieces players sheets paper_weight ink origin country_of_origin
+""".split())
+
 # Keys of the product list in a JSON object such as {"count": 57, "products": [...]}.
 JSON_LIST_KEYS = frozenset({"products", "items", "data", "results", "catalog", "records", "entries", "rows"})
 
@@ -374,8 +384,17 @@ def column_key(name: str) -> str:
 
 
 def apply_aliases(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Read common column names as item fields (:data:`COLUMN_ALIASES`) where the field itself is absent."""
+    """Read common column names as item fields (:data:`COLUMN_ALIASES`) where the field itself is absent, and
+    columns that name a product property (:data:`PROPERTY_COLUMNS`: colour, size, material, weight, ...) as its
+    attributes when the record has no attributes of its own."""
     out = dict(record)
+    if "attributes" not in out:
+        properties = {k: v for k, v in out.items()
+                      if column_key(k) in PROPERTY_COLUMNS and isinstance(v, (str, int, float)) and _as_text(v)}
+        if properties:
+            out["attributes"] = {k: _as_text(v) for k, v in properties.items()}
+            for k in properties:
+                del out[k]
     columns: dict[str, str] = {}
     for column in record:
         columns.setdefault(column_key(column), column)
@@ -440,7 +459,7 @@ def _amazon2023_records(path: Path, report: ImportReport) -> Iterator[tuple[int,
         yield number, {
             "id": r.get("parent_asin") or r.get("asin"),
             "title": r.get("title"),
-            "description": " ".join(str(x) for x in [*features, *description]),
+            "description": "\n".join(str(x) for x in [*features, *description]),  # a bullet per line
             "category": r.get("categories") or ([r["main_category"]] if r.get("main_category") else []),
             "brand": r.get("store") or details.get("Brand") or details.get("brand") or "",
             "price": r.get("price"),
@@ -516,6 +535,20 @@ READERS: dict[str, Callable[[Path, ImportReport], Iterator[tuple[int, dict]]]] =
 }
 
 
+AMAZON2023_KEYS = frozenset({"parent_asin", "title", "features", "details"})  # Amazon Reviews 2023 metadata
+
+
+def _first_keys(path: Path) -> set[str]:
+    """The keys of a JSON Lines file's first record (empty when it is not one)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            line = next((x for x in f if x.strip()), "")
+        first = json.loads(line)
+    except (OSError, ValueError):
+        return set()
+    return set(first) if isinstance(first, dict) else set()
+
+
 def detect_format(path: Path) -> str:
     """The format of a catalog file, from its name and, for a ``.csv``, its header."""
     name = path.name.lower()
@@ -523,7 +556,7 @@ def detect_format(path: Path) -> str:
         return "recbole"
     if name.endswith(".text"):
         return "unisrec"
-    if name.startswith("meta_") and name.endswith((".jsonl", ".json")):
+    if name.endswith((".jsonl", ".json")) and (name.startswith("meta_") or AMAZON2023_KEYS <= _first_keys(path)):
         return "amazon2023"
     if name.endswith(".csv") and SHOPIFY_COLUMNS <= set(_csv_header(path)):
         return "shopify"

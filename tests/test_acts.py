@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import numpy as np
 import pytest
@@ -166,3 +167,16 @@ def test_all_turns_without_the_shared_data_still_has_every_written_act():
     turns = all_turns(None)
     assert {t.source for t in turns} == {"templates", "catalog", "written"}
     assert {"smalltalk", "add_to_cart", "damaged_item", "ask_item"} <= {t.act for t in turns}
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def test_no_held_out_message_of_four_words_or_more_is_in_the_training_turns():
+    """The evaluation data is never trained on: no held-out turn (beyond 'ok', 'hi', ...) is a training turn."""
+    trained = {_words(t.text) for t in all_turns(None)}
+    held_out = [t["text"] for d in read_jsonl(DATA / "shopping_dialogues.jsonl") for t in d["turns"]]
+    held_out += [m["text"] for m in read_jsonl(DATA / "support_messages.jsonl")]
+    leaked = [t for t in held_out if len(_words(t).split()) >= 4 and _words(t) in trained]
+    assert leaked == []

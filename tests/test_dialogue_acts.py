@@ -141,3 +141,22 @@ def test_out_of_stock_items_are_never_first_and_the_second_one_is_the_second_sho
     stock = [h.item.in_stock for h in products.hits]
     assert stock == sorted(stock, reverse=True)  # in stock first, out of stock kept but last
     assert bot.conversations.state("oos")["shown"] == [h.item.id for h in products.hits]
+
+
+def test_and_the_other_one_asks_the_last_question_about_another_shown_item(bot):
+    _, products, _ = say(bot, "again-q", "a stainless steel water bottle")
+    first, second = products.hits[0].item, products.hits[1].item
+    tools, _, text = say(bot, "again-q", "how much is the first one?")
+    assert tools == ["ask_about_items"] and f"{first.price:.2f}" in text
+    tools, _, text = say(bot, "again-q", "and the second one?")
+    assert tools == ["ask_about_items"] and short(second.title) in text and f"{second.price:.2f}" in text
+
+
+def test_a_budget_or_a_brand_alone_refines_the_need_whatever_the_act(bot):
+    say(bot, "bare", "a cast iron skillet")
+    need = bot.conversations.state("bare")["query"]
+    for message in ("cheaper pls, max 30", "ok maybe under 25"):
+        tools, products, _ = say(bot, "bare", message)
+        state = bot.conversations.state("bare")
+        assert tools == ["search_products"] and need in state["query"], message
+        assert all(h.item.price is None or h.item.price <= 30 for h in products.hits)

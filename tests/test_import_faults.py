@@ -38,8 +38,9 @@ def test_a_column_named_extra_is_kept_like_any_other_column(tmp_path):
     store = memory_store(tmp_path)
     report = store.import_catalog(path, progress=False)  # was: ValueError from dict("handmade")
     assert report.accepted == 2 and not report.rejects
-    assert store.db.get("a1").extra == {"extra": "handmade", "colour": "blue"}
-    assert store.db.get("a2").extra == {"colour": "red"}
+    assert store.db.get("a1").extra == {"extra": "handmade"}
+    assert store.db.get("a1").attributes == {"colour": "blue"}
+    assert store.db.get("a2").extra == {} and store.db.get("a2").attributes == {"colour": "red"}
     as_json = tmp_path / "extra.json"
     as_json.write_text(json.dumps([{"id": "j1", "title": "Teapot", "extra": ["a", "list"]},
                                    {"id": "j2", "title": "Kettle", "extra": {"origin": "Japan"}}]), encoding="utf-8")

@@ -32,7 +32,8 @@ def test_csv_good_and_bad_rows_are_reported_with_line_and_reason(tmp_path):
     assert "rating must lie in 0..5" in reasons[8]
     assert len(report.rejects) == 5
     a1 = items[0]
-    assert a1.category == ("Home", "Cookware") and a1.price == 29.99 and a1.extra == {"color": "blue"}
+    assert a1.category == ("Home", "Cookware") and a1.price == 29.99
+    assert a1.attributes == {"color": "blue"} and a1.extra == {}  # a property column is an attribute
     huge_item = items[1]
     assert len(huge_item.description) == len(huge.strip())  # kept whole
     assert len(huge_item.embedding_text(1000)) == 1000  # truncated only for embedding

@@ -162,7 +162,7 @@ def test_joined_and_renamed_columns_in_a_csv(tmp_path):
                                progress=False)
     assert [(i.id, i.title, i.description) for i in items] == [
         ("k1", "Kettle", "Steel body."), ("k2", "Pot", "Cast iron.\n\nBig.")]
-    assert items[0].extra == {"colour": "red"} and report.notes == []
+    assert items[0].attributes == {"colour": "red"} and items[0].extra == {} and report.notes == []
 
 
 def test_a_mapped_column_that_is_not_in_the_file_is_noted(tmp_path):
@@ -183,7 +183,7 @@ def test_common_column_names_are_read_without_a_mapping(tmp_path):
     assert (item.id, item.title, item.brand) == ("ws-1", "Wool socks", "Knitco")
     assert item.category == ("Apparel", "Socks")
     assert (item.in_stock, item.extra, item.rating_count) == (True, {"stock": 3}, 1024)
-    assert item.description == "Warm & soft merino" and item.url == "/products/ws-1"
+    assert item.description == "Warm & soft\nmerino" and item.url == "/products/ws-1"  # a list entry is a line
 
 
 def test_an_id_column_and_an_explicit_mapping_win_over_aliases(tmp_path):
@@ -330,3 +330,18 @@ def test_items_stored_before_image_and_url_fields_still_load():
     assert (item.image_url, item.url, item.in_stock, item.extra) == ("", "", False, {"stock": 0})
     new = Item("b", "New", image_url="https://x/b.jpg", url="/p/b")
     assert Item.from_json(new.to_json()) == new
+
+
+def test_spec_lines_of_a_description_and_property_columns_become_attributes(tmp_path):
+    """A Shopify body's list of specs ("Pages: 400") and a shop CSV's colour / weight columns are attributes the
+    assistant can answer from; a sentence with a colon in it is not a spec."""
+    path = tmp_path / "shop.csv"
+    path.write_text("sku,name,description,weight,colour,supplier_code\n"
+                    's1,Moon Book,"<p>A witch feeds a baby moonlight.</p><ul><li>Author: Kelly Barnhill</li>'
+                    '<li>Pages: 400</li></ul><p>Note: this sentence is long enough that it is not a spec at all, '
+                    'it just has a colon</p>",,,X-9\n'
+                    's2,Mat,Foam mat.,0.6 kg,Blue,X-10\n', encoding="utf-8")
+    book, mat = load_items(path, progress=False)[0]
+    assert book.attributes == {"Author": "Kelly Barnhill", "Pages": "400"}
+    assert book.description.split("\n")[:2] == ["A witch feeds a baby moonlight.", "Author: Kelly Barnhill"]
+    assert mat.attributes == {"weight": "0.6 kg", "colour": "Blue"} and mat.extra == {"supplier_code": "X-10"}

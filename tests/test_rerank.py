@@ -63,3 +63,23 @@ def test_penalty_blends_exposure_when_impressions_exist():
     assert pop.penalty("a") == 1.0 and pop.penalty("b") == 0.0
     pop.set_exposure({"b": 3})
     assert pop.penalty("a") == pytest.approx(0.5) and pop.penalty("b") == pytest.approx(0.5)
+
+
+def test_shown_items_are_demoted_by_their_closeness_not_sent_to_the_end():
+    """After five helmets, "size L" shows helmets again before unrelated unseen items; an unseen item about as
+    close as a shown one goes first."""
+    from assistant.tools import SEEN_WEIGHT, _demote_seen
+    from retrieval.catalog import Item
+    from retrieval.search import SearchHit, Trace
+
+    def hit(item_id, dense):
+        trace = Trace(1, dense, None, None, 0.0, 1.0, 0.0, 0.0, 0, 0.0, "tail", True, None, 0.0, 1.0, 1, 1,
+                      "none", 0.0)
+        return SearchHit(Item(id=item_id, title=item_id), trace)
+
+    helmets = [hit("helmet-1", 0.62), hit("helmet-2", 0.58)]
+    unrelated = [hit("football", 0.31), hit("swim-cap", 0.28)]
+    assert [h.item.id for h in _demote_seen(list(unrelated), list(helmets))] == [
+        "helmet-1", "helmet-2", "football", "swim-cap"]
+    close = [hit("helmet-3", 0.62 * SEEN_WEIGHT + 0.01)]
+    assert [h.item.id for h in _demote_seen(close, [helmets[0]])] == ["helmet-3", "helmet-1"]
