@@ -973,6 +973,9 @@ COMPARATIVES: list[tuple[re.Pattern[str], str, str, str, str]] = [
     (r"\bnarrow(?:er|est)\b", "width", "min", "is narrower", "is the narrowest"),
     (r"\bthick(?:er|est)\b", "thickness", "max", "is thicker", "is the thickest"),
     (r"\bthinn(?:er|est)\b", "thickness", "min", "is thinner", "is the thinnest"),
+    (r"\b(?:new|late)(?:er|est)\b|\bmost recent\b|\brecent(?:ly)? (?:published|released|out)\b", "year", "max",
+     "is newer", "is the newest"),
+    (r"\b(?:old|earli)(?:er|est)\b", "year", "min", "is older", "is the oldest"),
     ((r"\b(?:more|most|higher|highest|greater|greatest|bigger|biggest|larger|largest|longer|longest|better|best)"
      r"\s+(?P<topic>[a-z]+(?:\s[a-z]+)?)"), "", "max", "has more", "has the most"),
     ((r"\b(?:fewer|fewest|less|least|lower|lowest|smaller|smallest|shorter|shortest)\s+(?P<topic>[a-z]+"
@@ -988,7 +991,7 @@ FALLBACK_KEYS = {"size": ["size", "dimension", "capacity", "volume", "length"],
                  "length": ["length", "inseam", "page", "runtime", "duration"],
                  "capacity": ["capacity", "volume"],
                  "weight": ["weight"], "height": ["height"], "width": ["width"], "thickness": ["thickness"],
-                 "speed": ["speed"]}
+                 "speed": ["speed"], "year": ["published", "publication", "release", "released", "year", "date"]}
 
 
 def _comparative(q: _Question) -> tuple[str, str, str, str, list[str]] | None:
@@ -1055,6 +1058,9 @@ def _measure(item: Item, dim: str, topic: list[str], q: _Question) -> tuple[floa
                     quantity = parse_quantity(m.group(0))
                     if quantity is not None and (dim not in ("weight",) or quantity.dim == "mass"):
                         return quantity.value, m.group(0).strip(), (item.id, "description", sentence), quantity.dim
+                elif m.group(3) and _singular(m.group(3)) in words:  # "100 recipes": a count of the topic
+                    return (float(m.group(1).replace(",", "")), m.group(0).strip(), (item.id, "description",
+                                                                                    sentence), m.group(3))
     return None
 
 

@@ -494,3 +494,18 @@ def test_the_fact_checker_reads_thousands_separators_as_the_attribute_says():
     checker = FactChecker({item.id: item}, ItemNames({item.id: item}))
     assert checker.check("Big Puzzle: pieces 1,000 pieces.", facts_for([item], ["how many pieces?"])).ok
     assert not checker.check("Big Puzzle: pieces 2,000 pieces.", facts_for([item], ["how many pieces?"])).ok
+
+
+def test_newest_and_most_counted_things_are_compared_from_the_listing(minilm):
+    """"what's the newest of those" reads the publication year; "which has the most recipes" counts "100 recipes"
+    in a description line, and says which listing does not give it."""
+    a = Item(id="b1", title="Weeknight Veg", description="Fast dinners.\n100 recipes", attributes={
+        "First published": "2022"})
+    b = Item(id="b2", title="One Pan Veg", description="Seventy dinners.\n70 recipes", attributes={
+        "First published": "2023"})
+    c = Item(id="b3", title="Student Cookbook", description="Cheap meals.", attributes={"First published": "2021"})
+    newest = answer_question("what's the newest of those", [a, b, c], minilm)
+    assert newest.found and newest.text.startswith("One Pan Veg is the newest (first published 2023)")
+    most = answer_question("which of these has the most recipes", [a, b, c], minilm)
+    assert most.found and most.text.startswith("Weeknight Veg has") and "100 recipes" in most.text
+    assert "Student Cookbook does not list" in most.text
