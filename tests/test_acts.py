@@ -180,3 +180,15 @@ def test_no_held_out_message_of_four_words_or_more_is_in_the_training_turns():
     held_out += [m["text"] for m in read_jsonl(DATA / "support_messages.jsonl")]
     leaked = [t for t in held_out if len(_words(t).split()) >= 4 and _words(t) in trained]
     assert leaked == []
+
+
+def test_every_held_out_dialogue_has_its_own_shop_and_every_shop_imports_whole():
+    """`longtail eval dialogue` runs each dialogue in its shop (evaluation/data/stores, five export formats)."""
+    from evaluation.dialogue import STORES, store_catalogs
+    from retrieval import load_items
+
+    assert {d["store"] for d in read_jsonl(DATA / "shopping_dialogues.jsonl")} <= set(STORES)
+    for name, path in store_catalogs().items():
+        items, report = load_items(path, progress=False)
+        assert report.accepted == len(items) >= 40 and not report.rejects, name
+        assert sum(bool(i.attributes) for i in items) >= len(items) // 2, name  # specs reach the attributes
