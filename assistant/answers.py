@@ -715,12 +715,33 @@ def _answer_item(item: Item, q: _Question, emb: _Embeddings, min_similarity: flo
         sentence = split_sentences(item.description)[0]
         return _Part(f"the description says \u201c{_clip(sentence, set())}\u201d",
                      [(item.id, "description", sentence)], True)
+    stated = _stated_quantity(item, q)
+    if stated:
+        return _Part(stated[0], [stated[1]], True)
     best = _best_sentence(item, q.content, emb, min_similarity)
     if best:
         sentence = best[0]
         return _Part(f"the description says \u201c{_clip(sentence, set(q.content))}\u201d",
                      [(item.id, "description", sentence)], True)
     return _Part(_not_said(q), [], False)
+
+
+_AMOUNT = r"\d+(?:[.,]\d+)?\s*(?:mm|cm|m|in|inch|inches|\"|kg|g|lb|lbs|oz|l|ml|w|mah|gb|tb)(?![a-z])"
+
+
+def _stated_quantity(item: Item, q: _Question) -> tuple[str, Evidence] | None:
+    """"how thick is it?" of "Fitness Mat 10 mm Thick": an amount written next to the word the question asks
+    about, in the title or a line of the description ("10 mm thick", "thickness 6 mm")."""
+    for word in q.content:
+        stem = re.escape(word)
+        pattern = re.compile(rf"(?i)({_AMOUNT})\s+{stem}\b|\b{stem}(?:ness)?\s*:?\s*({_AMOUNT})")
+        for where, text in (("title", item.title), *(("description", line) for line in
+                                                      item.description.split("\n"))):
+            m = pattern.search(text)
+            if m:
+                amount = " ".join((m.group(1) or m.group(2)).split())
+                return f"{amount} {word}", (item.id, where, text)
+    return None
 
 
 # Cosine (all-MiniLM-L6-v2) between an open question and an attribute ("fuel", "fuel isobutane canister") above

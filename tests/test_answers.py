@@ -509,3 +509,12 @@ def test_newest_and_most_counted_things_are_compared_from_the_listing(minilm):
     most = answer_question("which of these has the most recipes", [a, b, c], minilm)
     assert most.found and most.text.startswith("Weeknight Veg has") and "100 recipes" in most.text
     assert "Student Cookbook does not list" in most.text
+
+
+def test_an_amount_next_to_the_asked_word_in_the_title_answers_how_thick(minilm):
+    mat = Item(id="m1", title="Fitness Mat 10 mm Thick", description="Comfortable foam mat.",
+               attributes={"size": "180 x 60 cm"})
+    got = answer_question("how thick is it", [mat], minilm)
+    assert got.found and "10 mm thick" in got.text
+    plain = Item(id="m2", title="Fitness Mat", description="Comfortable foam mat.")
+    assert not answer_question("how thick is it", [plain], minilm).found
