@@ -1,5 +1,7 @@
-"""The web server: a FastAPI app with the documented HTTP API (OpenAPI at ``/docs`` and ``/openapi.json``),
-the support console mounted at ``/console`` behind a login, and the shopper chat at ``/``.
+"""The web server: a FastAPI app with the documented HTTP API (OpenAPI at ``/docs``, ``/redoc`` and
+``/openapi.json``; the docs pages load Swagger UI and ReDoc from the ``fastapi-offline`` package, so they work
+with no internet), the support console mounted at ``/console`` behind a login, the shopper chat at ``/`` and
+the ``<gradio-app>`` web component's script at ``/gradio.js`` (Gradio's own bundled file: no CDN).
 
 API:
 * ``POST /api/chat``: one chat turn. ``stream=true`` (default) answers NDJSON, one event per line, as the
@@ -29,7 +31,16 @@ import gradio as gr
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, StreamingResponse
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    StreamingResponse,
+)
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 
 from .agents import AgentStore, agents_path, authenticator
@@ -52,6 +63,10 @@ log = logging.getLogger(__name__)
 
 
 MAX_PRICE = 1e9  # a filter above this is a mistake (or a probe), not a budget
+# The web component's loader from Gradio's own build (it imports ./assets/index-<hash>.js, which Gradio
+# serves at /assets/): served at /gradio.js, so the embed needs no CDN and matches the server's Gradio.
+GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
+DOCS_ASSETS = "/static-offline-docs"  # where fastapi-offline serves Swagger UI's and ReDoc's files
 
 
 class FilterModel(BaseModel):
@@ -193,7 +208,11 @@ def create_server(
     if agents is None and agents_path(settings).exists():
         agents = AgentStore(agents_path(settings))
     console_on = bool(settings.admin_user) or agents is not None
-    api = FastAPI(
+    # FastAPIOffline: /docs (Swagger UI) loads its script and styles from the fastapi-offline package, not a
+    # CDN; /redoc below does too
+    api = FastAPIOffline(
+        redoc_url=None,
+        static_url=DOCS_ASSETS,
         title="Longtail API",
         version="1.0",
         description="Chat with the Longtail shopping assistant, search the catalog (with retrieval "
@@ -221,6 +240,21 @@ def create_server(
         max_body=max_body,
         max_api_body=max_api_body,
     )
+
+    @api.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        """ReDoc from the fastapi-offline package. Its policy keeps images on this site: ReDoc's "powered by"
+        logo would be fetched from ReDoc's CDN otherwise (the page makes no request to another host)."""
+        root = request.scope.get("root_path", "")
+        page = get_redoc_html(
+            openapi_url=f"{root}{api.openapi_url}",
+            title=f"{api.title} - ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+        page.headers["Content-Security-Policy"] = "img-src 'self' data:"
+        return page
 
     def issued(session_id: str, request: Request) -> str:
         """``session_id`` when this server issued it; else 403 (and an audit line)."""
@@ -340,6 +374,20 @@ def create_server(
 
     if not mount_ui:
         return api
+
+    @api.get("/gradio.js", include_in_schema=False)
+    def widget_script() -> Any:
+        """The ``<gradio-app>`` web component, from this server (the documented embed loads it here)."""
+        if not GRADIO_JS.exists():
+            return PlainTextResponse(
+                f"This Gradio install has no web component loader ({GRADIO_JS}); reinstall gradio "
+                f"(`pip install --force-reinstall 'gradio=={gr.__version__}'`) or embed the chat in an "
+                "iframe.",
+                404,
+            )
+        # no-cache: after a Gradio upgrade the loader names other hashed assets
+        return FileResponse(GRADIO_JS, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
     if console_on:
         api.state.agents = agents
 

@@ -296,13 +296,29 @@ CARDS_CSS = """
 .lt-cart-empty { margin: 0; font-size: .9rem; color: var(--body-text-color-subdued, #555); }
 """
 
-# Event delegation on the component root survives re-renders of the card HTML.
+# Event delegation on the component root survives re-renders of the card HTML. A press re-renders the cards
+# (pressed state, or "more like this" replacing them), which drops the keyboard focus on the page: it goes
+# back to the same button, or to the new cards' heading when that button is gone. Only when focus was lost,
+# so a new answer's cards never pull it out of the message box.
 CARDS_JS = """
+let last = null;
 element.addEventListener('click', (e) => {
   const b = e.target.closest('button[data-fb]');
   if (!b) return;
   b.setAttribute('aria-pressed', 'true');
+  last = {item: b.dataset.item, kind: b.dataset.fb};
   trigger('click', {item_id: b.dataset.item, kind: b.dataset.fb});
+});
+watch('value', () => {
+  const was = last;
+  last = null;
+  const now = document.activeElement;
+  if (!was || (now && now !== document.body && now.isConnected)) return;
+  const same = element.querySelector(`button[data-fb="${was.kind}"][data-item="${CSS.escape(was.item)}"]`);
+  const target = same || element.querySelector('.lt-cards-heading');
+  if (!target) return;
+  if (!same) target.setAttribute('tabindex', '-1');
+  target.focus({preventScroll: true});
 });
 """
 

@@ -3,8 +3,10 @@
 :class:`ChatService` wraps an ``assistant.Assistant`` for the front ends. ``respond`` turns the assistant's
 events into Gradio-style message lists and product cards (the Gradio callback only forwards them), ``events``
 turns them into JSON-safe dicts (the HTTP API streams them), ``feedback`` / ``more_like_this`` handle the
-buttons on the cards and ``cart`` reads the session's cart. Every path applies the abuse limits and turns any
-failure into a friendly sentence (the traceback goes to the server log, never to the shopper).
+buttons on the cards and ``cart`` reads the session's cart. ``history`` and ``last_cards`` read a
+conversation back from the stores (a reloaded page resumes it). Every path applies the abuse limits and turns
+any failure into a friendly sentence (the traceback goes to the server log, never to the shopper);
+``Update.failed`` tells the screen to offer a retry.
 
 Session ids come from :attr:`ChatService.sessions` (signed by the server, :mod:`ui.sessions`); each turn runs
 with :data:`ui.limits.REQUESTER` set to the client's address and the session, which the order guard reads.
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from retrieval import Filters
+from retrieval import Filters, SearchHit, Trace
 
 from .cards import FEEDBACK_KINDS, card_from_hit, cards_from_products, follow_up_chips, in_stock_first
 from .limits import REQUESTER, RateLimiter, Requester, check_message
@@ -93,6 +95,7 @@ class Update:
     chips: list[str] = field(default_factory=list)  # follow-up messages built from the cards
     ticket_id: str = ""
     done: bool = False
+    failed: bool = False  # the turn ended in an error: the screen offers to send the message again
 
 
 def event_to_dict(event: Any) -> dict[str, Any]:
@@ -212,10 +215,11 @@ class ChatService:
             return
         yield Update(list(history))
         reply: dict[str, Any] | None = None
+        failed = False
         update = Update(history)
         for data in self.events(session_id, message, filters, client):
             kind = data["type"]
-            update = Update(history)
+            update = Update(history, failed=failed)
             if kind == "products":
                 update.cards, update.cards_changed = data["cards"], True
                 update.chips = list(data.get("suggestions") or follow_up_chips(data["cards"], data["query"]))
@@ -242,9 +246,11 @@ class ChatService:
             elif kind == "error":
                 history.append({"role": "assistant", "content": data["message"]})
                 reply = None
+                failed = True
             elif kind == "done":
                 if (
                     reply is None
+                    and not failed  # the error bubble already said it
                     and data["text"]
                     and not any(
                         m["role"] == "assistant" and m.get("content") == data["text"] for m in history[-3:]
@@ -254,10 +260,10 @@ class ChatService:
                 update.done = True
             else:
                 continue
-            update.history = list(history)
+            update.history, update.failed = list(history), failed
             yield update
         if not update.done:
-            yield Update(list(history), done=True)
+            yield Update(list(history), done=True, failed=failed)
 
     def _shown(
         self, session_id: str, query: str, cards: list[dict[str, Any]], hits: list[Any], source: str
@@ -325,3 +331,51 @@ class ChatService:
     # -- a human agent's replies reach the shopper ------------------------------------------------------------
     def agent_messages(self, session_id: str) -> list[dict[str, Any]]:
         return [m for m in self.conversations.messages(session_id) if m["role"] == "agent"]
+
+    def awaits_agent(self, session_id: str) -> bool:
+        """Whether the session has a ticket that is not closed (the screen then polls for agents' replies)."""
+        return any(t["session_id"] == session_id for t in self.conversations.escalations(None)
+                   if t["status"] != "closed")
+
+    # -- a conversation read back (the page was reloaded) -------------------------------------------------
+    def history(self, session_id: str) -> list[dict[str, Any]]:
+        """The conversation as chat bubbles, from the conversation store: the shopper's messages, the
+        assistant's replies and the human agents' replies (also those sent while the page was closed). Tool
+        results stay out, as in the live chat; the limits' refusals were never stored."""
+        bubbles: list[dict[str, Any]] = []
+        for m in self.conversations.messages(session_id):
+            if m["role"] == "agent":
+                bubbles.append(agent_bubble(m))
+            elif m["role"] in ("user", "assistant") and m["content"]:
+                bubble = {"role": m["role"], "content": m["content"]}
+                if bubble["role"] == "user" and bubbles and bubbles[-1] == bubble:
+                    continue  # a failed turn sent again (it stored no reply): shown once, as on screen
+                bubbles.append(bubble)
+        return bubbles
+
+    def pressed(self, session_id: str) -> dict[str, list[str]]:
+        """The feedback the session gave, as the cards show it: item id -> the kinds pressed."""
+        given: dict[str, set[str]] = {}
+        for f in self.conversations.feedback(session_id):
+            given.setdefault(f["item_id"], set()).add(f["kind"])
+        return {item: sorted(kinds) for item, kinds in given.items()}
+
+    def last_cards(self, session_id: str) -> tuple[list[dict[str, Any]], str, list[str]]:
+        """The cards the session was shown last (from the trace log, with today's item data), their heading
+        and follow-up chips; ([], "", []) when it was shown none."""
+        rows = self.traces.last_shown(session_id)
+        cards = []
+        for row in rows:
+            item = self.store.db.get(row["item_id"])
+            try:
+                trace = Trace(**row["trace"])
+            except TypeError:  # logged by an older version with other trace fields
+                trace = None
+            if item is not None and trace is not None:
+                cards.append(card_from_hit(SearchHit(item, trace), row["explanation"]))
+        if not cards:
+            return [], "", []
+        query, source = rows[0]["query"], rows[0]["source"]
+        if source == "more_like_this":
+            return cards, "Similar items", []
+        return cards, f"Picks for “{query}”" if query else "Picks for you", follow_up_chips(cards, query)

@@ -230,8 +230,11 @@ class WebGuard:
         async def hardened(message: dict) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if frame_policy and "content-security-policy" not in headers:
+                policy = headers.get("content-security-policy")
+                if frame_policy and policy is None:
                     headers["content-security-policy"] = frame_policy
+                elif frame_policy and "frame-ancestors" not in policy:  # a page's own policy: add framing
+                    headers["content-security-policy"] = f"{policy}; {frame_policy}"
                 cookies = headers.getlist("set-cookie")
                 if cookies:
                     del headers["set-cookie"]

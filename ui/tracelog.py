@@ -120,6 +120,20 @@ class TraceLog:
             out.append(row)
         return out
 
+    def last_shown(self, session_id: str) -> list[dict[str, Any]]:
+        """The cards the session was shown last (one :meth:`log` call), in the order shown: item_id,
+        explanation, trace (a dict), query, source; [] when none."""
+        with self._lock:
+            got = self._conn.execute(
+                "SELECT item_id, explanation, trace, query, source FROM recommendations WHERE session_id=? "
+                "AND ts=(SELECT MAX(ts) FROM recommendations WHERE session_id=?) ORDER BY rowid",
+                (session_id, session_id),
+            ).fetchall()
+        return [
+            {"item_id": i, "explanation": e, "trace": json.loads(t), "query": q, "source": s}
+            for i, e, t, q, s in got
+        ]
+
     def audit(self, kind: str, client: str, session_id: str, subject: str, outcome: str) -> None:
         """One security event (see the module docstring); ``subject`` is already hashed by the caller."""
         row = (time.time(), kind, client or "", session_id or "", subject or "", outcome)
