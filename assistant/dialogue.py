@@ -426,8 +426,16 @@ class Assistant:
                 "more": "Here are more options", "color": "Here are options in that colour"}.get(plan.refinement)
         gems = sum(bool(gem_reason(h.item, h.trace)) for h in hits)  # the cards' own rule for the badge
         note = f", including {gems} hidden gem{'s' if gems != 1 else ''}" if gems else ""
-        lead = lead or f"Here are {len(hits)} picks for \"{query}\""
-        return f"{lead}{note}."
+        return f"{lead or Assistant._picks(hits)}{note}."
+
+    @staticmethod
+    def _picks(hits: Sequence[SearchHit]) -> str:
+        """"Here are 5 running shoes for you" when most picks share a category, else "5 picks"."""
+        leaves = Counter(h.item.category[-1] for h in hits if h.item.category)
+        leaf, n = leaves.most_common(1)[0] if leaves else ("", 0)
+        kind = leaf.lower() if n * 2 > len(hits) and len(leaf) <= 30 and len(hits) > 1 else (
+            "picks" if len(hits) > 1 else "pick")
+        return f"Here {'are' if len(hits) > 1 else 'is'} {len(hits) if len(hits) > 1 else 'one'} {kind} for you"
 
     @staticmethod
     def _policy_reply(question: str, passages: list[dict[str, str]], has_policies: bool = True) -> str:

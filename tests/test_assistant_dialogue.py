@@ -421,3 +421,15 @@ def test_order_prompt_shows_the_stores_own_order_format(store, new_bot, an_order
     text = text_of(run(new_bot(), "where is my package?", session="fmt"))
     prefix = "#" if an_order["order_id"].startswith("#") else "ORD-"
     assert f"like {prefix}" in text and an_order["order_id"] not in text  # an example, never a real order number
+
+
+def test_the_search_reply_names_what_the_picks_are_not_the_stripped_query(store, new_bot):
+    bot = new_bot()
+    events = run(bot, "I'm looking for a stainless steel water bottle please", session="intro")
+    hits = first(events, Products).hits
+    text = text_of(events)
+    assert "picks for \"" not in text and "please" not in text
+    leaves = [h.item.category[-1] for h in hits]
+    common = max(set(leaves), key=leaves.count)
+    if leaves.count(common) * 2 > len(hits):
+        assert text.startswith(f"Here are {len(hits)} {common.lower()} for you")
