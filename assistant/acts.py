@@ -80,6 +80,17 @@ class Context:
     cart: bool = False  # the cart is not empty
 
 
+def impossible(ctx: Context) -> frozenset[str]:
+    """Acts the conversation's state rules out: taking something out of an empty cart, a question about or a
+    choice between shown items when nothing is shown."""
+    out = set()
+    if not ctx.cart:
+        out.add("remove_from_cart")
+    if not ctx.shown:
+        out |= {"ask_item", "disambiguate"}
+    return frozenset(out)
+
+
 def surface(text: str, ctx: Context) -> list[float]:
     """Context features and surface cues that a sentence vector blurs (counts, ids, ordinals); no intent words."""
     words = text.split()
@@ -150,7 +161,13 @@ class ActModel:
         x = torch.from_numpy(features(texts, contexts, self.embed))
         self.head.eval()
         with torch.no_grad():
-            return torch.softmax(self.head(x), dim=-1).numpy()
+            p = torch.softmax(self.head(x), dim=-1).numpy()
+        for row, ctx in zip(p, contexts):  # what the conversation rules out gets no share
+            ruled_out = [self.labels.index(a) for a in impossible(ctx) if a in self.labels]
+            if ruled_out and row.sum() > row[ruled_out].sum():
+                row[ruled_out] = 0.0
+                row /= row.sum()
+        return p
 
     def predict(self, text: str, ctx: Context = Context()) -> tuple[str, float]:
         p = self.probabilities([text], [ctx])[0]

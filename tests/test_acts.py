@@ -192,3 +192,14 @@ def test_every_held_out_dialogue_has_its_own_shop_and_every_shop_imports_whole()
         items, report = load_items(path, progress=False)
         assert report.accepted == len(items) >= 40 and not report.rejects, name
         assert sum(bool(i.attributes) for i in items) >= len(items) // 2, name  # specs reach the attributes
+
+
+def test_acts_the_state_rules_out_get_no_share(model):
+    """Nothing comes out of an empty cart, and nothing shown can be asked about."""
+    text = "take the second one out of my cart"
+    assert model.predict(text, Context("Your cart: 1 item.", True, True, cart=True))[0] == "remove_from_cart"
+    act, _ = model.predict(text, Context())
+    assert act != "remove_from_cart"
+    p = model.probabilities([text, "is it waterproof?"], [Context(), Context()])
+    assert p[0][model.labels.index("remove_from_cart")] == 0 and p[1][model.labels.index("ask_item")] == 0
+    assert np.allclose(p.sum(axis=1), 1)
