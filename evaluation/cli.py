@@ -51,7 +51,7 @@ def rec_options(fn):
         click.option("--k", default=10, show_default=True, help="List length K."),
         click.option("--lambdas", default=DEFAULT_LAMBDAS, show_default=True, help="Lambda values to sweep."),
         click.option("--tail", "tail", default="items:0.2", show_default=True,
-                     help="Tail items: items:SHARE (outside the top SHARE of items, RecBole), "
+                     help="Tail items: items:SHARE (outside the top SHARE of items), "
                           "interactions:SHARE or count:N."),
         click.option("--max-ndcg-loss", default=0.05, show_default=True,
                      help="Lambda is chosen on the tuning split as the highest APLT within this NDCG loss."),
@@ -59,8 +59,10 @@ def rec_options(fn):
         click.option("--users", type=int, help="Evaluate a random subsample of N users (quick runs)."),
         click.option("--seed", default=0, show_default=True, help="Seed for everything random."),
         click.option("--no-gems", is_flag=True, help="Skip the hidden-gem model and its boost."),
-        click.option("--gem-features", type=click.Choice(["tfidf", "embedding"]), default="tfidf",
-                     show_default=True, help="Text features of the hidden-gem model."),
+        click.option("--gem-features", type=click.Choice(["tfidf", "embedding", "model"]), default="tfidf",
+                     show_default=True, help="The gem score the re-rankers use: the text gem model's features "
+                                             "(tfidf, embedding) or the purchase model's probability (model)."),
+        click.option("--no-purchase", is_flag=True, help="Leave out the purchase-probability model (no training)."),
         click.option("--out", type=click.Path(file_okay=False), help="Report folder (default reports/<task>)."),
         click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of markdown."),
     ]
@@ -70,8 +72,8 @@ def rec_options(fn):
 
 
 def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, max_ndcg_loss: float,
-              candidates: int, users: int | None, seed: int, no_gems: bool, gem_features: str, out: str | None,
-              as_json: bool, source: dict[str, Any]) -> None:
+              candidates: int, users: int | None, seed: int, no_gems: bool, gem_features: str, no_purchase: bool,
+              out: str | None, as_json: bool, source: dict[str, Any]) -> None:
     from retrieval import load_embedder
 
     from .harness import EvalConfig
@@ -83,7 +85,11 @@ def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, 
     settings = _settings()
     cfg = EvalConfig(k=k, candidates=candidates, seed=seed, tail=_tail(tail), lambdas=_floats(lambdas, "--lambdas"),
                      max_ndcg_loss=max_ndcg_loss, floor=settings.relevance_floor, tail_share=settings.tail_share,
-                     head_share=settings.head_share, gem_text=gem_features, progress=True)
+                     head_share=settings.head_share, gem_text=gem_features, progress=True,
+                     purchase=not no_purchase, model_dir=str(settings.cache_dir / "eval"))
+    if gem_features == "model" and no_purchase:
+        raise click.BadParameter("--gem-features model needs the purchase model: drop --no-purchase.",
+                                 param_hint="--gem-features")
     embedder = load_embedder(settings.embedding_model)
     t0 = time.perf_counter()
     vectors = item_vectors(task.items, embedder, settings.cache_dir / "eval", settings.embed_max_chars)

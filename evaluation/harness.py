@@ -12,7 +12,7 @@ evaluation ranks exactly the way :meth:`retrieval.Searcher.rank` does.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -23,6 +23,9 @@ from retrieval.search import RRF_K
 from .data import RecTask
 from .metrics import PAD, TailDefinition, long_tail_metrics, loo_metrics
 from .systems import RRFHybrid, System, exclude_history, top_k
+
+if TYPE_CHECKING:
+    from retrieval.recommender import RecommenderConfig
 
 
 @dataclass
@@ -41,6 +44,9 @@ class EvalConfig:
     max_ndcg_loss: float = 0.05      # lambda is chosen on the tuning split within this NDCG loss
     bootstrap: int = 1000
     gem_text: str = "tfidf"          # the gem model's text features: "tfidf" or "embedding"
+    purchase: bool = True            # train and evaluate the purchase-probability model
+    model_dir: str | None = None     # where the purchase model's weights are saved (and reused from)
+    purchase_config: RecommenderConfig | None = None  # None: RecommenderConfig() (its seed is replaced by seed)
     progress: bool = True
 
     def to_dict(self) -> dict:
@@ -75,10 +81,11 @@ def summarise(name: str, topk: np.ndarray, task: RecTask, pop: np.ndarray, tail:
               config: Mapping | None = None) -> Run:
     per_user = loo_metrics(topk, task.targets)
     target_tail = tail[task.targets]
-    metrics: dict[str, float] = {}
+    target_cold = pop[task.targets] == 0  # cold: the target never occurs in the training sequences
+    metrics: dict[str, float] = {"cold_targets": float(target_cold.sum())}
     for metric, values in per_user.items():
         metrics[f"{metric}@{k}"] = float(values.mean()) if values.size else 0.0
-        for bucket, sel in (("head", ~target_tail), ("tail", target_tail)):
+        for bucket, sel in (("head", ~target_tail), ("tail", target_tail), ("cold", target_cold)):
             metrics[f"{metric}@{k}_{bucket}"] = float(values[sel].mean()) if sel.any() else 0.0
     n_train_users = len(task.fit_sequences)
     for metric, value in long_tail_metrics(topk, pop, tail, n_train_users, task.histories).items():

@@ -23,8 +23,8 @@ Long tail (over the top-K lists of all users; ``pop`` = interaction counts from 
 * ``PopLift@K`` (Abdollahpouri et al. 2021, "popularity lift"): ``(ARP of the lists - ARP of the users'
   profiles) / ARP of the profiles``; negative = the lists are less popular than what users consumed.
 
-Which items are "tail" is decided by :class:`TailDefinition` (default: RecBole's, every item outside the top
-20% of items by training count).
+Which items are "tail" is decided by :class:`TailDefinition` (default: Abdollahpouri's short head, every item
+outside the top 20% of items by training count; RecBole's own ``tail_ratio`` default is 0.1).
 """
 
 from __future__ import annotations
@@ -266,3 +266,47 @@ def format_confusion(confusion: Mapping[str, Mapping[str, int]], labels: Sequenc
         row = confusion.get(g, {})
         lines.append(f"{g:<17}" + "".join(f"{row.get(p, 0) or '.':>7}" for p in labels))
     return "\n".join(lines)
+
+
+# -- does a gem score predict what users want next? ---------------------------------------------------------------
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Mann-Whitney ROC AUC (ties count one half); NaN when one class is empty."""
+    from scipy.stats import rankdata
+
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=bool)
+    pos, neg = int(labels.sum()), int((~labels).sum())
+    if not pos or not neg:
+        return float("nan")
+    ranks = rankdata(scores)
+    return float((ranks[labels].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def below_median(pop: np.ndarray) -> np.ndarray:
+    """The under-exposed half of the catalog: training count strictly below the catalog's median count."""
+    return pop < np.median(pop)
+
+
+def item_gem_auc(gem: np.ndarray, pop: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """Item level: label = the item is some user's next item (a target); score = the item's gem score. Over all
+    items and among the below-median items (where a gem score must work: popularity cannot tell them apart)."""
+    wanted = np.bincount(targets, minlength=pop.size)[:pop.size] > 0
+    low = below_median(pop)
+    return {"auc_all": roc_auc(gem, wanted), "auc_below_median": roc_auc(gem[low], wanted[low]),
+            "below_median_items": float(low.sum()), "below_median_wanted": float((wanted & low).sum())}
+
+
+def personal_auc(scores: np.ndarray, histories: Sequence[Sequence[int]], targets: np.ndarray,
+                 candidates: np.ndarray) -> np.ndarray:
+    """Per user: the share of candidate items (``candidates`` mask, history removed) the user's score ranks
+    below the target (ties one half). NaN for users whose target is not a candidate."""
+    out = np.full(len(targets), np.nan)
+    for row, (h, t) in enumerate(zip(histories, targets)):
+        if not candidates[t]:
+            continue
+        mask = candidates.copy()
+        mask[list(h)] = False
+        mask[t] = False
+        others = scores[row, mask]
+        if others.size:
+            out[row] = ((others < scores[row, t]).sum() + 0.5 * (others == scores[row, t]).sum()) / others.size
+    return out

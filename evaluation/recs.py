@@ -14,16 +14,19 @@ against the best relevance-only system.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.stats import rankdata
 
 from .data import RecTask
 from retrieval.gems import train_gem_model
 from .harness import EvalConfig, Run, best_relevance, choose, find, run_systems, sweep
+from .metrics import below_median, item_gem_auc, personal_auc
 from .significance import compare
-from .systems import build_systems, describe
+from .systems import PurchaseSystem, System, build_systems, describe
 
 RELEVANCE_EXCLUDED = ("random",)  # never a candidate for "best relevance-only system"
 
@@ -47,6 +50,7 @@ class RecEvaluation:
     gem_comparison: list[dict[str, Any]] = field(default_factory=list)
     system_config: dict[str, dict] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    gem_auc: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         k = self.cfg.k
@@ -63,6 +67,69 @@ def _gem_array(task: RecTask, vectors: np.ndarray, cfg: EvalConfig) -> tuple[np.
     counts = {item.id: float(c) for item, c in zip(task.items, task.popularity())}
     model = train_gem_model(task.items, counts, vectors=vectors, seed=cfg.seed, text=cfg.gem_text)
     return np.array([model.oof[item.id] for item in task.items]), model.cv
+
+
+def _purchase(systems: list[System]) -> PurchaseSystem | None:
+    return next((s for s in systems if isinstance(s, PurchaseSystem)), None)
+
+
+def model_gem(task: RecTask, model: PurchaseSystem, batch: int = 512) -> np.ndarray:
+    """The purchase model's gem score of each item: its predicted purchase probability averaged over the
+    task's users (their histories only, never the targets), i.e. expected demand learned from text and
+    behaviour rather than a popularity label."""
+    total = np.zeros(task.n_items)
+    for start in range(0, task.n_users, batch):
+        total += model.probabilities(task.histories[start:start + batch]).sum(0)
+    return total / max(task.n_users, 1)
+
+
+def gem_quality(task: RecTask, gems: dict[str, np.ndarray], model: PurchaseSystem | None,
+                batch: int = 512) -> dict[str, dict[str, float]]:
+    """How well each gem score predicts the next item, above all among the below-median (under-exposed)
+    items: item-level AUC (is the item anyone's target?) and, per user whose target is below the median, the
+    AUC of the target against the other below-median items (``personal``; for the purchase model its own
+    per-user probability, for an item-level score the same score for everyone)."""
+    pop = task.popularity()
+    low = below_median(pop)
+    out: dict[str, dict[str, float]] = {}
+    for name, gem in gems.items():
+        row = item_gem_auc(gem, pop, task.targets)
+        per_user = personal_auc(np.broadcast_to(gem, (task.n_users, task.n_items)), task.histories, task.targets,
+                                low)
+        row["personal_auc_below_median"] = float(np.nanmean(per_user)) if np.isfinite(per_user).any() else 0.0
+        out[name] = row
+    if model is not None:
+        per_user = np.concatenate([
+            personal_auc(model.probabilities(task.histories[s:s + batch]), task.histories[s:s + batch],
+                         task.targets[s:s + batch], low) for s in range(0, task.n_users, batch)])
+        out["purchase (per user)"] = {"personal_auc_below_median": float(np.nanmean(per_user)),
+                                      "users": float(np.isfinite(per_user).sum())}
+    return out
+
+
+def _build(task: RecTask, vectors: np.ndarray, cfg: EvalConfig) -> list[System]:
+    return build_systems(task, vectors, cfg.seed, cfg.candidates, purchase=cfg.purchase,
+                         purchase_config=cfg.purchase_config,
+                         model_dir=Path(cfg.model_dir) if cfg.model_dir else None, progress=cfg.progress)
+
+
+def _gems(task: RecTask, vectors: np.ndarray, cfg: EvalConfig, systems: list[System]
+          ) -> tuple[np.ndarray, dict[str, Any], dict[str, np.ndarray]]:
+    """The gem array the re-rankers use, the text gem model's CV record and every raw gem score by name.
+    ``cfg.gem_text == "model"``: the re-rankers get the purchase model's gem (as a percentile among items, so
+    the boost's scale matches the text model's); otherwise the text gem model's out-of-fold appeal."""
+    text = "tfidf" if cfg.gem_text == "model" else cfg.gem_text
+    text_gem, cv = _gem_array(task, vectors, replace(cfg, gem_text=text))
+    raw = {text: text_gem}
+    model = _purchase(systems)
+    if model is not None:
+        raw["purchase (mean probability)"] = model_gem(task, model, cfg.batch)
+    if cfg.gem_text != "model":
+        return text_gem, cv, raw
+    if model is None:
+        raise ValueError("gem features 'model' need the purchase model (EvalConfig.purchase).")
+    mgem = raw["purchase (mean probability)"]
+    return rankdata(mgem) / len(mgem), cv, raw
 
 
 def _relevance_only(runs: dict[str, Run]) -> dict[str, Run]:
@@ -105,6 +172,13 @@ def goals(systems: dict[str, Run], best: str, chosen: Run | None, k: int) -> dic
         "best_beats_most_popular": b[f"ndcg@{k}"] > systems["most-popular"].metrics[f"ndcg@{k}"],
         "best_beats_bm25": b[f"ndcg@{k}"] > systems["bm25"].metrics[f"ndcg@{k}"] if "bm25" in systems else None,
     }
+    if "purchase" in systems and "ease" in systems:
+        m, e = systems["purchase"].metrics, systems["ease"].metrics
+        out.update({
+            "purchase_at_least_ease": m[f"ndcg@{k}"] >= e[f"ndcg@{k}"],
+            "purchase_tail_at_least_2x_ease": m[f"ndcg@{k}_tail"] >= 2 * e[f"ndcg@{k}_tail"],
+            "best_at_least_0.105": b[f"ndcg@{k}"] >= 0.105,
+        })
     if chosen is not None:
         c = chosen.metrics
         out.update({
@@ -125,17 +199,19 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
     report = task.subsample(users, cfg.seed)
 
     t0 = time.perf_counter()
-    tune_runs, tune_cands = run_systems(build_systems(tune, vectors, cfg.seed, cfg.candidates), tune, cfg)
+    tune_built = _build(tune, vectors, cfg)
+    tune_runs, tune_cands = run_systems(tune_built, tune, cfg)
     base = best_relevance(_relevance_only(tune_runs), cfg.k)
-    tune_gem, _ = _gem_array(tune, vectors, cfg) if use_gems else (None, {})
+    tune_gem = _gems(tune, vectors, cfg, tune_built)[0] if use_gems else None
     tune_sweep = sweep(tune_cands[base], tune, cfg, tune_gem)
     chosen_t, plain_t, gem_t = _choose_all(tune_sweep, tune_runs[base].metrics[f"ndcg@{cfg.k}"], cfg)
     timings["tune_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    systems = build_systems(report, vectors, cfg.seed, cfg.candidates)
+    systems = _build(report, vectors, cfg)
     runs, cands = run_systems(systems, report, cfg)
-    gem, gem_cv = _gem_array(report, vectors, cfg) if use_gems else (None, {})
+    gem, gem_cv, raw_gems = _gems(report, vectors, cfg, systems) if use_gems else (None, {}, {})
+    gem_auc = gem_quality(report, raw_gems, _purchase(systems), cfg.batch) if use_gems else {}
     report_sweep = sweep(cands[base], report, cfg, gem)
     timings["report_seconds"] = time.perf_counter() - t0
 
@@ -151,8 +227,12 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
                                            cfg.seed)
         significance["compared"] = [chosen.name, best]
     timings["total_seconds"] = time.perf_counter() - start
+    goal = goals(runs, best, chosen, cfg.k)
+    if "purchase (mean probability)" in gem_auc:
+        goal["purchase_gem_auc_below_median_at_least_0.60"] = (
+            gem_auc["purchase (mean probability)"]["auc_below_median"] >= 0.60)
     return RecEvaluation(report, cfg, runs, report_sweep, tune_runs, tune_sweep, base, best, chosen,
                          on_report(plain_t), on_report(gem_t), gem_cv, significance,
-                         goals(runs, best, chosen, cfg.k),
+                         goal,
                          gem_vs_penalty(report_sweep, runs[base], cfg.k) if use_gems else [], describe(systems),
-                         timings)
+                         timings, gem_auc)

@@ -16,7 +16,8 @@ from .metrics import exposure_counts, lorenz_curve
 from .recs import RecEvaluation
 
 COLUMNS = [("ndcg", "NDCG"), ("recall", "Recall"), ("mrr", "MRR"), ("ndcg@_head", "NDCG head"),
-           ("ndcg@_tail", "NDCG tail"), ("aplt", "APLT"), ("aclt", "ACLT"), ("arp", "ARP"),
+           ("ndcg@_tail", "NDCG tail"), ("ndcg@_cold", "NDCG cold"), ("aplt", "APLT"), ("aclt", "ACLT"),
+           ("arp", "ARP"),
            ("coverage", "Cov"), ("gini", "Gini"), ("novelty", "Novelty"), ("pop_lift", "PopLift")]
 
 
@@ -70,6 +71,7 @@ def rec_json(ev: RecEvaluation, extra: dict[str, Any] | None = None) -> dict[str
         "significance": ev.significance,
         "goals": ev.goals,
         "gem_vs_penalty": ev.gem_comparison,
+        "gem_auc": ev.gem_auc,
         "timings": ev.timings,
     })
 
@@ -113,6 +115,10 @@ def rec_markdown(ev: RecEvaluation, plots: Sequence[str] = ()) -> str:
             lines.append(f"| best beats BM25 on NDCG@{k} | {best[f'ndcg@{k}']:.4f} vs "
                          f"{ev.systems['bm25'].metrics[f'ndcg@{k}']:.4f} | {ev.goals['best_beats_bm25']} |")
         lines.append("")
+    if "purchase" in ev.systems:
+        lines += _purchase_section(ev)
+    if ev.gem_auc:
+        lines += _gem_auc_section(ev)
     if ev.significance:
         lines += ["## Significance (chosen vs best relevance-only, per-user, same users)", "",
                   "| metric | mean diff | 95% CI (bootstrap) | bootstrap p | Wilcoxon p |", "|---|---:|---|---:|---:|"]
@@ -150,6 +156,44 @@ def rec_markdown(ev: RecEvaluation, plots: Sequence[str] = ()) -> str:
     lines += ["## Run", "", "Timings: " + ", ".join(f"{k_} {v:.1f}" for k_, v in ev.timings.items()), ""]
     lines += [f"![{p}]({p})" for p in plots]
     return "\n".join(lines) + "\n"
+
+
+def _purchase_section(ev: RecEvaluation) -> list[str]:
+    k = ev.cfg.k
+    m, e = ev.systems["purchase"].metrics, ev.systems["ease"].metrics
+    best = ev.systems[ev.best].metrics
+    params = ev.system_config.get("purchase", {})
+    lines = ["## The purchase-probability model", "",
+             f"Trained on the reported split's training sequences ({params.get('epochs_trained')} epochs, early "
+             f"stopping on held-out users; {params.get('fit_seconds', 0.0):.0f} s). Cold targets (never in "
+             f"training): {m['cold_targets']:.0f} of {ev.task.n_users}.", "",
+             "| goal | value | met |", "|---|---|---|",
+             f"| purchase NDCG@{k} >= EASE | {m[f'ndcg@{k}']:.4f} vs {e[f'ndcg@{k}']:.4f} | "
+             f"{ev.goals['purchase_at_least_ease']} |",
+             f"| purchase tail-target NDCG@{k} >= 2x EASE | {m[f'ndcg@{k}_tail']:.4f} vs "
+             f"2 x {e[f'ndcg@{k}_tail']:.4f} | {ev.goals['purchase_tail_at_least_2x_ease']} |",
+             f"| best relevance-only NDCG@{k} >= 0.105 | {best[f'ndcg@{k}']:.4f} ({ev.best}) | "
+             f"{ev.goals['best_at_least_0.105']} |",
+             f"| cold-target NDCG@{k} (purchase / dense / EASE) | {m[f'ndcg@{k}_cold']:.4f} / "
+             f"{ev.systems['dense'].metrics[f'ndcg@{k}_cold'] if 'dense' in ev.systems else float('nan'):.4f} / "
+             f"{e[f'ndcg@{k}_cold']:.4f} | - |"]
+    return lines + [""]
+
+
+def _gem_auc_section(ev: RecEvaluation) -> list[str]:
+    lines = ["## Gem scores: do they predict the next item? (reported split)", "",
+             "Item AUC: label = the item is some user's target. Personal AUC: per user whose target is below the "
+             "median count, the target against the other below-median items (history removed). Below median = "
+             "training count strictly below the catalog's median.", "",
+             "| gem score | item AUC (all) | item AUC (below median) | personal AUC (below median) |",
+             "|---|---:|---:|---:|"]
+    for name, g in ev.gem_auc.items():
+        cells = [g.get("auc_all"), g.get("auc_below_median"), g.get("personal_auc_below_median")]
+        lines.append(f"| {name} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in cells) + " |")
+    if "purchase (mean probability)" in ev.gem_auc:
+        lines += ["", f"Goal: purchase-model gem item AUC below the median >= 0.60: "
+                      f"{ev.goals.get('purchase_gem_auc_below_median_at_least_0.60')}."]
+    return lines + [""]
 
 
 # -- plots --------------------------------------------------------------------------------------------------

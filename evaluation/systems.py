@@ -12,13 +12,18 @@ history items and takes the top K, or hands the top candidates to the product's 
   (``retrieval.search.RRF_K``, equal weights).
 * ``hybrid+cf``: the same fusion with the collaborative signal (``ease``) as a third list, i.e. the product's
   hybrid personalised with the store's interaction log.
+* ``purchase``: the purchase-probability model (:mod:`retrieval.recommender`): item text through a learned
+  adapter, attention over the history, trained on the task's sequences with popularity-aware negatives.
+* ``hybrid+cf+purchase``: ``hybrid+cf`` with the purchase model as a fourth list.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+from dataclasses import asdict
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -28,6 +33,9 @@ from retrieval.lexical import BM25Index
 from retrieval.search import RRF_K
 
 from .data import RecTask
+
+if TYPE_CHECKING:
+    from retrieval.recommender import Recommender, RecommenderConfig
 
 Histories = Sequence[Sequence[int]]
 
@@ -198,6 +206,40 @@ class DenseSystem(Memo):
         return self.profiles(histories) @ self.vectors.T
 
 
+class PurchaseSystem(Memo):
+    """The purchase-probability recommender, trained on the task's training sequences (weights saved to, and
+    reused from, ``cache_dir`` when given). Scores are the model's logits (the ranking of ``sigmoid``);
+    :meth:`probabilities` gives the probabilities themselves."""
+
+    name = "purchase"
+
+    def __init__(self, vectors: np.ndarray, config: "RecommenderConfig | None" = None,
+                 cache_dir: Path | None = None, progress: bool = False):
+        from retrieval.recommender import RecommenderConfig
+
+        self.vectors = vectors.astype(np.float32)
+        self.config = config or RecommenderConfig()
+        self.cache_dir = cache_dir
+        self.progress = progress
+        self.model: "Recommender | None" = None
+        self.fit_seconds = 0.0
+
+    def _fit(self, task: RecTask) -> None:
+        from retrieval.recommender import fit_or_load
+
+        start = time.perf_counter()
+        self.model = fit_or_load(task.fit_sequences, self.vectors, self.config, self.cache_dir, self.progress)
+        self.fit_seconds = time.perf_counter() - start
+
+    def _scores(self, histories: Histories) -> np.ndarray:
+        assert self.model is not None, "fit the system first"
+        return self.model.logits(histories)
+
+    def probabilities(self, histories: Histories) -> np.ndarray:
+        assert self.model is not None, "fit the system first"
+        return self.model.probabilities(histories)
+
+
 class RRFHybrid:
     """Reciprocal-rank fusion of the top ``candidates`` of each part: ``sum_p w_p / (RRF_K + rank_p)``, the
     product's fusion (:meth:`retrieval.Searcher.rank` with ``fusion='rrf'``). History items are removed before
@@ -253,6 +295,11 @@ def describe(systems: Sequence[System]) -> dict[str, dict]:
     for system in systems:
         params = {k: getattr(system, k) for k in ("seed", "neighbours", "l2", "recent", "decay", "candidates")
                   if hasattr(system, k)}
+        if isinstance(system, PurchaseSystem):
+            params["model"] = asdict(system.config)
+            params["epochs_trained"] = len(system.model.history) if system.model else None
+            params["fit_seconds"] = system.fit_seconds
+            params["training"] = system.model.history if system.model else []
         if isinstance(system, RRFHybrid):
             params["parts"] = {part.name: weight for part, weight in system.parts}
             params["rrf_k"] = RRF_K
@@ -261,11 +308,24 @@ def describe(systems: Sequence[System]) -> dict[str, dict]:
 
 
 def build_systems(task: RecTask, vectors: np.ndarray, seed: int = 0, candidates: int = 100,
-                  ease_l2: float = 300.0, max_chars: int = 1000) -> list[System]:
-    """Every system of the comparison, unfitted, sharing one BM25 index, one dense scorer and one EASE."""
+                  ease_l2: float = 300.0, max_chars: int = 1000, purchase: bool = True,
+                  purchase_config: "RecommenderConfig | None" = None, model_dir: Path | None = None,
+                  progress: bool = False) -> list[System]:
+    """Every system of the comparison, unfitted, sharing one BM25 index, one dense scorer, one EASE and one
+    purchase model (``purchase=False`` leaves the model and its hybrid out)."""
+    from dataclasses import replace
+
     bm25 = BM25System(task.items, max_chars=max_chars)
     dense = DenseSystem(vectors)
     ease = EASE(ease_l2)
-    return [RandomSystem(seed), MostPopular(), ItemKNN(), ease, bm25, dense,
-            RRFHybrid("hybrid", [(dense, 0.5), (bm25, 0.5)], candidates),
-            RRFHybrid("hybrid+cf", [(ease, 0.6), (dense, 0.2), (bm25, 0.2)], candidates)]
+    systems: list[System] = [RandomSystem(seed), MostPopular(), ItemKNN(), ease, bm25, dense,
+                             RRFHybrid("hybrid", [(dense, 0.5), (bm25, 0.5)], candidates),
+                             RRFHybrid("hybrid+cf", [(ease, 0.6), (dense, 0.2), (bm25, 0.2)], candidates)]
+    if purchase:
+        from retrieval.recommender import RecommenderConfig
+
+        model = PurchaseSystem(vectors, replace(purchase_config or RecommenderConfig(), seed=seed), model_dir,
+                               progress)
+        systems += [model, RRFHybrid("hybrid+cf+purchase", [(model, 0.4), (ease, 0.4), (dense, 0.1), (bm25, 0.1)],
+                                     candidates)]
+    return systems

@@ -18,6 +18,7 @@ from evaluation.report import write_rec_report
 from evaluation.systems import EASE, MostPopular, RRFHybrid, build_systems, item_vectors, top_k
 from longtail.config import Settings
 from retrieval import CatalogDB, HashEmbedder, Item, SearchParams, Store
+from retrieval.recommender import RecommenderConfig
 
 WORDS = ["drill", "glue", "filament", "glove", "microscope"]
 
@@ -119,13 +120,16 @@ def test_vectors_are_cached(toy, tmp_path):
 
 def test_end_to_end_on_a_tiny_dataset(toy, tmp_path):
     vectors = item_vectors(toy.items, HashEmbedder(64), None, progress=False)
-    cfg = EvalConfig(progress=False, bootstrap=100, lambdas=(0.1, 0.5, 2.0), max_ndcg_loss=0.2, floor=0.0)
+    small = RecommenderConfig(dim=16, layers=1, max_len=8, negatives=32, lr=5e-3, epochs=6, patience=2)
+    cfg = EvalConfig(progress=False, bootstrap=100, lambdas=(0.1, 0.5, 2.0), max_ndcg_loss=0.2, floor=0.0,
+                     purchase_config=small)
     ev = evaluate_recommendations(toy, vectors, cfg)
     k = cfg.k
-    names = {"random", "most-popular", "itemknn", "ease", "bm25", "dense", "hybrid", "hybrid+cf"}
+    names = {"random", "most-popular", "itemknn", "ease", "bm25", "dense", "hybrid", "hybrid+cf", "purchase",
+             "hybrid+cf+purchase"}
     assert set(ev.systems) == names
     rnd = ev.systems["random"].metrics[f"ndcg@{k}"]
-    for name in ("ease", "itemknn", "dense", "bm25", "hybrid", "hybrid+cf"):
+    for name in ("ease", "itemknn", "dense", "bm25", "hybrid", "hybrid+cf", "purchase", "hybrid+cf+purchase"):
         assert ev.systems[name].metrics[f"ndcg@{k}"] > rnd + 0.1, name
     for run in [*ev.systems.values(), *ev.sweep]:
         m = run.metrics
@@ -146,7 +150,19 @@ def test_end_to_end_on_a_tiny_dataset(toy, tmp_path):
     assert report["config"]["systems"]["ease"] == {"l2": 300.0}
     assert report["config"]["systems"]["hybrid+cf"]["parts"] == {"ease": 0.6, "dense": 0.2, "bm25": 0.2}
     assert {s["name"] for s in report["systems"]} == names
-    assert "| hybrid+cf |" in paths["markdown"].read_text()
+    assert report["config"]["systems"]["hybrid+cf+purchase"]["parts"] == {"purchase": 0.4, "ease": 0.4,
+                                                                           "dense": 0.1, "bm25": 0.1}
+    assert report["config"]["systems"]["purchase"]["epochs_trained"] >= 1
+    # the toy has no cold targets (every item occurs in some history); the figure is there, and zero
+    assert ev.systems["purchase"].metrics["cold_targets"] == 0 and f"ndcg@{k}_cold" in ev.systems["ease"].metrics
+    # gem scores are judged on what users want next: both the text model's and the purchase model's
+    assert set(report["gem_auc"]) == {"tfidf", "purchase (mean probability)", "purchase (per user)"}
+    for row in report["gem_auc"].values():
+        assert 0.0 <= row["personal_auc_below_median"] <= 1.0
+    # within the user's family the purchase model ranks the target above most other rarely-bought items
+    assert report["gem_auc"]["purchase (per user)"]["personal_auc_below_median"] > 0.7
+    text = paths["markdown"].read_text()
+    assert "| hybrid+cf |" in text and "## The purchase-probability model" in text and "NDCG cold" in text
     for key in ("tradeoff", "popularity", "lorenz", "calibration"):
         assert paths[key].read_bytes()[:4] == b"\x89PNG"
 
@@ -201,6 +217,22 @@ def test_cli_eval_recs_end_to_end(tmp_path):
     assert (tmp_path / "out" / "report.md").exists() and (tmp_path / "out" / "tradeoff.png").exists()
 
 
+def test_cli_without_the_purchase_model(tmp_path):
+    from longtail.cli import cli
+
+    folder = write_unisrec(tmp_path / "toy", n_users=60)
+    args = ["--data-dir", str(tmp_path / "data"), "--embedding-model", "hash-64", "eval", "recs", "--inter",
+            str(folder / "Toy.valid.inter"), "--items", str(folder / "Toy.text"), "--lambdas", "0.1",
+            "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(cli, [*args, "--no-purchase", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert not {"purchase", "hybrid+cf+purchase"} & {s["name"] for s in report["systems"]}
+    assert set(report["gem_auc"]) == {"tfidf"}
+    refused = CliRunner().invoke(cli, [*args, "--no-purchase", "--gem-features", "model"])
+    assert refused.exit_code != 0 and "needs the purchase model" in refused.output
+
+
 def test_cli_reports_a_missing_dataset(tmp_path):
     from longtail.cli import cli
 
@@ -232,3 +264,36 @@ def test_gem_comparison_interpolates_the_penalty_curve():
     assert got["gem"]["penalty_only_ndcg@10_at_same_aplt"] == pytest.approx(0.09)
     assert got["gem"]["ndcg_gain"] == pytest.approx(0.005)
     assert got["far"]["ndcg_gain"] is None  # beyond the penalty-only curve: no comparison is made up
+
+
+def test_auc_and_personal_auc_by_hand():
+    from evaluation.metrics import item_gem_auc, personal_auc, roc_auc
+
+    # sklearn's example: of the 4 positive-negative pairs, 3 are ordered correctly
+    assert roc_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == pytest.approx(0.75)
+    assert roc_auc(np.array([1.0, 1.0]), np.array([0, 1])) == pytest.approx(0.5)  # a tie counts one half
+    # counts 0,1,2,3,9,9: median 2.5, so items 0-2 are below it; targets 1 and 4: item 1 is the wanted one
+    pop = np.array([0, 1, 2, 3, 9, 9], dtype=float)
+    got = item_gem_auc(np.array([0.1, 0.9, 0.5, 0.0, 0.0, 0.0]), pop, np.array([1, 4]))
+    assert got["auc_below_median"] == pytest.approx(1.0) and got["below_median_items"] == 3
+    # user 0: target 2 among candidates {0, 1, 2} minus history {0}: only item 1 is left, and it scores lower
+    # user 1: target 5 is not a candidate, so no figure
+    scores = np.array([[0.9, 0.1, 0.5, 0, 0, 0], [0, 0, 0, 0, 0, 1.0]])
+    per_user = personal_auc(scores, [[0], [1]], np.array([2, 5]), pop < 2.5)
+    assert per_user[0] == 1.0 and np.isnan(per_user[1])
+
+
+def test_the_purchase_models_gem_feeds_the_rerankers(toy):
+    from evaluation.recs import _gems, model_gem
+    from evaluation.systems import PurchaseSystem
+
+    vectors = item_vectors(toy.items, HashEmbedder(64), None, progress=False)
+    model = PurchaseSystem(vectors, RecommenderConfig(dim=16, layers=1, max_len=8, negatives=32, epochs=3))
+    model.fit(toy)
+    mean_p = model_gem(toy, model)
+    assert mean_p.shape == (toy.n_items,) and ((mean_p > 0) & (mean_p < 1)).all()
+    gem, cv, raw = _gems(toy, vectors, EvalConfig(progress=False, gem_text="model"), [model])
+    # the boost gets the model's gem as a percentile among items (the text model's scale), the report both raw
+    assert set(raw) == {"tfidf", "purchase (mean probability)"} and "auc_mean" in cv
+    assert np.array_equal(np.argsort(gem, kind="stable"), np.argsort(mean_p, kind="stable"))
+    assert 0 < gem.min() and gem.max() == 1.0
