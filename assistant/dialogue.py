@@ -109,7 +109,7 @@ class Assistant:
             yield from self._respond(session_id, message, filters or Filters())
         except Exception as exc:  # the front end must never see a traceback
             log.exception("assistant turn failed")
-            yield Error(f"{FAILED} ({type(exc).__name__})")
+            yield Error(FAILED)  # the exception and its traceback go to the log, not to the shopper
             yield Done(FAILED)
 
     # -- one turn ------------------------------------------------------------------------------------------------

@@ -433,3 +433,16 @@ def test_the_search_reply_names_what_the_picks_are_not_the_stripped_query(store,
     common = max(set(leaves), key=leaves.count)
     if leaves.count(common) * 2 > len(hits):
         assert text.startswith(f"Here are {len(hits)} {common.lower()} for you")
+
+
+def test_a_failed_turn_tells_the_shopper_nothing_of_the_exception(store):
+    from assistant.replies import FAILED
+
+    class Broken(ScriptedChatModel):
+        def stream(self, *args, **kwargs):
+            raise OSError("the model process died at /srv/models")
+
+    bot = demo_assistant(store=store, model=Broken([]), tool_mode="model")
+    events = list(bot.respond("broken", "hello there, can you find me a tent?"))
+    errors = [e for e in events if isinstance(e, Error)]
+    assert errors and all(e.message == FAILED for e in errors) and isinstance(events[-1], Done)
