@@ -233,14 +233,14 @@ def test_console_is_served_with_accounts_only(tmp_path):
 
 
 # -- in Chromium ------------------------------------------------------------------------------------------------------
-CHROMIUM = Path("/usr/bin/chromium")
+from test_ui_support import CHROMIUM  # noqa: E402
 
 
 def test_console_in_chromium_live_queue_assign_note_close(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (make browser-deps)")
-    from test_ui_browser import ARGS
+    from test_ui_support import ARGS
 
     from ui.api import create_server
     from ui.server import start_in_thread

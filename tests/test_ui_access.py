@@ -12,13 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_ui_support import PacedModel, ui_assistant, ui_settings
+from test_ui_support import (
+    CHROMIUM, SHOTS, TIMEOUT, VIEWPORTS, browser, PacedModel, page, ui_assistant, ui_settings,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "artifacts" / "screenshots"
-TIMEOUT = 20_000
-VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 
 # Every visible text node's colour against the background it is drawn on (the element's and its ancestors'
 # background colours composited; background images are not looked at), WCAG 2 relative luminance. Text that is
@@ -91,30 +89,6 @@ def app():
     SHOTS.mkdir(parents=True, exist_ok=True)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (make browser-deps)")
-    from test_ui_browser import ARGS
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, app):
-    w, h = VIEWPORTS[request.param]
-    context = browser.new_context(viewport={"width": w, "height": h}, is_mobile=request.param == "phone")
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    pg.viewport_name = request.param
-    yield pg
-    context.close()
 
 
 def answered(pg, app, text):

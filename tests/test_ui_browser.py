@@ -11,22 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ui_support import ADMIN_PASSWORD, ADMIN_USER, PacedModel, ui_assistant, ui_settings
+from test_ui_support import (
+    ADMIN_PASSWORD, ADMIN_USER, ARGS, CHROMIUM, SHOTS, TIMEOUT, PacedModel, ui_assistant, ui_settings,
+)
 
 from retrieval.catalog import format_price
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
-SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 
 sync_api = pytest.importorskip(
     "playwright.sync_api",
@@ -39,8 +29,6 @@ if not CHROMIUM.exists():
         "(apt-get install -y chromium).",
         allow_module_level=True,
     )
-
-TIMEOUT = 20_000  # ms
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_ui_support import PacedModel, ui_assistant, ui_settings
+from test_ui_support import CHROMIUM, SHOTS, TIMEOUT, VIEWPORTS, browser, PacedModel, ui_assistant, ui_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "artifacts" / "screenshots"
-TIMEOUT = 20_000
-VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 DOCUMENTED_HOST = "https://assistant.example.com"
 
 
@@ -115,19 +111,6 @@ def test_the_documented_snippets_point_at_the_app_itself():
 
 
 # -- in Chromium, with the outside network cut off -----------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (make browser-deps)")
-    from test_ui_browser import ARGS
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
 def offline_page(browser, app, shop, viewport="desktop"):
     """A page whose requests to anything but the app and the shop are aborted (``pg.blocked`` lists them)."""
     w, h = VIEWPORTS[viewport]

@@ -11,14 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ui_support import PacedModel, ui_assistant, ui_settings
+from test_ui_support import (
+    CHROMIUM, SHOTS, TIMEOUT, VIEWPORTS, browser, open_chat, PacedModel, page, send, ui_assistant, ui_settings,
+)
 
 from ui.chat import ChatService
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-TIMEOUT = 20_000
-VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 ANSWERED = "something different"  # the end of PacedModel's reply
 
 
@@ -100,41 +98,6 @@ def app():
     SHOTS.mkdir(parents=True, exist_ok=True)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (make browser-deps)")
-    from test_ui_browser import ARGS
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, app):
-    w, h = VIEWPORTS[request.param]
-    context = browser.new_context(viewport={"width": w, "height": h}, is_mobile=request.param == "phone")
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    pg.viewport_name = request.param
-    yield pg
-    context.close()
-
-
-def open_chat(pg, app):
-    pg.goto(app.url + "/")
-    pg.wait_for_selector("#lt-message textarea")
-
-
-def send(pg, text):
-    box = pg.locator("#lt-message textarea")
-    box.fill(text)
-    box.press("Enter")
 
 
 def chat_has(pg, text):

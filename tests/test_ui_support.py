@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from assistant import ScriptedChatModel
 from longtail.config import Settings
 
@@ -71,3 +73,47 @@ def ui_assistant(model: Any = None):
     from assistant.testing import demo_assistant
 
     return demo_assistant(model=model if model is not None else PacedModel(), store=ui_store())
+
+
+# -- Chromium (Debian's, driven by Playwright): the browser tests' shared pieces --------------------------------
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+TIMEOUT = 20_000  # ms
+VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module (skipped without Playwright or Chromium)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (make browser-deps)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page(request, browser, app):
+    """A fresh page at each viewport (``pg.viewport_name``), for the module's ``app`` fixture."""
+    w, h = VIEWPORTS[request.param]
+    context = browser.new_context(viewport={"width": w, "height": h}, is_mobile=request.param == "phone")
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT)
+    pg.viewport_name = request.param
+    yield pg
+    context.close()
+
+
+def open_chat(pg, app):
+    pg.goto(app.url + "/")
+    pg.wait_for_selector("#lt-message textarea")
+
+
+def send(pg, text):
+    box = pg.locator("#lt-message textarea")
+    box.fill(text)
+    box.press("Enter")

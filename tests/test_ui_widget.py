@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from test_ui_support import CHROMIUM, SHOTS, TIMEOUT, VIEWPORTS, browser, open_chat, page, send  # noqa: F401 (fixtures)
 
 from ui.cards import (
     card_from_hit,
@@ -147,10 +148,6 @@ def test_empty_filter_boxes_send_no_filter():
 
 
 # -- in Chromium --------------------------------------------------------------------------------------------
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-TIMEOUT = 20_000
-VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 
 
 @pytest.fixture(scope="module")
@@ -182,41 +179,6 @@ def app(shop):
     SHOTS.mkdir(parents=True, exist_ok=True)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (make browser-deps)")
-    from test_ui_browser import ARGS
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, app):
-    w, h = VIEWPORTS[request.param]
-    context = browser.new_context(viewport={"width": w, "height": h}, is_mobile=request.param == "phone")
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    pg.viewport_name = request.param
-    yield pg
-    context.close()
-
-
-def open_chat(pg, app):
-    pg.goto(app.url + "/")
-    pg.wait_for_selector("#lt-message textarea")
-
-
-def send(pg, text):
-    box = pg.locator("#lt-message textarea")
-    box.fill(text)
-    box.press("Enter")
 
 
 def wait_answer(pg, n=1):
