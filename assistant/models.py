@@ -7,6 +7,8 @@
   log-likelihood (constrained decoding of the tool name).
 * :class:`OpenAIChatModel`: an OpenAI-compatible ``/v1/chat/completions`` server (vLLM, llama.cpp server,
   TGI) over httpx with ``stream=True``.
+* :class:`~assistant.llamacpp.LlamaCppChatModel` (its own module): a GGUF under llama.cpp in-process, the same
+  interface as the transformers one (it shares :func:`render_prompt`, :func:`end_token_ids`, :func:`stream_text`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,51 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     """``text`` up to the first stop string (excluded) and whether one was found."""
     cut = min((text.find(s) for s in stop if s and s in text), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def end_token_ids(tokenizer: Any) -> set[int]:
+    """The ids that end a reply: the tokenizer's EOS and the chat end tokens it knows (ChatML, Llama 3)."""
+    eos = {tokenizer.eos_token_id}
+    for tok in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>"):
+        tid = tokenizer.convert_tokens_to_ids(tok)
+        if isinstance(tid, int) and tid != getattr(tokenizer, "unk_token_id", None) and tid >= 0:
+            eos.add(tid)
+    return {t for t in eos if t is not None}
+
+
+def render_prompt(tokenizer: Any, messages: list[Message], generation_prompt: bool = True) -> tuple[str, str]:
+    """(fixed prefix text, the rest) of the chat template's prompt. The prefix is the leading system message
+    rendered alone (the part whose KV cache a backend keeps between turns)."""
+    full = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+    if messages and messages[0]["role"] == "system":
+        prefix = tokenizer.apply_chat_template(messages[:1], tokenize=False)
+        if full.startswith(prefix):
+            return prefix, full[len(prefix):]
+    return "", full
+
+
+def stream_text(token_ids: Iterator[int], tokenizer: Any, stop: Sequence[str] = ()) -> Iterator[str]:
+    """The text of a stream of generated token ids, in pieces as it grows. A piece is held back while it could
+    be the start of a stop string or ends inside a multi-byte character; at a stop string the text ends (and
+    ``token_ids`` is not asked for more, so a lazy decoder stops computing)."""
+    hold = max((len(s) for s in stop), default=1) - 1
+    tokens: list[int] = []
+    sent = 0
+    for token in token_ids:
+        tokens.append(token)
+        text = tokenizer.decode(tokens, skip_special_tokens=True)
+        cut, stopped = cut_at_stop(text, stop)
+        if stopped:
+            if len(cut) > sent:
+                yield cut[sent:]
+            return
+        ready = len(text) - hold
+        if ready > sent and not text.endswith("\ufffd"):
+            yield text[sent:ready]
+            sent = ready
+    text, _ = cut_at_stop(tokenizer.decode(tokens, skip_special_tokens=True), stop)
+    if len(text) > sent:
+        yield text[sent:]
 
 
 class ScriptedChatModel:
@@ -73,12 +120,7 @@ class TransformersChatModel:
         self.device = next(model.parameters()).device
         self._prefix: tuple[str, Any, Any] | None = None  # (text, ids, DynamicCache)
         self._lock = threading.Lock()  # one generation at a time per model
-        eos = {tokenizer.eos_token_id}
-        for tok in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>"):
-            tid = tokenizer.convert_tokens_to_ids(tok)
-            if isinstance(tid, int) and tid != getattr(tokenizer, "unk_token_id", None) and tid >= 0:
-                eos.add(tid)
-        self.eos_ids = {t for t in eos if t is not None}
+        self.eos_ids = end_token_ids(tokenizer)
         import inspect
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -94,12 +136,7 @@ class TransformersChatModel:
     # -- prompt rendering ------------------------------------------------------------------------------------
     def render(self, messages: list[Message], generation_prompt: bool = True) -> tuple[str, str]:
         """(fixed prefix text, the rest). The prefix is the leading system message rendered alone."""
-        full = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
-        if messages and messages[0]["role"] == "system":
-            prefix = self.tokenizer.apply_chat_template(messages[:1], tokenize=False)
-            if full.startswith(prefix):
-                return prefix, full[len(prefix):]
-        return "", full
+        return render_prompt(self.tokenizer, messages, generation_prompt)
 
     def _ids(self, text: str) -> Any:
         ids = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).input_ids
@@ -136,31 +173,19 @@ class TransformersChatModel:
                stop: Sequence[str] = (), suffix: str = "") -> Iterator[str]:
         """Greedy decoding; yields text as it is produced. ``suffix`` forces the start of the reply."""
         torch = self.torch
-        hold = max((len(s) for s in stop), default=1) - 1
         with self._lock, torch.inference_mode():
             logits, cache = self._start(messages, suffix)
-            tokens: list[int] = []
-            sent = 0
-            for _ in range(max_new_tokens):
-                next_id = int(torch.argmax(logits, dim=-1)[0])
-                if next_id in self.eos_ids:
-                    break
-                tokens.append(next_id)
-                text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-                cut, stopped = cut_at_stop(text, stop)
-                if stopped:
-                    if len(cut) > sent:
-                        yield cut[sent:]
-                    return
-                ready = len(text) - hold
-                if ready > sent and not text.endswith("\ufffd"):
-                    yield text[sent:ready]
-                    sent = ready
-                logits = self._forward(torch.tensor([[next_id]], device=self.device), cache)[:, -1, :]
-            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-            text, _ = cut_at_stop(text, stop)
-            if len(text) > sent:
-                yield text[sent:]
+
+            def greedy() -> Iterator[int]:
+                nonlocal logits
+                for _ in range(max_new_tokens):
+                    next_id = int(torch.argmax(logits, dim=-1)[0])
+                    if next_id in self.eos_ids:
+                        return
+                    yield next_id
+                    logits = self._forward(torch.tensor([[next_id]], device=self.device), cache)[:, -1, :]
+
+            yield from stream_text(greedy(), self.tokenizer, stop)
 
     def choose(self, messages: list[Message], suffix: str, options: Sequence[str]) -> list[float]:
         """Log-likelihood of each option as the continuation of the reply started with ``suffix``."""

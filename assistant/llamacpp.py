@@ -1,0 +1,162 @@
+"""A GGUF model under llama.cpp (llama-cpp-python) behind the same interface as :class:`TransformersChatModel`.
+
+* The prompt is rendered with the Hugging Face tokenizer's chat template and tokenized by that tokenizer (the
+  system prompt and the rest apart, as the transformers backend does), so both backends see the same token ids;
+  replies are decoded by it too. The GGUF must share its vocabulary (:mod:`assistant.gguf_export` writes it so).
+* Greedy decoding over llama.cpp's logits (argmax, temperature 0), streamed as text pieces
+  (:func:`~assistant.models.stream_text`: stop strings cut, nothing held past them).
+* The KV cache: llama.cpp keeps the cache of the tokens it last evaluated; a new prompt evaluates only what follows
+  its longest common prefix with them (at least one token, for fresh logits). Every turn starts with the same
+  system prompt, so its ~400 tokens are evaluated once (``last_reused`` counts the tokens a call reused), and a
+  tool choice followed by the call's arguments reuses the whole prompt.
+* :meth:`LlamaCppChatModel.choose`: the log-likelihood of each option after the prompt and ``suffix``, each
+  option's tokens evaluated after the shared prompt.
+* One generation at a time per model (a lock); a stream holds it until it is exhausted or closed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .models import Message, end_token_ids, render_prompt, stream_text
+
+
+def available_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _log_softmax(logits: Any) -> Any:
+    import numpy as np
+
+    x = logits.astype(np.float64)
+    x -= x.max()
+    return x - np.log(np.exp(x).sum())
+
+
+class LlamaCppChatModel:
+    """A GGUF file under llama.cpp, greedy decoding; ``tokenizer``: the Hugging Face tokenizer of its vocabulary.
+    ``llama_options`` go to ``llama_cpp.Llama`` (e.g. ``type_k=0, type_v=0`` for an F32 KV cache)."""
+
+    def __init__(self, model_path: str | Path, tokenizer: Any, name: str = "llamacpp", n_ctx: int = 4096,
+                 threads: int | None = None, **llama_options: Any):
+        import numpy as np
+
+        from .gguf_export import import_llama_cpp
+
+        llama_cpp = import_llama_cpp()
+        self.np = np
+        self.llama_cpp = llama_cpp
+        threads = threads or available_cpus()
+        try:
+            self.llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=threads,
+                                       n_threads_batch=threads, verbose=False, **llama_options)
+        except ValueError as exc:  # llama-cpp-python's "Failed to load model from file"
+            raise ValueError(f"llama.cpp could not load {model_path} ({exc}). If it is a cached export, delete it "
+                             f"and it is written again on the next start.") from exc
+        self.path = Path(model_path)
+        self.tokenizer = tokenizer
+        self.name = name
+        self.n_ctx = self.llm.n_ctx()
+        self.n_vocab = self.llm.n_vocab()
+        if len(tokenizer) > self.n_vocab:
+            raise ValueError(f"The tokenizer has {len(tokenizer)} tokens but {self.path.name} only "
+                             f"{self.n_vocab}: give the tokenizer the GGUF was written with.")
+        self.eos_ids = end_token_ids(tokenizer)
+        self.reliable_tools = False  # as for TransformersChatModel: set by the loader from the adapter's card
+        self.last_reused = 0  # prompt tokens whose KV cache the last call reused
+        self._prefix: tuple[str, list[int]] = ("", [])
+        self._lock = threading.Lock()
+
+    # -- prompt ---------------------------------------------------------------------------------------------
+    def render(self, messages: list[Message], generation_prompt: bool = True) -> tuple[str, str]:
+        return render_prompt(self.tokenizer, messages, generation_prompt)
+
+    def _ids(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False).input_ids)
+
+    def prompt_ids(self, messages: list[Message], suffix: str = "") -> list[int]:
+        """The prompt's token ids: the system prompt (tokenized once per distinct text) + the rest + ``suffix``."""
+        prefix, rest = self.render(messages)
+        if self._prefix[0] != prefix:
+            self._prefix = (prefix, self._ids(prefix) if prefix else [])
+        return self._prefix[1] + self._ids(rest + suffix)
+
+    def _logits(self) -> Any:
+        """The logits after the last evaluated token (a copy)."""
+        pointer = self.llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        return self.np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).copy()
+
+    def _evaluate(self, ids: list[int]) -> Any:
+        """Evaluate ``ids`` reusing the KV cache of their longest common prefix with the evaluated tokens;
+        returns the logits after the last one."""
+        if not ids:
+            raise ValueError("Nothing to evaluate: the prompt is empty.")
+        if len(ids) >= self.n_ctx:
+            raise RuntimeError(f"The prompt has {len(ids)} tokens, more than the model's context of {self.n_ctx}; "
+                               f"start a new conversation.")
+        llm = self.llm
+        done = llm.input_ids[:llm.n_tokens]
+        keep = 0
+        for a, b in zip(done, ids):
+            if a != b:
+                break
+            keep += 1
+        keep = min(keep, len(ids) - 1)
+        llm.n_tokens = keep  # eval() drops the cache from n_tokens on
+        llm.eval(ids[keep:])
+        self.last_reused = keep
+        return self._logits()
+
+    def prefix_cache(self, prefix: str) -> int:
+        """Evaluate the fixed prefix now (the assistant calls this when it is built, so the first turn reuses
+        it); returns its length in tokens."""
+        with self._lock:
+            if self._prefix[0] != prefix:
+                self._prefix = (prefix, self._ids(prefix) if prefix else [])
+            if self._prefix[1]:
+                self._evaluate(self._prefix[1])
+            return len(self._prefix[1])
+
+    # -- generation ------------------------------------------------------------------------------------------
+    def stream(self, messages: list[Message], max_new_tokens: int = 128,
+               stop: Sequence[str] = (), suffix: str = "") -> Iterator[str]:
+        """Greedy decoding; yields text as it is produced. ``suffix`` forces the start of the reply."""
+        np = self.np
+        with self._lock:
+            logits = self._evaluate(self.prompt_ids(messages, suffix))
+
+            def greedy() -> Iterator[int]:
+                nonlocal logits
+                for _ in range(max_new_tokens):
+                    next_id = int(np.argmax(logits))
+                    if next_id in self.eos_ids:
+                        return
+                    yield next_id
+                    if self.llm.n_tokens >= self.n_ctx:
+                        return  # the context is full
+                    self.llm.eval([next_id])
+                    logits = self._logits()
+
+            yield from stream_text(greedy(), self.tokenizer, stop)
+
+    def choose(self, messages: list[Message], suffix: str, options: Sequence[str]) -> list[float]:
+        """Log-likelihood of each option as the continuation of the reply started with ``suffix``."""
+        with self._lock:
+            first = _log_softmax(self._evaluate(self.prompt_ids(messages, suffix)))
+            start = self.llm.n_tokens
+            scores = []
+            for option in options:
+                ids = self._ids(option)
+                total = float(first[ids[0]])
+                self.llm.n_tokens = start  # back to the end of the shared prompt
+                for n, token in enumerate(ids[:-1]):
+                    self.llm.eval([token])
+                    total += float(_log_softmax(self._logits())[ids[n + 1]])
+                scores.append(total)
+            return scores
+
+    def close(self) -> None:
+        self.llm.close()
