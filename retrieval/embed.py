@@ -80,4 +80,6 @@ class HashEmbedder:
 def load_embedder(model: str = "") -> Embedder:
     if model.startswith("hash"):
         return HashEmbedder(int(model.split("-")[1]) if "-" in model else 256)
-    return SentenceTransformerEmbedder(model)
+    from .batching import BatchingEmbedder
+
+    return BatchingEmbedder(SentenceTransformerEmbedder(model))  # shoppers at once share encoder runs
