@@ -86,7 +86,8 @@ def test_chat_streams_text_and_shows_cards_with_gems(page, app):
     open_chat(page, app)
     # record every distinct length of the bot's latest bubble while it streams
     page.evaluate("""() => { window.ltLengths = [];
-        new MutationObserver(() => { const b = document.querySelectorAll('#lt-chat .message.bot');
+        new MutationObserver(() => { const b = [...document.querySelectorAll('#lt-chat .message.bot')]
+          .filter(m => !m.querySelector('.lt-cards'));
           const n = b.length ? b[b.length - 1].innerText.trim().length : 0;
           if (n && window.ltLengths[window.ltLengths.length - 1] !== n) window.ltLengths.push(n); })
         .observe(document.querySelector('#lt-chat'), {subtree: true, childList: true, characterData: true}); }""")
@@ -109,11 +110,13 @@ def test_chat_streams_text_and_shows_cards_with_gems(page, app):
     page.screenshot(path=str(SHOTS / "chat-phone.png"), full_page=True)
 
 
-def test_thumbs_up_by_keyboard_is_logged_and_more_like_this_replaces_cards(page, app):
+def test_thumbs_up_by_keyboard_is_logged_and_more_like_this_adds_similar_cards(page, app):
     open_chat(page, app)
     send(page, "a saucepan that works on induction")
     first = page.locator(".lt-card").first
     first.wait_for()
+    # (the answer first: a press while it still streams is answered, but the stream repaints the chat)
+    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
     item_id = first.get_attribute("data-item-id")
     up = first.locator("button[data-fb=up]")
     up.focus()
@@ -127,7 +130,10 @@ def test_thumbs_up_by_keyboard_is_logged_and_more_like_this_replaces_cards(page,
     ]
     page.locator(".lt-card").first.locator("button[data-fb=more_like_this]").click()
     page.wait_for_selector(".lt-cards-heading:has-text('More like')")
-    assert item_id not in page.locator(".lt-card").evaluate_all("cs => cs.map(c => c.dataset.itemId)")
+    answers = page.locator(".lt-cards-wrap")
+    assert answers.count() == 2  # the first answer's cards stay in the conversation, the similar ones follow
+    assert item_id in answers.first.locator(".lt-card").evaluate_all("cs => cs.map(c => c.dataset.itemId)")
+    assert item_id not in answers.last.locator(".lt-card").evaluate_all("cs => cs.map(c => c.dataset.itemId)")
     page.screenshot(path=str(SHOTS / "more-like-this.png"), full_page=True)
 
 
@@ -163,6 +169,28 @@ def test_cart_panel_shows_the_sessions_cart_after_each_turn(page, app):
     page.screenshot(path=str(SHOTS / "cart.png"), full_page=True)
     page.locator("#lt-clear").click()  # start over: a new session, an empty cart
     page.wait_for_selector("#lt-cart :text('Cart (0)')")
+
+
+def test_add_to_cart_on_a_card_then_view_the_cart(page, app):
+    open_chat(page, app)
+    send(page, "card cart: a rain jacket")
+    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    card = page.locator(".lt-cards-wrap").last.locator(".lt-card:has(button[data-fb=add_to_cart])").first
+    card.wait_for()
+    item_id = card.get_attribute("data-item-id")
+    title = app.assistant.store.db.get(item_id).title
+    card.locator("button[data-fb=add_to_cart]").click()
+    page.wait_for_selector("#lt-cart :text('Cart (1)')")
+    assert f"Added “{title}” to your cart." in page.inner_text("#lt-status")
+    card.locator("button[data-fb=add_to_cart]").click()  # again: two of it, one line
+    page.wait_for_selector("#lt-cart :text('Cart (2)')")
+    page.locator("#lt-cart").get_by_text("Cart (2)").click()
+    line = page.locator(f".lt-cart-line[data-item-id='{item_id}']")
+    line.wait_for()
+    assert "2 ×" in line.inner_text() and page.locator(".lt-cart-line").count() == 1
+    # out-of-stock cards offer no button (the tool would refuse: tests/test_cart.py)
+    assert page.locator(".lt-card-oos button[data-fb=add_to_cart]").count() == 0
+    page.screenshot(path=str(SHOTS / "card-cart.png"))
 
 
 def test_two_shoppers_at_once_do_not_see_each_other(browser, app):

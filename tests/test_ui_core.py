@@ -10,7 +10,7 @@ from test_ui_support import PacedModel, ui_assistant
 
 from retrieval import Filters
 from ui.cards import format_price, format_rating, render_card, render_cards
-from ui.chat import FRIENDLY_ERROR, ChatService, make_filters, valid_session_id
+from ui.chat import FRIENDLY_ERROR, ChatService, cards_bubble, make_filters, valid_session_id
 from ui.dashboard import exposure_report, figures, gini, lorenz
 from ui.limits import RateLimiter, check_message
 
@@ -131,13 +131,17 @@ def service():
     return ChatService(ui_assistant(PacedModel()), max_message_chars=300, limiter=RateLimiter(1000, 60))
 
 
-def test_turn_streams_user_bubble_then_cards_then_growing_text(service):
+def test_turn_streams_user_bubble_then_cards_then_growing_text_above_them(service):
     updates = list(service.respond("web-turn-00001", "running shorts", []))
     assert updates[0].history == [{"role": "user", "content": "running shorts"}] and not updates[0].cards
     first_cards = next(n for n, u in enumerate(updates) if u.cards_changed)
-    texts = [u.history[-1]["content"] for u in updates if u.history[-1]["role"] == "assistant"]
-    assert first_cards < next(n for n, u in enumerate(updates) if u.history[-1]["role"] == "assistant")
+    # the cards arrive as a bubble of their own, before any text
+    assert updates[first_cards].history[1:] == [cards_bubble(updates[first_cards].cards, updates[first_cards].heading)]
+    # then the reply grows between the shopper's message and its cards
+    texts = [u.history[1]["content"] for u in updates[first_cards + 1:] if "cards" not in u.history[1]]
     assert len(texts) >= 3 and texts[-1].startswith(texts[0]) and len(texts[-1]) > len(texts[0])
+    assert [(m["role"], "cards" in m) for m in updates[-1].history] == [
+        ("user", False), ("assistant", False), ("assistant", True)]
     assert updates[-1].done and updates[first_cards].cards[0]["explanation"]
     # the trace of every card shown is logged for the console
     rows = service.traces.rows("web-turn-00001")
@@ -234,3 +238,17 @@ def test_concurrent_shoppers_lose_no_message_impression_or_feedback():
     shown = {(f"web-conc-{n:08d}", r["item_id"]) for n in range(8) for r in svc.traces.rows(f"web-conc-{n:08d}")}
     logged = [(r[1], r[2]) for r in store.db.impressions() if r[1].startswith("web-conc-")]
     assert len(logged) == len(set(logged)) == len(shown) > 0 and set(logged) == shown
+
+
+def test_a_cards_add_to_cart_uses_the_tools_rules(service):
+    sid = service.sessions.issue("web")
+    items = list(service.store.db.items().values())
+    ok = next(i for i in items if i.in_stock)
+    gone = next((i for i in items if not i.in_stock), None)
+    assert service.add_to_cart(sid, ok.id) == f"Added “{ok.title}” to your cart."
+    assert service.add_to_cart(sid, ok.id.lower()) == f"Added “{ok.title}” to your cart."  # ids in any case
+    assert [(line["item_id"], line["quantity"]) for line in service.cart(sid)["lines"]] == [(ok.id, 2)]
+    if gone is not None:
+        assert "out of stock" in service.add_to_cart(sid, gone.id)
+    assert service.add_to_cart(sid, "LT-NOPE").startswith("There is no product 'LT-NOPE'")
+    assert service.cart(service.sessions.issue("web"))["lines"] == []

@@ -57,13 +57,14 @@ def test_history_cards_and_feedback_are_read_back_from_the_stores(service):
     item = service.traces.last_shown(sid)[0]["item_id"]
     service.feedback(sid, item, "up")
     service.conversations.add_agent_message(sid, "Ada", "Hi, Ada here.")  # while the page was away
-    assert service.history(sid) == [
-        done.history[0],
-        done.history[-1],
-        {"role": "assistant", "content": "**Ada (support agent):** Hi, Ada here."},
-    ]
-    cards, heading, chips = service.last_cards(sid)  # as the live turn showed them
+    back = service.history(sid)
     live = done.shown
+    # the shopper's message, the reply's words, its cards, then the agent's reply
+    assert back[:2] == done.history[:2] and "cards" in done.history[2]
+    assert back[3:] == [{"role": "assistant", "content": "**Ada (support agent):** Hi, Ada here."}]
+    assert back[2]["heading"] == live.heading
+    assert [c["id"] for c in back[2]["cards"]] == [c["id"] for c in live.cards]
+    cards, heading, chips = service.last_cards(sid)  # as the live turn showed them
     assert [c["id"] for c in cards] == [c["id"] for c in live.cards]
     assert [c["explanation"] for c in cards] == [c["explanation"] for c in live.cards]
     assert [c["trace"] for c in cards] == [c["trace"] for c in live.cards]
@@ -80,9 +81,11 @@ def test_a_failed_turn_says_so_once_and_is_marked_for_a_retry(service):
     errors = [m for m in failed.history if m["role"] == "assistant"]
     assert len(errors) == 1 and errors[0]["content"].startswith("Sorry, something went wrong")
     again = run_turn(service, sid, "flaky running shorts")  # the retry
-    assert again.done and not again.failed and ANSWERED in again.history[-1]["content"]
-    # the store has the message twice (both attempts); read back it is shown once, with its answer
-    assert [m["role"] for m in service.history(sid)] == ["user", "assistant"]
+    words = [m["content"] for m in again.history if m["role"] == "assistant" and "cards" not in m]
+    assert again.done and not again.failed and ANSWERED in words[-1]
+    # the store has the message twice (both attempts); read back it is shown once, with its answer and cards
+    assert [(m["role"], "cards" in m) for m in service.history(sid)] == [
+        ("user", False), ("assistant", False), ("assistant", True)]
 
 
 # -- in Chromium ---------------------------------------------------------------------------------------------

@@ -195,7 +195,8 @@ def in_view(frame, selector, height):
 
 
 def card_prices(pg):
-    return pg.locator(".lt-card .lt-price").evaluate_all(
+    """The prices on the newest answer's cards (earlier answers keep theirs in the conversation)."""
+    return pg.locator(".lt-cards-wrap").last.locator(".lt-card .lt-price").evaluate_all(
         "ps => ps.map(p => parseFloat(p.innerText.replace(/[^0-9.]/g, '')))"
     )
 

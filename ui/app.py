@@ -10,16 +10,18 @@ cannot pick an id, and shoppers never see each other's chats.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from retrieval.catalog import SYMBOLS
 
-from .cards import CARDS_CSS, CARDS_JS, CHIPS_JS, cart_label, render_cards, render_cart, render_chips
-from .chat import FRIENDLY_ERROR, ChatService, agent_bubble, make_filters
+from .cards import CARD_ACTIONS, CARDS_CSS, CARDS_JS, CHIPS_JS, cart_label, render_cards, render_cart, render_chips
+from .chat import FRIENDLY_ERROR, ChatService, agent_bubble, cards_bubble, make_filters
 
 if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
     from assistant import Assistant
@@ -39,12 +41,26 @@ TYPING = (
     '<div class="lt-typing" role="status" aria-live="polite"><span class="lt-dots" aria-hidden="true">'
     "<i></i><i></i><i></i></span> The assistant is typing…</div>"
 )
+# after a failed turn, in the same place: a button that sends the message again (the typing area's script)
+RETRY = '<button type="button" id="lt-retry" class="lt-retry" data-retry="1">↻ Try again</button>'
+RETRY_JS = """
+element.addEventListener('click', (e) => {
+  if (e.target.closest('button[data-retry]')) trigger('click', {});
+});
+"""
 
 APP_CSS = (
     CARDS_CSS
     + """
 #lt-chat { min-height: 320px; }
-#lt-typing:not(:has(.lt-typing)) { display: none; }  /* Gradio's wrapper is never :empty */
+#lt-cards { display: none !important; }  /* the card buttons' bridge: nothing to see */
+/* a bubble of cards takes the chat's width */
+#lt-chat .message-row:has(.lt-cards-wrap) { max-width: 100% !important; width: 100%; box-sizing: border-box; }
+#lt-chat .component-wrap:has(.lt-cards-wrap) { width: 100%; max-width: 100% !important; min-width: 0; }
+#lt-chat .lt-cards-wrap { box-sizing: border-box; width: calc(100% - 28px); min-width: 0; }
+#lt-chat .message.html:has(.lt-cards-wrap) { width: 100%; max-width: 100% !important; padding: 4px 0 !important;
+                                             border: none !important; background: none !important; }
+#lt-typing:not(:has(.lt-typing)):not(:has(.lt-retry)) { display: none; }  /* Gradio's wrapper is never :empty */
 .lt-typing { display: flex; align-items: center; gap: 8px; font-size: .9rem; color: #374151;
              padding: 0 2px 6px; }
 .lt-dots { display: inline-flex; gap: 3px; }
@@ -55,11 +71,13 @@ APP_CSS = (
 @keyframes lt-blink { 0%, 80%, 100% { opacity: .25; } 40% { opacity: 1; } }
 @media (prefers-reduced-motion: reduce) { .lt-dots i { animation: none; } }
 #lt-composer { gap: 6px !important; }
-#lt-retry { align-self: flex-start; width: auto !important; flex: none !important; }
+.lt-retry { border: 1px solid var(--border-color-primary, #ccc); border-radius: 8px; padding: 4px 10px;
+             background: var(--button-secondary-background-fill, #f4f4f5); cursor: pointer; font-size: .85rem;
+             min-height: 32px; margin-bottom: 6px; }
 /* WCAG AA: every focusable thing shows where the keyboard is */
 .gradio-container :is(button, a, input, textarea, select, summary, [tabindex]):focus-visible {
   outline: 3px solid #2563eb !important; outline-offset: 2px; }
-#lt-status:empty { display: none; }
+#lt-status:not(:has(.lt-status)) { display: none; }  /* Gradio's wrapper is never :empty */
 .lt-status { padding: 6px 10px; border-radius: 8px; background: #ecfdf5; color: #065f46; }
 /* The page (the chat column) scrolls; the composer (message box, Send, Start over) stays at the bottom of the
    viewport, on a phone and in a small iframe too. */
@@ -75,7 +93,10 @@ APP_CSS = (
   #lt-send, #lt-clear { min-width: 64px !important; white-space: nowrap; padding-left: 8px; padding-right: 8px; }
   #lt-clear { font-size: .85rem; }
   #lt-chat { min-height: 220px; }
-  #lt-chat { height: min(420px, 55vh) !important; }
+  #lt-chat { height: min(540px, 62vh) !important; }
+  /* the follow-up chips in one row that scrolls sideways, so the chat keeps the height */
+  .lt-chips { flex-wrap: nowrap; overflow-x: auto; padding-bottom: 4px; }
+  .lt-chip { flex: none; white-space: nowrap; }
 }
 @media (max-height: 700px) { #lt-chat { height: min(420px, 55vh) !important; } }
 """
@@ -113,6 +134,42 @@ def shop_filters(lo: Any, hi: Any, cat: str, stock: bool):
     return make_filters(price_box(lo), price_box(hi), cat, stock)
 
 
+@functools.cache
+def _html_props() -> dict[str, Any]:
+    return gr.HTML("", render=False).get_config()
+
+
+def html_content(html: str) -> dict[str, Any]:
+    """A chat message's content that the Chatbot shows as an HTML component: our own markup, not sanitised
+    (:func:`ui.cards.render_cards` escapes every item text), so the cards keep their buttons. Written as
+    Gradio's component message, so no component is built for it on every streamed update."""
+    return {
+        "type": "component",
+        "component": "html",
+        "value": html,
+        "constructor_args": {"render": False},
+        "props": {**_html_props(), "value": html},
+    }
+
+
+def screen(history: list[dict[str, Any]], feedback: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chat history as the Chatbot shows it: each cards entry (:func:`ui.chat.cards_bubble`) rendered,
+    with the buttons already pressed shown pressed; everything else as it is."""
+    return [
+        {"role": m["role"], "content": html_content(render_cards(m["cards"], feedback, m.get("heading", "")))}
+        if "cards" in m
+        else m
+        for m in history
+    ]
+
+
+def on_cards(shown: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every card the conversation shows after ``new`` arrived (a card shown twice: its newest data)."""
+    merged = {str(c["id"]): c for c in shown or []}
+    merged.update({str(c["id"]): c for c in new})
+    return list(merged.values())
+
+
 def status_html(text: str) -> str:
     from html import escape
 
@@ -126,19 +183,11 @@ def build_app(
     service = service or ChatService(assistant, settings.max_message_chars)
     categories = sorted({i.top_category for i in assistant.store.db.items().values() if i.top_category})
     empty_cart = service.cart("")
+    _html_props()  # built here, outside any request: Gradio cannot build a component config inside one
 
     def mine(session_id: Any) -> str:
         """``session_id`` when this server issued it, else "" (the browser's copy may be stale or made up)."""
         return session_id if service.sessions.verify(session_id) else ""
-
-    def cart_panel(session_id: str) -> tuple[Any, Any]:
-        """The cart accordion's new title and contents (re-read after every turn: the turn may have added)."""
-        try:
-            cart = service.cart(session_id)
-        except Exception:
-            log.exception("could not read the cart of session %s", session_id)
-            return gr.skip(), gr.skip()
-        return gr.Accordion(label=cart_label(cart)), render_cart(cart)
 
     with gr.Blocks(title="Longtail shopping assistant", analytics_enabled=False) as demo:
         # The page's session id is server-side (gr.State: each page, and each gradio_client Client, is one
@@ -152,6 +201,8 @@ def build_app(
         pressed = gr.State({})  # item id -> feedback kinds given
         agent_seen = gr.State(0)
         failed_turn = gr.State(None)  # {"text", "at"}: the message whose turn failed, and where it started
+        cart_seen = gr.State(render_cart(empty_cart))  # the cart as the page shows it
+        chips_seen = gr.State(render_chips(EXAMPLES, "Try asking"))  # the chips as the page shows them
 
         gr.Markdown(
             "## 🛍️ Shopping assistant\nAsk for products or for help with an order. "
@@ -184,22 +235,22 @@ def build_app(
         chatbot = gr.Chatbot(
             label="Chat",
             elem_id="lt-chat",
-            height=420,
+            height=560,
             buttons=["copy"],
             feedback_options=None,
             placeholder="Ask me anything about our products.",
             group_consecutive_messages=False,
         )
+        # no panel: a bridge that carries the card buttons' presses (the cards live in the chat's bubbles)
         cards = gr.HTML("", js_on_load=CARDS_JS, elem_id="lt-cards")
         with gr.Accordion(cart_label(empty_cart), open=False, elem_id="lt-cart") as cart_box:
             cart_html = gr.HTML(render_cart(empty_cart), elem_id="lt-cart-lines")
         status = gr.HTML("", js_on_load=None, elem_id="lt-status")
         # the four examples until the first answer with products, then follow-ups built from its results
-        chips = gr.HTML(render_chips(EXAMPLES, "Try asking"), js_on_load=CHIPS_JS, elem_id="lt-chips")
+        chips = gr.HTML(chips_seen.value, js_on_load=CHIPS_JS, elem_id="lt-chips")
         with gr.Column(elem_id="lt-composer"):
             # in the composer, so it stays in view: "typing..." while a turn runs, a retry after a failed one
-            typing = gr.HTML("", js_on_load=None, elem_id="lt-typing")
-            retry = gr.Button("↻ Try again", visible=False, size="sm", elem_id="lt-retry")
+            typing = gr.HTML("", js_on_load=RETRY_JS, elem_id="lt-typing")
             with gr.Row(equal_height=True, elem_id="lt-composer-row"):
                 message = gr.Textbox(
                     show_label=False,
@@ -216,6 +267,19 @@ def build_app(
                 )
         timer = gr.Timer(3.0, active=False)
 
+        def cart_update(session_id: str, before: str) -> dict[Any, Any]:
+            """The cart accordion's title and contents, and the rendered cart kept for the next turn; nothing
+            when the cart is as the page shows it (``before``, its last rendering)."""
+            try:
+                cart = service.cart(session_id)
+            except Exception:
+                log.exception("could not read the cart of session %s", session_id)
+                return {}
+            contents = render_cart(cart)
+            if contents == before:
+                return {}
+            return {cart_box: gr.Accordion(label=cart_label(cart)), cart_html: contents, cart_seen: contents}
+
         def on_message(
             text: str,
             history: list,
@@ -225,137 +289,154 @@ def build_app(
             cat: str,
             stock: bool,
             feedback: dict,
+            on_screen: list,
+            chips_now: str,
             request: gr.Request,
         ):
-            session_id = mine(session_id) or service.sessions.issue("web")  # a new browser, or a stale id
+            """One turn, streamed. Every update carries a value for each of the screen's streamed outputs: an
+            output left out is a "skip", for which Gradio builds a new component per session and update (a
+            third of a turn's CPU with ten shoppers at once, `longtail bench ui`). The message box and the
+            note are cleared once (a click mid-stream keeps its note); the rest of the screen follows in
+            :func:`after_turn`."""
+            known = mine(session_id)
+            session_id = known or service.sessions.issue("web")  # a new browser, or a stale id
             client = getattr(getattr(request, "client", None), "host", None) or "unknown"
             filters = shop_filters(lo, hi, cat, stock)
             history = history or []
-            now = history
+            now, cards_now, chips_html = history, list(on_screen or []), chips_now
             try:
                 for n, u in enumerate(service.respond(session_id, text or "", history, filters, client)):
                     now = u.history
-                    out: dict[Any, Any] = {chatbot: u.history}
-                    if n == 0:  # the textbox and the feedback note are cleared once (a click mid-stream
-                        # keeps its note)
-                        out |= {
-                            session: session_id,
-                            saved: session_id,
-                            message: "",
-                            status: "",
-                            typing: "" if u.done else TYPING,
-                            retry: gr.Button(visible=False),
-                            failed_turn: None,
-                        }
                     if u.cards_changed:
-                        out |= {cards: render_cards(u.cards, feedback, u.heading), shown: u.cards}
+                        cards_now = on_cards(cards_now, u.cards)
                         if u.chips:
-                            out[chips] = render_chips(u.chips)
+                            chips_html = render_chips(u.chips)
+                    out: dict[Any, Any] = {
+                        chatbot: screen(u.history, feedback),
+                        chips: chips_html,
+                        chips_seen: chips_html,
+                        typing: (RETRY if u.failed else "") if u.done else TYPING,
+                        saved: session_id,
+                        shown: cards_now,
+                        session: session_id,
+                    }
+                    if n == 0:
+                        out |= {message: "", status: ""}
                     if u.ticket_id:
-                        out[timer] = gr.Timer(active=True)
-                    if u.done:
-                        box, contents = cart_panel(session_id)
-                        out |= {typing: "", cart_box: box, cart_html: contents}
-                        if u.failed:
-                            out[retry] = gr.Button(visible=True)
-                            out[failed_turn] = {"text": text, "at": len(history)}
+                        out[ticket] = True
+                    if u.done and u.failed:
+                        out[failed_turn] = {"text": text, "at": len(history)}
                     yield out
             except Exception:
                 log.exception("chat turn failed")
-                box, contents = cart_panel(session_id)
                 yield {
-                    chatbot: [*now, {"role": "assistant", "content": FRIENDLY_ERROR}],
-                    session: session_id,
+                    chatbot: screen([*now, {"role": "assistant", "content": FRIENDLY_ERROR}], feedback),
+                    chips: chips_html,
+                    typing: RETRY,
                     saved: session_id,
+                    shown: cards_now,
+                    session: session_id,
                     message: "",
                     status: "",
-                    typing: "",
-                    cart_box: box,
-                    cart_html: contents,
-                    retry: gr.Button(visible=True),
                     failed_turn: {"text": text, "at": len(history)},
                 }
 
+        def after_turn(session_id: str, cart_before: str, polling: bool):
+            """The end of a turn: the cart when the turn changed it, polling for a human agent's replies once a
+            ticket is open."""
+            session_id = mine(session_id)
+            out: dict[Any, Any] = {cart_seen: cart_before}  # (never an empty dict: Gradio reads that as a value)
+            if polling:
+                out[timer] = gr.Timer(active=True)
+            return out | (cart_update(session_id, cart_before) if session_id else {})
+
+        ticket = gr.State(False)  # the turn opened a ticket: the screen polls for the agents' replies
         turn_outputs = [
-            chatbot, cards, shown, session, saved, message, timer, status, cart_box, cart_html, chips, typing,
-            retry, failed_turn,
+            chatbot, chips, typing, saved, shown, session, message, status, failed_turn, ticket, chips_seen
         ]
-        turn_inputs = [message, chatbot, session, min_price, max_price, category, in_stock, pressed]
-        # always_last: a message sent while the previous answer still streams runs right after it (not dropped)
-        message.submit(on_message, turn_inputs, turn_outputs, api_name="chat", trigger_mode="always_last")
-        send.click(
-            on_message, turn_inputs, turn_outputs, api_visibility="private", trigger_mode="always_last"
-        )
+        turn_inputs = [
+            message, chatbot, session, min_price, max_price, category, in_stock, pressed, shown, chips_seen
+        ]
+        end_inputs = [session, cart_seen, ticket]
+        end_outputs = [timer, cart_box, cart_html, cart_seen]
+
+        def turn(trigger: Any, **kwargs: Any) -> None:
+            """``trigger`` runs a turn, then :func:`after_turn`. always_last: a message sent while the previous
+            answer still streams runs right after it (not dropped)."""
+            trigger(on_message, turn_inputs, turn_outputs, trigger_mode="always_last", **kwargs).then(
+                after_turn, end_inputs, end_outputs, api_visibility="private", show_progress="hidden"
+            )
+
+        turn(message.submit, api_name="chat")
+        turn(send.click, api_visibility="private")
 
         def on_chip(evt: gr.EventData):  # the chip's text becomes the message, then sent as typed
             data = getattr(evt, "_data", None) or {}
             return str(data.get("text", ""))[: settings.max_message_chars]
 
-        chips.click(on_chip, None, message, api_visibility="private", queue=False).then(
-            on_message, turn_inputs, turn_outputs, api_visibility="private", trigger_mode="always_last"
-        )
+        turn(chips.click(on_chip, None, message, api_visibility="private", queue=False).then,
+             api_visibility="private")
 
-        def on_retry(turn: dict | None, history: list):
+        def on_retry(failed: dict | None, history: list):
             """The failed turn's message back in the box and the chat as it was before it; then sent again."""
-            if not turn:
-                return gr.skip(), gr.skip()
-            return turn["text"], (history or [])[: turn["at"]]
+            if not failed:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return failed["text"], (history or [])[: failed["at"]], "", None
 
-        retry.click(on_retry, [failed_turn, chatbot], [message, chatbot], api_visibility="private",
-                    queue=False).then(
-            on_message, turn_inputs, turn_outputs, api_visibility="private", trigger_mode="always_last"
-        )
+        turn(typing.click(on_retry, [failed_turn, chatbot], [message, chatbot, typing, failed_turn],
+                          api_visibility="private", queue=False).then, api_visibility="private")
 
         def on_card(
             evt: gr.EventData,
             session_id: str,
             on_screen: list,
             feedback: dict,
+            history: list,
+            cart_before: str,
             lo: Any,
             hi: Any,
             cat: str,
             stock: bool,
         ):
+            """A card's button: add to cart, 👍 / 👎, or more like this (a new bubble with similar items). Each
+            answer writes a new value into the bridge, so the page's script puts the keyboard focus back."""
             data = getattr(evt, "_data", None) or {}
             item_id, kind = str(data.get("item_id", "")), str(data.get("kind", ""))
             current = {str(c["id"]): c for c in on_screen or []}
-            if not mine(session_id) or item_id not in current:
-                return (
-                    status_html("That product is no longer on screen; ask again to see it."),
-                    gr.skip(),
-                    gr.skip(),
-                    gr.skip(),
-                )
+            answered = {cards: f'<span hidden data-press="{uuid.uuid4().hex}"></span>'}
+            if not mine(session_id) or item_id not in current or kind not in CARD_ACTIONS:
+                return answered | {status: status_html("That product is no longer on screen; ask again to see it.")}
             try:
+                if kind == "add_to_cart":
+                    note = service.add_to_cart(session_id, item_id)
+                    return answered | {status: status_html(note)} | cart_update(session_id, cart_before)
                 note = service.feedback(session_id, item_id, kind)
-                feedback = {**feedback, item_id: sorted({*feedback.get(item_id, []), kind})}
+                kinds = set(feedback.get(item_id, []))
+                if kind in ("up", "down"):  # one or the other, as the buttons show
+                    kinds -= {"up", "down"}
+                feedback = {**feedback, item_id: sorted({*kinds, kind})}
+                answered |= {pressed: feedback}
                 if kind != "more_like_this":
-                    return status_html(note), render_cards(on_screen, feedback), gr.skip(), feedback
+                    return answered | {status: status_html(note)}
                 more = service.more_like_this(
                     session_id, item_id, shop_filters(lo, hi, cat, stock), shown=tuple(current)
                 )
                 if not more:
-                    return (
-                        status_html("I couldn't find anything else quite like that one."),
-                        render_cards(on_screen, feedback),
-                        gr.skip(),
-                        feedback,
-                    )
-                heading = f"More like “{current[item_id]['title']}”"
-                return status_html(note), render_cards(more, feedback, heading), more, feedback
+                    return answered | {status: status_html("I couldn't find anything else quite like that one.")}
+                bubble = cards_bubble(more, f"More like “{current[item_id]['title']}”")
+                return answered | {
+                    status: status_html(note),
+                    shown: on_cards(on_screen, more),
+                    chatbot: screen([*(history or []), bubble], feedback),
+                }
             except Exception:
-                log.exception("card feedback failed")
-                return (
-                    status_html("Sorry, that didn't work. Please try again."),
-                    gr.skip(),
-                    gr.skip(),
-                    gr.skip(),
-                )
+                log.exception("card button failed")
+                return answered | {status: status_html("Sorry, that didn't work. Please try again.")}
 
         cards.click(
             on_card,
-            [session, shown, pressed, min_price, max_price, category, in_stock],
-            [status, cards, shown, pressed],
+            [session, shown, pressed, chatbot, cart_seen, min_price, max_price, category, in_stock],
+            [status, cards, shown, pressed, chatbot, cart_box, cart_html, cart_seen],
             api_name="feedback",
         )
 
@@ -384,11 +465,13 @@ def build_app(
             if not session_id:
                 return {saved: NO_SESSION}  # nothing to resume (a stale or made-up id is forgotten)
             try:
-                shown_cards, heading, follow = service.last_cards(session_id)
+                _, _, follow = service.last_cards(session_id)
                 feedback = service.pressed(session_id)
+                bubbles = service.history(session_id)
                 out = {
                     session: session_id,
-                    chatbot: service.history(session_id),
+                    chatbot: screen(bubbles, feedback),
+                    shown: on_cards([], [c for b in bubbles for c in b.get("cards", [])]),
                     agent_seen: len(service.agent_messages(session_id)),
                     timer: gr.Timer(active=service.awaits_agent(session_id)),
                     pressed: feedback,
@@ -396,19 +479,16 @@ def build_app(
             except Exception:
                 log.exception("could not resume session %s", session_id)
                 return {status: status_html("Your earlier conversation could not be loaded; go on here.")}
-            if shown_cards:
-                out |= {cards: render_cards(shown_cards, feedback, heading), shown: shown_cards}
             if follow:
-                out[chips] = render_chips(follow)
-            out[cart_box], out[cart_html] = cart_panel(session_id)
-            return out
+                out[chips] = out[chips_seen] = render_chips(follow)
+            return out | cart_update(session_id, "")
 
         demo.load(
             on_load,
             [saved],
             [
-                session, saved, chatbot, agent_seen, timer, pressed, cards, shown, chips, cart_box, cart_html,
-                status,
+                session, saved, chatbot, agent_seen, timer, pressed, shown, chips, chips_seen, cart_box,
+                cart_html, cart_seen, status,
             ],
             api_visibility="private",
             show_progress="hidden",
@@ -429,8 +509,9 @@ def build_app(
                 render_cart(empty_cart),
                 render_chips(EXAMPLES, "Try asking"),
                 "",
-                gr.Button(visible=False),
                 None,
+                render_cart(empty_cart),
+                render_chips(EXAMPLES, "Try asking"),
             )
 
         clear.click(
@@ -438,7 +519,7 @@ def build_app(
             None,
             [
                 chatbot, cards, shown, pressed, session, saved, agent_seen, timer, status, cart_box,
-                cart_html, chips, typing, retry, failed_turn,
+                cart_html, chips, typing, failed_turn, cart_seen, chips_seen,
             ],
             api_visibility="private",
         )

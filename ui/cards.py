@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from assistant.explain import gem_reason
 from retrieval.catalog import format_amount, format_price
 
 FEEDBACK_KINDS = ("up", "down", "more_like_this")
+CARD_ACTIONS = ("add_to_cart", *FEEDBACK_KINDS)  # what a card's buttons send (data-fb)
 GEM_LABEL = "Hidden gem"
 COLOR_KEYS = ("color", "colour")
 
@@ -178,16 +178,22 @@ def render_card(card: Mapping[str, Any], pressed: Iterable[str] = ()) -> str:
     )
     why = escape(str(card.get("explanation") or ""))
     gem_why = f'<p class="lt-gem-why">{escape(reason)}.</p>' if gem and reason else ""
-    buttons = []
+    buttons = [
+        f'<button type="button" class="lt-fb lt-add" data-fb="add_to_cart" data-item="{item_id}" '
+        f'aria-label="Add to cart: {title}">🛒 Add to cart</button>'
+        if in_stock
+        else ""
+    ]
     for kind, label, aria in (
-        ("up", "👍 Good pick", "Good pick"),
-        ("down", "👎 Not for me", "Not for me"),
+        ("up", "👍", "Good pick"),
+        ("down", "👎", "Not for me"),
         ("more_like_this", "More like this", "More like this"),
     ):
         state = "true" if kind in pressed else "false"
         buttons.append(
             f'<button type="button" class="lt-fb lt-fb-{kind}" data-fb="{kind}" data-item="{item_id}" '
-            f'aria-pressed="{state}" aria-label="{escape(aria, quote=True)}: {title}">{label}</button>'
+            f'aria-pressed="{state}" title="{escape(aria, quote=True)}" '
+            f'aria-label="{escape(aria, quote=True)}: {title}">{label}</button>'
         )
     classes = "lt-card" + (" lt-card-gem" if gem else "") + ("" if in_stock else " lt-card-oos")
     return (
@@ -254,13 +260,16 @@ def render_cart(cart: Mapping[str, Any]) -> str:
 
 
 CARDS_CSS = """
-.lt-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px; }
-.lt-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 10px; padding: 12px;
-           background: var(--background-fill-primary, #fff); display: flex; flex-direction: column; gap: 6px; }
+.lt-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 10px; }
+.lt-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 10px; padding: 10px;
+           background: var(--background-fill-primary, #fff); display: flex; flex-direction: column; gap: 5px;
+           font-size: .9rem; line-height: 1.35; }
+.lt-card :is(h3, h4, p) { margin: 0; }
+.lt-card img.lt-img { margin: 0; max-height: 140px; }
 .lt-card-gem { border-color: #7c3aed; box-shadow: 0 0 0 1px #7c3aed33; }
 .lt-img { width: 100%; aspect-ratio: 4 / 3; object-fit: contain; border-radius: 8px; background: #f4f4f5; }
-.lt-img-none { display: flex; align-items: center; justify-content: center; font-size: 2rem; font-weight: 700;
-               color: #6b7280; background: linear-gradient(135deg, #f4f4f5, #e4e4e7); aspect-ratio: 3 / 1; }
+.lt-img-none { display: flex; align-items: center; justify-content: center; font-size: 1.5rem; font-weight: 700;
+               color: #6b7280; background: linear-gradient(135deg, #f4f4f5, #e4e4e7); aspect-ratio: 5 / 1; }
 .lt-link { color: inherit; text-decoration: underline; text-underline-offset: 2px; }
 .lt-link:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
 .lt-ok { color: #166534; }
@@ -277,12 +286,19 @@ CARDS_CSS = """
 .lt-meta { font-size: .85rem; color: #4b5563; }
 .lt-price { font-weight: 700; color: var(--body-text-color, #111); }
 .lt-oos { color: #b91c1c; font-weight: 600; }
-.lt-why { margin: 0; font-size: .9rem; }
+.lt-why { margin: 0; font-size: .85rem; display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical;
+          overflow: hidden; }
 .lt-actions { display: flex; gap: 6px; flex-wrap: wrap; margin-top: auto; }
-.lt-fb { border: 1px solid var(--border-color-primary, #ccc); border-radius: 8px; padding: 6px 10px;
-         background: var(--button-secondary-background-fill, #f4f4f5); cursor: pointer; min-height: 36px; }
+.lt-fb { border: 1px solid var(--border-color-primary, #ccc); border-radius: 8px; padding: 4px 9px;
+         background: var(--button-secondary-background-fill, #f4f4f5); cursor: pointer; min-height: 34px;
+         font-size: .85rem; line-height: 1.2; margin: 0; }
+.lt-add { flex: 1 0 100%; }
 .lt-fb:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
 .lt-fb[aria-pressed="true"] { background: #dbeafe; border-color: #2563eb; }
+.lt-add { background: #5b21b6; border-color: #5b21b6; color: #fff; font-weight: 600; }
+.lt-add:hover { background: #4c1d95; }
+.lt-cards-wrap { width: 100%; }
+.lt-cards-heading { margin: 0 0 8px; font-size: 1rem; }
 @media (max-width: 640px) {
   .lt-cards { display: flex; overflow-x: auto; scroll-snap-type: x mandatory; padding-bottom: 6px; }
   .lt-card { flex: 0 0 78%; scroll-snap-align: start; }
@@ -296,29 +312,41 @@ CARDS_CSS = """
 .lt-cart-empty { margin: 0; font-size: .9rem; color: var(--body-text-color-subdued, #555); }
 """
 
-# Event delegation on the component root survives re-renders of the card HTML. A press re-renders the cards
-# (pressed state, or "more like this" replacing them), which drops the keyboard focus on the page: it goes
-# back to the same button, or to the new cards' heading when that button is gone. Only when focus was lost,
-# so a new answer's cards never pull it out of the message box.
+# The cards live in the chat's bubbles; this script runs once in a hidden bridge component and listens on the
+# page (event delegation survives every re-render of the chat). A press marks its button at once (👍 / 👎 are
+# exclusive) and is sent to Python through the bridge. When the chat re-renders after a press and the keyboard
+# focus was lost, it goes back to the same button, or to the newest cards' heading when that button is gone;
+# only then, so a new answer never pulls focus out of the message box. The server answers each press by
+# writing a new value into the bridge (``watch``).
 CARDS_JS = """
 let last = null;
-element.addEventListener('click', (e) => {
-  const b = e.target.closest('button[data-fb]');
+document.addEventListener('click', (e) => {
+  const b = e.target.closest('#lt-chat button[data-fb]');
   if (!b) return;
-  b.setAttribute('aria-pressed', 'true');
+  const card = b.closest('.lt-card');
+  if (b.dataset.fb === 'up' || b.dataset.fb === 'down') {
+    card?.querySelectorAll('button[data-fb="up"], button[data-fb="down"]')
+      .forEach((x) => x.setAttribute('aria-pressed', 'false'));
+  }
+  if (b.hasAttribute('aria-pressed')) b.setAttribute('aria-pressed', 'true');
   last = {item: b.dataset.item, kind: b.dataset.fb};
   trigger('click', {item_id: b.dataset.item, kind: b.dataset.fb});
 });
 watch('value', () => {
   const was = last;
   last = null;
-  const now = document.activeElement;
-  if (!was || (now && now !== document.body && now.isConnected)) return;
-  const same = element.querySelector(`button[data-fb="${was.kind}"][data-item="${CSS.escape(was.item)}"]`);
-  const target = same || element.querySelector('.lt-cards-heading');
-  if (!target) return;
-  if (!same) target.setAttribute('tabindex', '-1');
-  target.focus({preventScroll: true});
+  setTimeout(() => {
+    const now = document.activeElement;
+    if (!was || (now && now !== document.body && now.isConnected)) return;
+    const chat = document.getElementById('lt-chat');
+    if (!chat) return;
+    const same = chat.querySelector(`button[data-fb="${was.kind}"][data-item="${CSS.escape(was.item)}"]`);
+    const headings = chat.querySelectorAll('.lt-cards-heading');
+    const target = same || headings[headings.length - 1];
+    if (!target) return;
+    if (!same) target.setAttribute('tabindex', '-1');
+    target.focus({preventScroll: true});
+  }, 50);
 });
 """
 

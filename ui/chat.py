@@ -18,7 +18,7 @@ import contextvars
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -96,6 +96,28 @@ class Update:
     ticket_id: str = ""
     done: bool = False
     failed: bool = False  # the turn ended in an error: the screen offers to send the message again
+
+
+def cards_heading(query: str, source: str = "chat") -> str:
+    if source == "more_like_this":
+        return "Similar items"
+    return f"Picks for “{query}”" if query else "Picks for you"
+
+
+def cards_bubble(cards: list[dict[str, Any]], heading: str) -> dict[str, Any]:
+    """A reply's cards as an entry of the chat history: the screen renders ``cards`` (its ``content`` is
+    empty, so anything that reads only role and content sees no text)."""
+    return {"role": "assistant", "content": "", "cards": cards, "heading": heading}
+
+
+def policy_bubble(passage: Mapping[str, Any]) -> dict[str, Any]:
+    """A store-policy passage the answer rests on, as a titled, collapsible chat bubble."""
+    title = " › ".join(x for x in (passage.get("source", ""), passage.get("section", "")) if x)
+    return {
+        "role": "assistant",
+        "content": passage.get("text", ""),
+        "metadata": {"title": f"📄 Store policy: {title}", "status": "done"},
+    }
 
 
 def event_to_dict(event: Any) -> dict[str, Any]:
@@ -215,6 +237,18 @@ class ChatService:
             return
         yield Update(list(history))
         reply: dict[str, Any] | None = None
+        reply_at = -1
+        cards_at: int | None = None  # this turn's cards bubble: the words go above it
+
+        def place(bubble: dict[str, Any]) -> int:
+            nonlocal cards_at
+            if cards_at is None:
+                history.append(bubble)
+                return len(history) - 1
+            history.insert(cards_at, bubble)
+            cards_at += 1
+            return cards_at - 1
+
         failed = False
         update = Update(history)
         for data in self.events(session_id, message, filters, client):
@@ -223,28 +257,24 @@ class ChatService:
             if kind == "products":
                 update.cards, update.cards_changed = data["cards"], True
                 update.chips = list(data.get("suggestions") or follow_up_chips(data["cards"], data["query"]))
-                update.heading = f"Picks for “{data['query']}”" if data["query"] else "Picks for you"
+                update.heading = cards_heading(data["query"])
+                if data["cards"]:
+                    history.append(cards_bubble(data["cards"], update.heading))
+                    cards_at = len(history) - 1
             elif kind == "policy":
                 for p in data["passages"]:
-                    title = " › ".join(x for x in (p.get("source", ""), p.get("section", "")) if x)
-                    history.append(
-                        {
-                            "role": "assistant",
-                            "content": p.get("text", ""),
-                            "metadata": {"title": f"📄 Store policy: {title}", "status": "done"},
-                        }
-                    )
+                    place(policy_bubble(p))
                 reply = None
             elif kind == "text":  # a new dict each time: earlier updates keep the text they had
                 if reply is None:
                     reply = {"role": "assistant", "content": ""}
-                    history.append(reply)
+                    reply_at = place(reply)
                 reply = {"role": "assistant", "content": reply["content"] + data["text"]}
-                history[-1] = reply
+                history[reply_at] = reply
             elif kind == "escalated":  # the assistant's own reply says so; the screen starts polling
                 update.ticket_id = data["ticket_id"]
             elif kind == "error":
-                history.append({"role": "assistant", "content": data["message"]})
+                place({"role": "assistant", "content": data["message"]})
                 reply = None
                 failed = True
             elif kind == "done":
@@ -256,7 +286,7 @@ class ChatService:
                         m["role"] == "assistant" and m.get("content") == data["text"] for m in history[-3:]
                     )
                 ):
-                    history.append({"role": "assistant", "content": data["text"]})
+                    place({"role": "assistant", "content": data["text"]})
                 update.done = True
             else:
                 continue
@@ -293,6 +323,19 @@ class ChatService:
             "down": f"Got it, fewer picks like “{item.title}”.",
             "more_like_this": f"More like “{item.title}”:",
         }[kind]
+
+    def add_to_cart(self, session_id: str, item_id: str) -> str:
+        """A card's "Add to cart": one unit, by the assistant's own ``add_to_cart`` tool (so its rules hold,
+        e.g. nothing out of stock); the confirmation, or why not."""
+        from assistant.tools import ToolContext, ToolError, add_to_cart
+
+        a = self.assistant
+        ctx = ToolContext(a.store, a.orders, a.policies, session_id, cart=a.conversations.cart)
+        try:
+            added = add_to_cart(ctx, item_id)["added"]
+        except ToolError as exc:
+            return str(exc)
+        return f"Added “{added['title']}” to your cart."
 
     def more_like_this(
         self,
@@ -339,11 +382,23 @@ class ChatService:
 
     # -- a conversation read back (the page was reloaded) -------------------------------------------------
     def history(self, session_id: str) -> list[dict[str, Any]]:
-        """The conversation as chat bubbles, from the conversation store: the shopper's messages, the
-        assistant's replies and the human agents' replies (also those sent while the page was closed). Tool
-        results stay out, as in the live chat; the limits' refusals were never stored."""
+        """The conversation as chat bubbles, from the stores: the shopper's messages, the assistant's replies
+        each followed by the cards it showed (from the trace log, with today's item data), and the human
+        agents' replies (also those sent while the page was closed). Tool results stay out, as in the live
+        chat; the limits' refusals were never stored."""
+        batches = self.traces.batches(session_id)
         bubbles: list[dict[str, Any]] = []
+
+        def cards_until(ts: float) -> None:  # the cards shown before ``ts``, each set as one bubble
+            while batches and batches[0]["ts"] <= ts:
+                batch = batches.pop(0)
+                cards = self._cards(batch["rows"])
+                if cards:
+                    bubbles.append(cards_bubble(cards, cards_heading(batch["query"], batch["source"])))
+
         for m in self.conversations.messages(session_id):
+            if m["role"] == "user":
+                cards_until(m["ts"])
             if m["role"] == "agent":
                 bubbles.append(agent_bubble(m))
             elif m["role"] in ("user", "assistant") and m["content"]:
@@ -351,7 +406,24 @@ class ChatService:
                 if bubble["role"] == "user" and bubbles and bubbles[-1] == bubble:
                     continue  # a failed turn sent again (it stored no reply): shown once, as on screen
                 bubbles.append(bubble)
+                if m["role"] == "assistant":  # the reply's words, then its cards
+                    cards_until(m["ts"])
+        cards_until(float("inf"))
         return bubbles
+
+    def _cards(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Cards for logged rows (item_id, explanation, trace), with today's item data; items since removed
+        from the store, or logged with another trace format, are left out."""
+        cards = []
+        for row in rows:
+            item = self.store.db.get(row["item_id"])
+            try:
+                trace = Trace(**row["trace"])
+            except TypeError:  # logged by an older version with other trace fields
+                trace = None
+            if item is not None and trace is not None:
+                cards.append(card_from_hit(SearchHit(item, trace), row["explanation"]))
+        return cards
 
     def pressed(self, session_id: str) -> dict[str, list[str]]:
         """The feedback the session gave, as the cards show it: item id -> the kinds pressed."""
@@ -364,18 +436,9 @@ class ChatService:
         """The cards the session was shown last (from the trace log, with today's item data), their heading
         and follow-up chips; ([], "", []) when it was shown none."""
         rows = self.traces.last_shown(session_id)
-        cards = []
-        for row in rows:
-            item = self.store.db.get(row["item_id"])
-            try:
-                trace = Trace(**row["trace"])
-            except TypeError:  # logged by an older version with other trace fields
-                trace = None
-            if item is not None and trace is not None:
-                cards.append(card_from_hit(SearchHit(item, trace), row["explanation"]))
+        cards = self._cards(rows)
         if not cards:
             return [], "", []
         query, source = rows[0]["query"], rows[0]["source"]
-        if source == "more_like_this":
-            return cards, "Similar items", []
-        return cards, f"Picks for “{query}”" if query else "Picks for you", follow_up_chips(cards, query)
+        chips = [] if source == "more_like_this" else follow_up_chips(cards, query)
+        return cards, cards_heading(query, source), chips

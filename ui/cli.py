@@ -187,6 +187,8 @@ def start_server_process(
 @click.command("bench_ui")
 @click.option("--shoppers", default=10, show_default=True, help="Simulated shoppers at the same time.")
 @click.option("--turns", default=5, show_default=True, help="Messages each shopper sends, one after another.")
+@click.option("--runs", default=3, show_default=True, type=click.IntRange(1, 20),
+              help="Runs (each a single-shopper baseline, then the load); the goal is judged on their median.")
 @click.option(
     "--via",
     type=click.Choice(["gradio", "api"]),
@@ -204,14 +206,14 @@ def start_server_process(
                    "turns/s against the run without them; the rows are removed afterwards.")
 @click.option("--json", "as_json", is_flag=True)
 def bench_ui(
-    shoppers: int, turns: int, via: str, url: str | None, real_model: bool, timeout: float, impressions: int,
-    as_json: bool
+    shoppers: int, turns: int, runs: int, via: str, url: str | None, real_model: bool, timeout: float,
+    impressions: int, as_json: bool
 ) -> None:
     """Time until product cards appear (p50/p95) and lost/failed turns, with N shoppers at once."""
     import json
 
-    from .bench import (fill_impressions, impression_log_comparison, remove_bench_impressions, report_text,
-                        run_bench)
+    from .bench import (fill_impressions, impression_log_comparison, median_of_runs, remove_bench_impressions,
+                        report_text, run_bench)
     from .server import free_port
 
     settings = _settings()
@@ -227,7 +229,7 @@ def bench_ui(
         proc = start_server_process(settings, port, real_model, rate_limit=max(12, turns + 4))
         url = f"http://127.0.0.1:{port}"
     try:
-        result = run_bench(url, shoppers, turns, via, timeout)
+        result = median_of_runs([run_bench(url, shoppers, turns, via, timeout) for _ in range(runs)])
         result["model"] = "configured LLM" if real_model else ("fake" if proc else "as running")
         result["cpu_cores"] = os.cpu_count()
         if impressions:

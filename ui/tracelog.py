@@ -134,6 +134,22 @@ class TraceLog:
             for i, e, t, q, s in got
         ]
 
+    def batches(self, session_id: str) -> list[dict[str, Any]]:
+        """Every set of cards the session was shown (one :meth:`log` call each), oldest first: ts, query,
+        source and rows (item_id, explanation, trace) in the order shown."""
+        with self._lock:
+            got = self._conn.execute(
+                "SELECT ts, query, source, item_id, explanation, trace FROM recommendations WHERE session_id=? "
+                "ORDER BY ts, rowid",
+                (session_id,),
+            ).fetchall()
+        out: list[dict[str, Any]] = []
+        for ts, query, source, item_id, explanation, trace in got:
+            if not out or out[-1]["ts"] != ts:
+                out.append({"ts": ts, "query": query, "source": source, "rows": []})
+            out[-1]["rows"].append({"item_id": item_id, "explanation": explanation, "trace": json.loads(trace)})
+        return out
+
     def audit(self, kind: str, client: str, session_id: str, subject: str, outcome: str) -> None:
         """One security event (see the module docstring); ``subject`` is already hashed by the caller."""
         row = (time.time(), kind, client or "", session_id or "", subject or "", outcome)
