@@ -171,6 +171,30 @@ def test_cart_panel_shows_the_sessions_cart_after_each_turn(page, app):
     page.wait_for_selector("#lt-cart :text('Cart (0)')")
 
 
+def test_a_reply_shows_its_cards_inline_with_the_items_image(page, app):
+    import dataclasses
+
+    from ui.api import DOCS_ASSETS
+
+    store = app.assistant.store
+    image = app.url + DOCS_ASSETS + "/favicon.png"  # a picture this server has (no outside request)
+    skillets = [i for i in store.db.items().values() if "skillet" in i.title.lower()]
+    assert skillets
+    store.db.upsert_items([dataclasses.replace(i, image_url=image) for i in skillets])  # a catalog update
+    store.sync_index(progress=False)
+    open_chat(page, app)
+    send(page, "image check: a cast iron skillet")
+    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    bot = page.locator("#lt-chat .message.bot")
+    assert bot.last.locator(".lt-cards-wrap").count() == 1  # the cards are the reply's last bubble
+    img = bot.last.locator("img.lt-img").first
+    img.wait_for()
+    assert img.get_attribute("src") == image
+    page.wait_for_function("() => [...document.querySelectorAll('#lt-chat img.lt-img')]"
+                           ".some(i => i.complete && i.naturalWidth > 0)")
+    page.screenshot(path=str(SHOTS / "card-image.png"))
+
+
 def test_add_to_cart_on_a_card_then_view_the_cart(page, app):
     open_chat(page, app)
     send(page, "card cart: a rain jacket")
