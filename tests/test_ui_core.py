@@ -10,7 +10,7 @@ from test_ui_support import PacedModel, ui_assistant
 
 from retrieval import Filters
 from ui.cards import format_price, format_rating, render_card, render_cards
-from ui.chat import FRIENDLY_ERROR, ChatService, cards_bubble, make_filters, valid_session_id
+from ui.chat import FRIENDLY_ERROR, WORDS_SLOT, ChatService, cards_bubble, make_filters, valid_session_id
 from ui.dashboard import exposure_report, figures, gini, lorenz
 from ui.limits import RateLimiter, check_message
 
@@ -135,8 +135,9 @@ def test_turn_streams_user_bubble_then_cards_then_growing_text_above_them(servic
     updates = list(service.respond("web-turn-00001", "running shorts", []))
     assert updates[0].history == [{"role": "user", "content": "running shorts"}] and not updates[0].cards
     first_cards = next(n for n, u in enumerate(updates) if u.cards_changed)
-    # the cards arrive as a bubble of their own, before any text
-    assert updates[first_cards].history[1:] == [cards_bubble(updates[first_cards].cards, updates[first_cards].heading)]
+    # the cards arrive as a bubble of their own, before any text, under a slot for the words
+    assert updates[first_cards].history[1:] == [
+        WORDS_SLOT, cards_bubble(updates[first_cards].cards, updates[first_cards].heading)]
     # then the reply grows between the shopper's message and its cards
     texts = [u.history[1]["content"] for u in updates[first_cards + 1:] if "cards" not in u.history[1]]
     assert len(texts) >= 3 and texts[-1].startswith(texts[0]) and len(texts[-1]) > len(texts[0])

@@ -98,6 +98,9 @@ class Update:
     failed: bool = False  # the turn ended in an error: the screen offers to send the message again
 
 
+WORDS_SLOT = {"role": "assistant", "content": "…"}  # the reply's place above its cards until its words come
+
+
 def cards_heading(query: str, source: str = "chat") -> str:
     if source == "more_like_this":
         return "Similar items"
@@ -238,16 +241,31 @@ class ChatService:
         yield Update(list(history))
         reply: dict[str, Any] | None = None
         reply_at = -1
-        cards_at: int | None = None  # this turn's cards bubble: the words go above it
+        # With the cards comes a slot for the words above them ("…" until the text streams in): the cards
+        # bubble keeps its place in the list, so each update changes only the words (a bubble inserted above
+        # the cards made the chat send and draw them again).
+        slot_at: int | None = None
+        cards_at: int | None = None
 
         def place(bubble: dict[str, Any]) -> int:
-            nonlocal cards_at
-            if cards_at is None:
+            """Add ``bubble`` above this turn's words slot and cards (below them: nothing of this turn)."""
+            nonlocal slot_at, cards_at
+            above = slot_at if slot_at is not None else cards_at
+            if above is None:
                 history.append(bubble)
                 return len(history) - 1
-            history.insert(cards_at, bubble)
-            cards_at += 1
-            return cards_at - 1
+            history.insert(above, bubble)
+            slot_at, cards_at = (None if slot_at is None else slot_at + 1), (cards_at or 0) + 1
+            return above
+
+        def fill(bubble: dict[str, Any]) -> int:
+            """``bubble`` in the words slot when there is one (the words of this turn), else placed."""
+            nonlocal slot_at
+            if slot_at is None:
+                return place(bubble)
+            at, slot_at = slot_at, None
+            history[at] = bubble
+            return at
 
         failed = False
         update = Update(history)
@@ -259,6 +277,9 @@ class ChatService:
                 update.chips = list(data.get("suggestions") or follow_up_chips(data["cards"], data["query"]))
                 update.heading = cards_heading(data["query"])
                 if data["cards"]:
+                    if reply is None and slot_at is None:
+                        history.append(dict(WORDS_SLOT))
+                        slot_at = len(history) - 1
                     history.append(cards_bubble(data["cards"], update.heading))
                     cards_at = len(history) - 1
             elif kind == "policy":
@@ -268,13 +289,13 @@ class ChatService:
             elif kind == "text":  # a new dict each time: earlier updates keep the text they had
                 if reply is None:
                     reply = {"role": "assistant", "content": ""}
-                    reply_at = place(reply)
+                    reply_at = fill(reply)
                 reply = {"role": "assistant", "content": reply["content"] + data["text"]}
                 history[reply_at] = reply
             elif kind == "escalated":  # the assistant's own reply says so; the screen starts polling
                 update.ticket_id = data["ticket_id"]
             elif kind == "error":
-                place({"role": "assistant", "content": data["message"]})
+                fill({"role": "assistant", "content": data["message"]})
                 reply = None
                 failed = True
             elif kind == "done":
@@ -286,7 +307,10 @@ class ChatService:
                         m["role"] == "assistant" and m.get("content") == data["text"] for m in history[-3:]
                     )
                 ):
-                    place({"role": "assistant", "content": data["text"]})
+                    fill({"role": "assistant", "content": data["text"]})
+                if slot_at is not None:  # no words came: no empty bubble
+                    del history[slot_at]
+                    slot_at = None
                 update.done = True
             else:
                 continue
