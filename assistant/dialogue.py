@@ -281,6 +281,7 @@ class Assistant:
         elif out.name == "policy_lookup":
             passages = out.result
             yield Policy(passages)
+            meta.update(passages=passages)  # stored with the reply: a reloaded chat shows what the shopper saw
             facts_texts += [p["text"] for p in passages]
             template = self._policy_reply(text, passages, has_policies=bool(self.policies.passages))
             if plan.handoff and passages:

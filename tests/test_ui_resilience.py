@@ -74,6 +74,14 @@ def test_history_cards_and_feedback_are_read_back_from_the_stores(service):
     assert service.last_cards(service.sessions.issue("web")) == ([], "", [])
 
 
+def test_a_policy_answer_is_read_back_with_the_passages_it_showed(service):
+    sid = service.sessions.issue("web")
+    done = run_turn(service, sid, "What is your return policy?")
+    passages = [m for m in done.history if m.get("metadata", {}).get("title", "").startswith("📄 Store policy")]
+    assert passages
+    assert service.history(sid) == done.history  # the passages, then the answer, as the live chat showed them
+
+
 def test_a_failed_turn_says_so_once_and_is_marked_for_a_retry(service):
     sid = service.sessions.issue("web")
     failed = run_turn(service, sid, "flaky running shorts")

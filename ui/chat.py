@@ -407,8 +407,8 @@ class ChatService:
     # -- a conversation read back (the page was reloaded) -------------------------------------------------
     def history(self, session_id: str) -> list[dict[str, Any]]:
         """The conversation as chat bubbles, from the stores: the shopper's messages, the assistant's replies
-        each followed by the cards it showed (from the trace log, with today's item data), and the human
-        agents' replies (also those sent while the page was closed). Tool results stay out, as in the live
+        (after the store-policy passages they rest on) each followed by the cards it showed (from the trace log,
+        with today's item data), and the human agents' replies (also those sent while the page was closed). Tool results stay out, as in the live
         chat; the limits' refusals were never stored."""
         batches = self.traces.batches(session_id)
         bubbles: list[dict[str, Any]] = []
@@ -426,6 +426,7 @@ class ChatService:
             if m["role"] == "agent":
                 bubbles.append(agent_bubble(m))
             elif m["role"] in ("user", "assistant") and m["content"]:
+                bubbles.extend(policy_bubble(p) for p in m.get("passages") or [])  # what the answer rests on
                 bubble = {"role": m["role"], "content": m["content"]}
                 if bubble["role"] == "user" and bubbles and bubbles[-1] == bubble:
                     continue  # a failed turn sent again (it stored no reply): shown once, as on screen
