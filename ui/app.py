@@ -512,6 +512,7 @@ def build_app(
                 None,
                 render_cart(empty_cart),
                 render_chips(EXAMPLES, "Try asking"),
+                False,
             )
 
         clear.click(
@@ -519,7 +520,7 @@ def build_app(
             None,
             [
                 chatbot, cards, shown, pressed, session, saved, agent_seen, timer, status, cart_box,
-                cart_html, chips, typing, failed_turn, cart_seen, chips_seen,
+                cart_html, chips, typing, failed_turn, cart_seen, chips_seen, ticket,
             ],
             api_visibility="private",
         )
