@@ -20,7 +20,8 @@ import gradio as gr
 
 from retrieval.catalog import SYMBOLS
 
-from .cards import CARD_ACTIONS, CARDS_CSS, CARDS_JS, CHIPS_JS, cart_label, render_cards, render_cart, render_chips
+from .cards import (CARD_ACTIONS, CARDS_CSS, CARDS_JS, CHIPS_JS, cart_label, render_cards, render_cart,
+                    render_chips)
 from .chat import FRIENDLY_ERROR, ChatService, agent_bubble, cards_bubble, make_filters
 
 if TYPE_CHECKING:  # the UI is typed against the assistant, imported only for type checkers
@@ -152,15 +153,21 @@ def html_content(html: str) -> dict[str, Any]:
     }
 
 
-def screen(history: list[dict[str, Any]], feedback: dict[str, Any]) -> list[dict[str, Any]]:
+def screen(
+    history: list[dict[str, Any]], feedback: dict[str, Any], rendered: dict[int, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """The chat history as the Chatbot shows it: each cards entry (:func:`ui.chat.cards_bubble`) rendered,
-    with the buttons already pressed shown pressed; everything else as it is."""
-    return [
-        {"role": m["role"], "content": html_content(render_cards(m["cards"], feedback, m.get("heading", "")))}
-        if "cards" in m
-        else m
-        for m in history
-    ]
+    with the buttons already pressed shown pressed; everything else as it is. ``rendered`` keeps each entry's
+    rendering for the next update of the same turn (its cards do not change while its words stream)."""
+    rendered = {} if rendered is None else rendered
+
+    def shown(m: dict[str, Any]) -> dict[str, Any]:
+        if id(m) not in rendered:
+            html = render_cards(m["cards"], feedback, m.get("heading", ""))
+            rendered[id(m)] = {"role": m["role"], "content": html_content(html)}
+        return rendered[id(m)]
+
+    return [shown(m) if "cards" in m else m for m in history]
 
 
 def on_cards(shown: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -203,6 +210,7 @@ def build_app(
         failed_turn = gr.State(None)  # {"text", "at"}: the message whose turn failed, and where it started
         cart_seen = gr.State(render_cart(empty_cart))  # the cart as the page shows it
         chips_seen = gr.State(render_chips(EXAMPLES, "Try asking"))  # the chips as the page shows them
+        ticket = gr.State(False)  # a turn opened a ticket: the screen polls for the agents' replies
 
         gr.Markdown(
             "## 🛍️ Shopping assistant\nAsk for products or for help with an order. "
@@ -304,6 +312,7 @@ def build_app(
             filters = shop_filters(lo, hi, cat, stock)
             history = history or []
             now, cards_now, chips_html = history, list(on_screen or []), chips_now
+            rendered: dict[int, dict[str, Any]] = {}  # this turn's cards bubbles, rendered once
             try:
                 for n, u in enumerate(service.respond(session_id, text or "", history, filters, client)):
                     now = u.history
@@ -312,7 +321,7 @@ def build_app(
                         if u.chips:
                             chips_html = render_chips(u.chips)
                     out: dict[Any, Any] = {
-                        chatbot: screen(u.history, feedback),
+                        chatbot: screen(u.history, feedback, rendered),
                         chips: chips_html,
                         chips_seen: chips_html,
                         typing: (RETRY if u.failed else "") if u.done else TYPING,
@@ -330,7 +339,8 @@ def build_app(
             except Exception:
                 log.exception("chat turn failed")
                 yield {
-                    chatbot: screen([*now, {"role": "assistant", "content": FRIENDLY_ERROR}], feedback),
+                    chatbot: screen([*now, {"role": "assistant", "content": FRIENDLY_ERROR}], feedback,
+                                    rendered),
                     chips: chips_html,
                     typing: RETRY,
                     saved: session_id,
@@ -350,7 +360,6 @@ def build_app(
                 out[timer] = gr.Timer(active=True)
             return out | (cart_update(session_id, cart_before) if session_id else {})
 
-        ticket = gr.State(False)  # the turn opened a ticket: the screen polls for the agents' replies
         turn_outputs = [
             chatbot, chips, typing, saved, shown, session, message, status, failed_turn, ticket, chips_seen
         ]
@@ -405,7 +414,8 @@ def build_app(
             current = {str(c["id"]): c for c in on_screen or []}
             answered = {cards: f'<span hidden data-press="{uuid.uuid4().hex}"></span>'}
             if not mine(session_id) or item_id not in current or kind not in CARD_ACTIONS:
-                return answered | {status: status_html("That product is no longer on screen; ask again to see it.")}
+                gone = "That product is no longer on screen; ask again to see it."
+                return answered | {status: status_html(gone)}
             try:
                 if kind == "add_to_cart":
                     note = service.add_to_cart(session_id, item_id)
@@ -422,7 +432,8 @@ def build_app(
                     session_id, item_id, shop_filters(lo, hi, cat, stock), shown=tuple(current)
                 )
                 if not more:
-                    return answered | {status: status_html("I couldn't find anything else quite like that one.")}
+                    none = "I couldn't find anything else quite like that one."
+                    return answered | {status: status_html(none)}
                 bubble = cards_bubble(more, f"More like “{current[item_id]['title']}”")
                 return answered | {
                     status: status_html(note),

@@ -1,11 +1,11 @@
 """`longtail bench ui`: simulated shoppers against the running web app.
 
-Each shopper is its own session (its own Gradio session, as a browser page has, or its own API session id) and sends ``turns``
-product questions one after another; all shoppers start together. For every turn it records the time until
-the product cards arrive (the first streamed update whose newest chat bubble carries card HTML, or the
-``products`` event of the API stream) and until the answer is complete. A request that never completes is *lost*; one that returns
-an error, an error event or no cards is *failed*. A single shopper run first gives the baseline, so the
-report has medians, p95s and the load/baseline ratio from the same run.
+Each shopper is its own session (its own Gradio session, as a browser page has, or its own API session id)
+and sends ``turns`` product questions one after another; all shoppers start together. For every turn it
+records the time until the product cards arrive (the first streamed update carrying card HTML, or the
+``products`` event of the API stream) and until the answer is complete. A request that never completes is
+*lost*; one that returns an error, an error event or no cards is *failed*. A single shopper run first gives
+the baseline, so the report has medians, p95s and the load/baseline ratio from the same run.
 """
 
 from __future__ import annotations
@@ -258,9 +258,8 @@ def median_of_runs(results: list[dict[str, Any]]) -> dict[str, Any]:
          "failed": r["load"]["failed"], "lost": r["load"]["lost"]}
         for r in results
     ]
-    if len(results) > 1:  # every run must be clean: the median hides no failure
-        middle["goal"] = dict(middle["goal"], met=middle["goal"]["met"]
-                              and all(r["failed"] == 0 and r["lost"] == 0 for r in middle["runs"]))
+    clean = all(r["failed"] == 0 and r["lost"] == 0 for r in middle["runs"])  # the median hides no failure
+    middle["goal"] = dict(middle["goal"], met=middle["goal"]["met"] and clean)
     return middle
 
 

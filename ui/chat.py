@@ -407,9 +407,9 @@ class ChatService:
     # -- a conversation read back (the page was reloaded) -------------------------------------------------
     def history(self, session_id: str) -> list[dict[str, Any]]:
         """The conversation as chat bubbles, from the stores: the shopper's messages, the assistant's replies
-        (after the store-policy passages they rest on) each followed by the cards it showed (from the trace log,
-        with today's item data), and the human agents' replies (also those sent while the page was closed). Tool results stay out, as in the live
-        chat; the limits' refusals were never stored."""
+        (after the store-policy passages they rest on) each followed by the cards it showed (from the trace
+        log, with today's item data), and the human agents' replies (also those sent while the page was
+        closed). Tool results stay out, as in the live chat; the limits' refusals were never stored."""
         batches = self.traces.batches(session_id)
         bubbles: list[dict[str, Any]] = []
 

@@ -123,16 +123,11 @@ class TraceLog:
     def last_shown(self, session_id: str) -> list[dict[str, Any]]:
         """The cards the session was shown last (one :meth:`log` call), in the order shown: item_id,
         explanation, trace (a dict), query, source; [] when none."""
-        with self._lock:
-            got = self._conn.execute(
-                "SELECT item_id, explanation, trace, query, source FROM recommendations WHERE session_id=? "
-                "AND ts=(SELECT MAX(ts) FROM recommendations WHERE session_id=?) ORDER BY rowid",
-                (session_id, session_id),
-            ).fetchall()
-        return [
-            {"item_id": i, "explanation": e, "trace": json.loads(t), "query": q, "source": s}
-            for i, e, t, q, s in got
-        ]
+        shown = self.batches(session_id)
+        if not shown:
+            return []
+        last = shown[-1]
+        return [dict(row, query=last["query"], source=last["source"]) for row in last["rows"]]
 
     def batches(self, session_id: str) -> list[dict[str, Any]]:
         """Every set of cards the session was shown (one :meth:`log` call each), oldest first: ts, query,
