@@ -131,11 +131,15 @@ class HeadConfig:
     label_smoothing: float = 0.05
     patience: int = 4  # epochs without a better validation loss before stopping
     seed: int = 0
+    # heads trained with their own seed and validation split, their probabilities averaged: one head's act on a
+    # borderline turn ("i think i've heard of that brand") flipped with any change to the training data
+    members: int = 5
 
     def __post_init__(self) -> None:
-        if self.hidden < 1 or not 0 <= self.dropout < 1 or self.lr <= 0 or self.epochs < 1 or self.batch_size < 1:
-            raise ValueError(f"HeadConfig {self}: hidden, epochs and batch_size must be >= 1, 0 <= dropout < 1, "
-                             f"lr > 0.")
+        if self.hidden < 1 or not 0 <= self.dropout < 1 or self.lr <= 0 or self.epochs < 1 or self.batch_size < 1 \
+                or self.members < 1:
+            raise ValueError(f"HeadConfig {self}: hidden, epochs, batch_size and members must be >= 1, "
+                             f"0 <= dropout < 1, lr > 0.")
 
 
 def _head(n_in: int, n_out: int, cfg: HeadConfig) -> Any:
@@ -143,6 +147,26 @@ def _head(n_in: int, n_out: int, cfg: HeadConfig) -> Any:
 
     return torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(n_in, cfg.hidden), torch.nn.GELU(),
                                torch.nn.Dropout(cfg.dropout), torch.nn.Linear(cfg.hidden, n_out))
+
+
+def ensemble(heads: Sequence[Any]) -> Any:
+    """Heads as one module whose softmax is the mean of theirs (it returns the log of the mean probability)."""
+    import torch
+
+    class Ensemble(torch.nn.Module):
+        def __init__(self, members: Sequence[Any]):
+            super().__init__()
+            self.members = torch.nn.ModuleList(members)
+
+        def forward(self, x: Any) -> Any:
+            probs = torch.stack([torch.softmax(m(x), dim=-1) for m in self.members]).mean(0)
+            return torch.log(probs.clamp_min(1e-12))
+
+    return Ensemble(heads)
+
+
+def _first_layer(head: Any) -> Any:
+    return (head.members[0] if hasattr(head, "members") else head)[1]
 
 
 @dataclass
@@ -187,8 +211,9 @@ class ActModel:
         folder.mkdir(parents=True, exist_ok=True)
         save_file({k: v.contiguous() for k, v in self.head.state_dict().items()}, str(folder / "head.safetensors"))
         meta = {"labels": list(self.labels), "embedder": self.embedder_name, "n_surface": N_SURFACE,
-                "config": {**self.config.__dict__, "hidden": int(self.head[1].out_features)},
-                "n_in": int(self.head[1].in_features), "torch": torch.__version__}
+                "config": {**self.config.__dict__, "hidden": int(_first_layer(self.head).out_features),
+                           "members": len(self.head.members) if hasattr(self.head, "members") else 1},
+                "n_in": int(_first_layer(self.head).in_features), "torch": torch.__version__}
         (folder / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
         (folder / "metrics.json").write_text(json.dumps(self.card, indent=2, default=str) + "\n")
         return folder
@@ -204,8 +229,9 @@ class ActModel:
         if meta.get("n_surface") != N_SURFACE:
             raise ValueError(f"The act model in {folder} was trained with {meta.get('n_surface')} surface features; "
                              f"this code has {N_SURFACE}. Retrain it with `longtail acts train`.")
-        cfg = HeadConfig(**meta["config"])
-        head = _head(meta["n_in"], len(meta["labels"]), cfg)
+        cfg = HeadConfig(**{"members": 1, **meta["config"]})
+        heads = [_head(meta["n_in"], len(meta["labels"]), cfg) for _ in range(cfg.members)]
+        head = ensemble(heads) if cfg.members > 1 else heads[0]
         head.load_state_dict(load_file(str(folder / "head.safetensors")))
         head.eval()
         card = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").exists() else {}

@@ -198,29 +198,41 @@ def _overlaps(words: Iterable[str], other: Iterable[str]) -> set[str]:
 
 # ------------------------------------------------------------------------------------------------ fields
 FIELD_PATTERNS: dict[str, re.Pattern[str]] = {
-    "price": re.compile(r"\b(price|prices|priced|cost|costs|how much is|how much are|how much does it cost|"
-                        r"how much do they cost|expensive|cheap|pay|dollars|euros)\b|[$€£]"),
+    "price": re.compile(r"\b(price|prices|priced|pricing|cost|costs|expensive|cheap|pay|dollars|euros)\b|[$€£]|"
+                        r"\bhow much\b(?! (?:water|liquid|coffee|fluid|space|room|weight|does (?:it|this|that|"
+                        r"each|one) weigh|do (?:they|these|those) weigh|can|will|would|is left|longer|bigger|"
+                        r"smaller|heavier|lighter|more|less|time|power|storage|memory|ram|battery|range|noise|"
+                        r"sugar|protein|caffeine|fat|salt))"),
     "brand": re.compile(r"\b(brand|brands|maker|manufacturer|manufactured|made by|who makes|who made|"
                         r"who produces|company|what make)\b"),
-    "rating": re.compile(r"\b(rating|ratings|rated|review|reviews|reviewed|stars?|score)\b"),
+    "rating": re.compile(r"\b(rating|ratings|rated|review|reviews|reviewed|stars?|score|scores|feedback|"
+                         r"(?:customers|people|others|buyers|shoppers) (?:think|say|said|thought))\b"),
     "in_stock": re.compile(r"\b(in stock|stock|sold out|out of stock|availability|can i buy|in store)\b|"
                            r"\bavailable\s*(\?|$|now|today|to order)"),
     "category": re.compile(r"\b(category|categories|genre|genres|kind of|type of|department|section|"
                            r"what sort)\b"),
 }
-FIELD_WORDS = {w for p in ("price prices priced cost costs expensive cheap pay dollars euros",
+FIELD_WORDS = {w for p in ("price prices priced pricing cost costs expensive cheap pay dollars euros",
                            "brand brands maker manufacturer manufactured company",
-                           "rating ratings rated review reviews reviewed star stars score",
+                           "rating ratings rated review reviews reviewed star stars score scores feedback",
                            "stock sold out availability buy store",
                            "category categories genre genres kind type department section sort")
                for w in p.split()}
 
 
 def _fmt_rating(item: Item) -> str:
-    if item.rating is None or not item.rating_count:
+    if item.rating is None:
         return "no reviews yet"
+    if not item.rating_count:  # a store that exports the average without the number of reviews
+        return f"rated {item.rating:.1f}/5"
     who = "shopper" if item.rating_count == 1 else "shoppers"
     return f"rated {item.rating:.1f}/5 by {item.rating_count} {who}"
+
+
+def _rating_value(item: Item) -> str:
+    if item.rating is None:
+        return "none"
+    return f"{item.rating:.1f}/5 ({item.rating_count})" if item.rating_count else f"{item.rating:.1f}/5"
 
 
 def _attr_text(value: object) -> str:
@@ -383,6 +395,8 @@ TOPIC_PHRASES: list[tuple[re.Pattern[str], re.Pattern[str] | None, str, list[str
     ((r"\b(?:runs?|running|fits?|fitting) (?:small|large|big|true|tight|loose|snug)(?: to size)?\b|"
      r"\btrue to size\b|"
      r"\bhow (?:does|do|will|would) (?:it|they|this|these|the (?P<x1>\w+)) fit\b"), "", "fit", "fit sizing"),
+    ((r"\bsizes\b|\bsize (?:range|options?|availability|choices?|run)\b|\bsizing\b|"
+      r"\bwhat sizes?\b.{0,30}\b(?:available|come in|have|carry|stock)\b"), "", "sizes", "available size"),
     (r"\b\d+[\s-]*(?:years?|yrs?)[\s-]*olds?\b|\bhow old\b|\bwhat ages?\b|\bage (?:range|group)\b", "", "age",
      "age"),
     (r"\bhow loud\b|\bloudness\b|\bdecibels?\b", "", "loudness", "loudness noise decibel db output sound"),
@@ -435,12 +449,32 @@ _LIMIT = re.compile(r"\b(under|below|less than|cheaper than|lighter than|at most
                     rf"({_UNIT_RE})?(?![a-z])", re.IGNORECASE)
 
 
+LEAD_FILLER = frozenset(["and", "so", "but", "ok", "okay", "hey", "then", "also", "well", "now", "great", "oh",
+                         "hm", "hmm", "alright", "please", "actually", "first"])
+WH = frozenset(["what", "what's", "whats", "which", "how", "who", "where", "when"])
+# "do you have / can I get / could you tell me / I'd like to know" before what is asked
+REQUEST_FRAME = re.compile(
+    r"^(?:(?:and|so|but|ok|okay|hey|then|also|well|now|great|oh|hm+|alright|actually|first)\W+)*"
+    r"(?:(?:do|can|could|would|will|may) (?:you|u|i|we) (?:please |also |just |\w+ly )?(?:have|get|know|tell|give|"
+    r"show|list|share|provide|find|check|see|hear|ask|repeat|compare|describe|explain|let me know|pull up|look up)(?: me| us)?(?: know)?(?: about)?|"
+    r"(?:please )?(?:tell|give|show|get) me|i(?:'d| would) (?:like|love) to (?:know|hear|see)|"
+    r"i (?:want|need) to know|let me know)\b\W*(?P<rest>.*)")
+_ENDS_WITH_VALUE = re.compile(r"\bin (?:a |an )?[a-z]+\W*$")  # "do you have the shirt in blue?"
+
+
 def _parse_question(question: str) -> _Question:
     low = " ".join(question.lower().replace("\u2019", "'").split())
     low = re.sub(r"\b(water|rain|splash|weather|wind)[\s-]+(proof|tight)\b", r"\1\2", low)  # "water proof"
     tokens = _tokens(low)
-    lead = [t for t in tokens if t not in ("and", "so", "but", "ok", "okay", "hey", "then", "also", "well")]
-    yes_no = bool(lead) and lead[0] in AUX
+    frame = REQUEST_FRAME.match(low)
+    asked = _tokens(frame.group("rest")) if frame else tokens
+    lead = [t for t in asked if t not in LEAD_FILLER]
+    # "do you have the cost and size of ...", "can you tell me what sizes ...": a request for values, not yes/no
+    request = bool(frame) and bool(lead) and (lead[0] in WH or (lead[0] in ("the", "their", "its", "his", "her")
+                                                                and not _ENDS_WITH_VALUE.search(low)))
+    if not request:
+        lead = [t for t in (asked if lead and lead[0] in ("if", "whether") else tokens) if t not in LEAD_FILLER]
+    yes_no = not request and bool(lead) and lead[0] in AUX | {"if", "whether"}
     which = bool(lead) and lead[0] == "which"
     fields = [name for name, pattern in FIELD_PATTERNS.items() if pattern.search(low)]
     if "in_stock" in fields and re.search(r"\bavailable in\b", low):
@@ -510,15 +544,16 @@ def _match_keys(q: _Question, item: Item, words: Iterable[str] | None = None) ->
                     best = max(best, weight)
         if not best and not (matched and matched == len(kw)):  # only generic words matched, and not all
             continue
-        scored.append((max(best, matched / len(kw)), matched / len(kw), key, used, names))
+        scored.append((max(best, matched / len(kw)), matched / len(kw), key, used, names, len(names) == len(kw)))
     if not scored:
         return []
     top = max(s[0] for s in scored)
     kept = sorted((s for s in scored if s[0] >= top), key=lambda s: -s[1])
-    # one key per property: "battery" names battery_life or battery, not both
+    # one key per property: "battery" names battery_life or battery, not both; a key the question names word
+    # for word is kept as well ("the size and the available sizes")
     out, seen = [], set()
-    for top_score, _, key, used, names in kept:
-        if not names & seen:
+    for top_score, _, key, used, names, whole in kept:
+        if not names & seen or (whole and len(names) > 1):
             out.append(_KeyMatch(key, frozenset(used), top_score >= 1.0))
             seen |= names
     return out
@@ -608,9 +643,7 @@ def _field_fact(item: Item, name: str, q: _Question) -> tuple[str, Evidence] | N
     if name == "brand":
         return (f"brand {item.brand}", (item.id, "brand", item.brand)) if item.brand else None
     if name == "rating":
-        text = _fmt_rating(item)
-        value = f"{item.rating:.1f}/5 ({item.rating_count})" if item.rating is not None else "none"
-        return text, (item.id, "rating", value)
+        return _fmt_rating(item), (item.id, "rating", _rating_value(item))
     if name == "in_stock":
         return ("in stock" if item.in_stock else "out of stock"), (item.id, "in_stock", str(item.in_stock))
     if name == "category":
@@ -679,6 +712,8 @@ def _answer_item(item: Item, q: _Question, emb: _Embeddings, min_similarity: flo
         keys = [_KeyMatch(m.key, m.used, False) for m in keys]
     elif keys and any(w.replace(".", "").isdigit() for w in values):
         values = [w for w in values if w not in OPINION]  # "is it ok for a 4 year old?": 4 against "ages 3-6"
+    if not keys and not q.fields and OVERVIEW.search(q.low):
+        return _overview(item)
     if q.yes_no or q.which:
         return _answer_yes_no(item, q, keys, values, asked_colour, emb, min_similarity)
 
@@ -724,6 +759,27 @@ def _answer_item(item: Item, q: _Question, emb: _Embeddings, min_similarity: flo
         return _Part(f"the description says \u201c{_clip(sentence, set(q.content))}\u201d",
                      [(item.id, "description", sentence)], True)
     return _Part(_not_said(q), [], False)
+
+
+# "how does it compare to the black one?", "what's the difference?": the facts shoppers compare on
+OVERVIEW = re.compile(r"\b(compare[sd]?|comparison|comparing|difference|differences|different|differ|versus|vs)\b")
+OVERVIEW_ATTRIBUTES = 4
+
+
+def _overview(item: Item) -> _Part:
+    facts, evidence = [], []
+    for name in ("price", "brand", "rating"):
+        got = _field_fact(item, name, _parse_question(name))
+        if got and not (name == "rating" and item.rating is None):
+            facts.append(got[0])
+            evidence.append(got[1])
+    for key in list(item.attributes)[:OVERVIEW_ATTRIBUTES]:
+        value = _attr_text(item.attributes[key])
+        facts.append(_fact(key, value))
+        evidence.append((item.id, f"attributes.{key}", value))
+    if not facts:
+        return _Part("the listing gives nothing to compare on", [], False)
+    return _Part("; ".join(facts), evidence, True)
 
 
 _AMOUNT = r"\d+(?:[.,]\d+)?\s*(?:mm|cm|m|in|inch|inches|\"|kg|g|lb|lbs|oz|l|ml|w|mah|gb|tb)(?![a-z])"
@@ -970,6 +1026,9 @@ def _answer_yes_no(item: Item, q: _Question, keys: list[_KeyMatch], values: list
 
 
 # ------------------------------------------------------------------------------------------------ comparisons
+# words after "more" / "better" that start no property ("more my style", "better ask")
+_NOT_TOPIC = (r"(?!(?:my|your|our|his|her|their|its|of|than|like|the|a|an|to|in|on|at|for|with|about|ask|check|go|"
+              r"get|be|not|so|and|or|one|ones|info|information|details|options)\b)")
 # (pattern, dimension, direction, adjective for two, for three or more). The dimension is a field (price,
 # rating, rating_count) or a property whose words name attribute keys.
 COMPARATIVES: list[tuple[re.Pattern[str], str, str, str, str]] = [
@@ -996,11 +1055,14 @@ COMPARATIVES: list[tuple[re.Pattern[str], str, str, str, str]] = [
     (r"\bthinn(?:er|est)\b", "thickness", "min", "is thinner", "is the thinnest"),
     (r"\b(?:new|late)(?:er|est)\b|\bmost recent\b|\brecent(?:ly)? (?:published|released|out)\b", "year", "max",
      "is newer", "is the newest"),
-    (r"\b(?:old|earli)(?:er|est)\b", "year", "min", "is older", "is the oldest"),
-    ((r"\b(?:more|most|higher|highest|greater|greatest|bigger|biggest|larger|largest|longer|longest|better|best)"
-     r"\s+(?P<topic>[a-z]+(?:\s[a-z]+)?)"), "", "max", "has more", "has the most"),
-    ((r"\b(?:fewer|fewest|less|least|lower|lowest|smaller|smallest|shorter|shortest)\s+(?P<topic>[a-z]+"
-     r"(?:\s[a-z]+)?)"), "", "min", "has less", "has the least"),
+    ((r"\bold(?:er|est)\b|\bearliest\b|\b(?:published|released|came out|come out|made|written) earlier\b"),
+     "year", "min", "is older", "is the oldest"),
+    (r"\b(?:better|best|good) (?:deal|value|bargain|buy)\b|\bbang for (?:the|my|your) buck\b", "price", "min",
+     "is cheaper", "is the cheapest"),
+    ((r"(?<!'d )\b(?:more|most|higher|highest|greater|greatest|bigger|biggest|larger|largest|longer|longest|better|"
+      r"best)\s+" + _NOT_TOPIC + r"(?P<topic>[a-z]+(?:\s[a-z]+)?)"), "", "max", "has more", "has the most"),
+    ((r"\b(?:fewer|fewest|less|least|lower|lowest|smaller|smallest|shorter|shortest)\s+" + _NOT_TOPIC +
+      r"(?P<topic>[a-z]+(?:\s[a-z]+)?)"), "", "min", "has less", "has the least"),
     (r"\b(?:bigg|larg)(?:er|est)\b", "size", "max", "is bigger", "is the biggest"),
     (r"\bsmall(?:er|est)\b", "size", "min", "is smaller", "is the smallest"),
     (r"\blong(?:er|est)\b", "length", "max", "is longer", "is the longest"),
@@ -1047,11 +1109,9 @@ def _measure(item: Item, dim: str, topic: list[str], q: _Question) -> tuple[floa
         value = format_price(item.price, item.currency)
         return item.price, value, (item.id, "price", value), item.currency
     if dim == "rating":
-        if item.rating is None or not item.rating_count:
+        if item.rating is None:
             return None
-        who = "shopper" if item.rating_count == 1 else "shoppers"
-        return (item.rating, f"{item.rating:.1f}/5 by {item.rating_count} {who}",
-                (item.id, "rating", f"{item.rating:.1f}/5 ({item.rating_count})"), "")
+        return item.rating, _fmt_rating(item).removeprefix("rated "), (item.id, "rating", _rating_value(item)), ""
     if dim == "rating_count":
         who = "review" if item.rating_count == 1 else "reviews"
         return float(item.rating_count), f"{item.rating_count} {who}", (item.id, "rating_count",
@@ -1154,11 +1214,36 @@ def _answer_comparison(items: Sequence[Item], q: _Question, comp: tuple[str, str
         lines.append("; ".join(f"{names[i.id]}: {measured[i.id][1]}" for i in ordered) + ".")
     if dim == "rating" and others:
         counts = [i.rating_count for i in have]
-        if min(counts) < 5 <= max(counts) or max(counts) < 5:
+        if min(counts) and (min(counts) < 5 <= max(counts) or max(counts) < 5):  # 0: the store gives no counts
             lines.append("Few shoppers have reviewed some of these, so the ratings may change.")
     if missing:
         lines.append(_missing_text(missing, listed, names, dim, label))
     return Answer(" ".join(lines), True, evidence, [i.id for i in missing])
+
+
+def _also_asked(answer: Answer, items: Sequence[Item], q: _Question, comp: tuple[str, str, str, str, list[str]],
+                names: dict[str, str]) -> Answer:
+    """"Which is cheaper? And what sizes do they come in?": the comparison, then each item's other asked values."""
+    dim, topic = comp[0], set(comp[4]) | {comp[0]}
+    fields = [f for f in q.fields if f in ("price", "brand", "rating") and f != dim.removesuffix("_count")]
+    lines, evidence = [], list(answer.evidence)
+    for item in items:
+        facts = []
+        for name in fields:
+            got = _field_fact(item, name, q)
+            if got:
+                facts.append(got[0])
+                evidence.append(got[1])
+        for match in _match_keys(q, item):
+            if not any(_related(w, t) for w in _key_words(match.key) for t in topic):
+                value = _attr_text(item.attributes[match.key])
+                facts.append(_fact(match.key, value))
+                evidence.append((item.id, f"attributes.{match.key}", value))
+        if facts:
+            lines.append(f"{names[item.id]}: {'; '.join(facts)}.")
+    if not lines:
+        return answer
+    return Answer(" ".join([answer.text, *lines]), answer.found, evidence, answer.unanswered)
 
 
 def _join(names: Sequence[str]) -> str:
@@ -1179,10 +1264,17 @@ def answer_question(question: str, items: Sequence[Item], embedder: Embedder,
     names = _names(items)
     comp = _comparative(q) if not q.limit else None
     if comp is not None and (len(items) >= 2 or not q.yes_no):
-        return _answer_comparison(items, q, comp, names)
+        answer = _answer_comparison(items, q, comp, names)
+        return _also_asked(answer, items, q, comp, names)
+    same = len(items) >= 2 and q.yes_no and re.search(r"\bsame\b", q.low) is not None
+    if same:  # "are they the same price?": each one's value, then whether they match
+        q.yes_no = False
     emb = _Embeddings(embedder, question)
     parts = {i.id: _answer_item(i, q, emb, min_similarity) for i in items}
     lines = []
+    if same and all(p.found for p in parts.values()):
+        alike = len({p.phrase for p in parts.values()}) == 1
+        lines.append("Yes, they are the same." if alike else "No, they differ.")
     if q.which and len(items) > 1:
         yes = [names[i.id] for i in items if parts[i.id].verdict == "yes"]
         no = [names[i.id] for i in items if parts[i.id].verdict == "no"]

@@ -412,7 +412,8 @@ def eval_dialogue(data_dir: str, folds: int, no_corpora: bool, as_json: bool) ->
 
     try:
         report = evaluate(shops, {"demo": demo, "eval-shopify": shop}, make, None if no_corpora else data_dir, embedder,
-                          folds, settings.cache_dir / "act-embeddings.npz", progress=not as_json)
+                          folds, settings.cache_dir / "act-embeddings.npz", progress=not as_json,
+                          answers_dir=data_dir if Path(data_dir).exists() else None)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -201,10 +201,11 @@ def latency(model: Any, texts: Sequence[str], runs: int = 3) -> dict[str, Any]:
 
 def evaluate(shops: Mapping[str, Any], stores: Mapping[str, Any], make_assistant: Any, data_dir: str | Path | None,
              embedder: Any, folds: int = 5, cache: Path | None = None, progress: bool = False,
-             corpus_limit: int = 0, data: Path = DATA) -> dict[str, Any]:
+             corpus_limit: int = 0, data: Path = DATA, answers_dir: str | Path | None = None) -> dict[str, Any]:
     """All the figures. The dialogues run in their own ``shops`` (by the dialogue's ``store``), the support
     messages in each of ``stores`` (with orders and policies). ``make_assistant(store, acts)`` builds an
-    assistant (acts="shipped" or None)."""
+    assistant (acts="shipped" or None). SIMMC's questions about shown items are answered from ``answers_dir``
+    (seconds, so also without the corpora's cross-validation)."""
     dialogues = read_jsonl(data / "shopping_dialogues.jsonl")
     support = read_jsonl(data / "support_messages.jsonl")
     report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -238,6 +239,10 @@ def evaluate(shops: Mapping[str, Any], stores: Mapping[str, Any], make_assistant
     report["prices"] = price_figures(read_jsonl(data / "price_phrases.jsonl"))
     report["latency"] = latency(model, [t["text"] for d in dialogues for t in d["turns"]])
     report["errors"] = [{"text": t.text, "gold": t.gold, "act": t.act} for t in learned_turns if t.act != t.gold][:40]
+    if answers_dir is not None:
+        from .simmc_qa import simmc_answers
+
+        report["simmc_answers"] = simmc_answers(answers_dir, embedder)
     if data_dir is not None and Path(data_dir).exists():
         if progress:
             print(f"SIMMC and Bitext: {folds}-fold out-of-fold acts")
@@ -276,6 +281,11 @@ def format_report(r: Mapping[str, Any]) -> str:
     width = max(len(x[0]) for x in rows) + 2
     lines.append(f"{'':<{width}}{'learned':<58}rules only")
     lines += [f"{a:<{width}}{b:<58}{c}" for a, b, c in rows]
+    qa = r.get("simmc_answers")
+    if qa:
+        slots = ", ".join(f"{k} {v:.3f}" for k, v in qa["per_slot"].items())
+        lines += ["", f"SIMMC 2.1 questions about shown items, every value its assistant gave stated: {_share(qa)}",
+                  f"  per requested slot: {slots}"]
     lines += ["", f"price bounds (both bounds right): {_share(r['prices'])}",
               f"act model latency per turn: median {r['latency']['median_ms']} ms, p95 {r['latency']['p95_ms']} ms "
               f"over {r['latency']['turns']} turns", "", "weakest acts (own dialogues, learned):"]

@@ -20,13 +20,13 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.acts import ACTS, ActModel, Context, HeadConfig, features, train_head
+from assistant.acts import ACTS, ActModel, Context, HeadConfig, ensemble, features, train_head
 
 from . import act_phrases as P
 from . import templates as T
@@ -260,6 +260,8 @@ def written_turns(rng: random.Random, repeats: int = 3, items: Mapping[str, Any]
                        ("order_status", P.ORDER_STATUS), ("start_return", P.START_RETURN), ("policy", P.POLICY),
                        ("off_topic", P.OFF_TOPIC), ("harmful", P.HARMFUL)):
         add(act, forms, anything, act)
+    for act, forms in P.SUPPORT_STORIES.items():
+        add(act, forms, anything, f"{act}_story")
     return out
 
 
@@ -375,6 +377,13 @@ def _matrix(turns: Sequence[Turn], embed: Any) -> tuple[np.ndarray, list[int]]:
     return x, [ACTS.index(t.act) for t in turns]
 
 
+def _members(x: np.ndarray, y: Sequence[int], train: np.ndarray, val: np.ndarray, cfg: HeadConfig) -> Any:
+    """The fold's head: ``cfg.members`` heads on the training rows (each seed its own), averaged."""
+    heads = [train_head(x[train], [y[i] for i in train], len(ACTS), replace(cfg, seed=cfg.seed + m), x[val],
+                        [y[i] for i in val])[0] for m in range(cfg.members)]
+    return ensemble(heads) if len(heads) > 1 else heads[0]
+
+
 def cross_validate(turns: Sequence[Turn], embed: Any, k: int = 5, cfg: HeadConfig | None = None,
                    progress: bool = False) -> list[str]:
     """Out-of-fold predictions (one per turn): each fold's turns are predicted by a head trained on the others
@@ -390,7 +399,7 @@ def cross_validate(turns: Sequence[Turn], embed: Any, k: int = 5, cfg: HeadConfi
         test = np.where(folds == f)[0]
         val = np.where(folds == (f + 1) % k)[0]
         train = np.where((folds != f) & (folds != (f + 1) % k))[0]
-        head, _ = train_head(x[train], [y[i] for i in train], len(ACTS), cfg, x[val], [y[i] for i in val])
+        head = _members(x, y, train, val, cfg)
         with torch.no_grad():
             out = head(torch.from_numpy(x[test])).argmax(1).numpy()
         for i, p in zip(test, out):
@@ -406,10 +415,16 @@ def train(turns: Sequence[Turn], embed: Any, embedder_name: str, cfg: HeadConfig
     """The head on all turns but a validation share of groups (for early stopping)."""
     cfg = cfg or HeadConfig()
     x, y = _matrix(turns, embed)
-    is_val = np.array([fold_of(t.group, 1000, cfg.seed + 1) < val_share * 1000 for t in turns])
-    head, log = train_head(x[~is_val], [yy for yy, v in zip(y, is_val) if not v], len(ACTS), cfg,
-                           x[is_val], [yy for yy, v in zip(y, is_val) if v], progress=progress)
-    model = ActModel(head, ACTS, embedder_name, cfg, {"training": log})
+    heads, logs = [], []
+    for m in range(cfg.members):  # each member stops early on its own share of groups
+        is_val = np.array([fold_of(t.group, 1000, cfg.seed + 1 + m) < val_share * 1000 for t in turns])
+        head, log = train_head(x[~is_val], [yy for yy, v in zip(y, is_val) if not v], len(ACTS),
+                               replace(cfg, seed=cfg.seed + m), x[is_val], [yy for yy, v in zip(y, is_val) if v],
+                               progress=progress)
+        heads.append(head)
+        logs.append(log)
+    head = ensemble(heads) if len(heads) > 1 else heads[0]
+    model = ActModel(head, ACTS, embedder_name, cfg, {"training": logs[0] if len(logs) == 1 else logs})
     model.embed = embed
     return model
 
@@ -474,11 +489,16 @@ def card_text(report: Mapping[str, Any]) -> str:
     from evaluation.metrics import format_confusion
 
     d = report["data"]
+    members = int(report.get("config", {}).get("members", 1))
+    heads = (f"An ensemble of {members} classification heads (each with its own seed and early-stopping split; "
+             "their probabilities averaged, so one head's flip on a borderline turn no longer decides it)"
+             if members > 1 else "A classification head")
     lines = ["# The dialogue-act model", "",
-             "A classification head over the frozen all-MiniLM-L6-v2 sentence encoder: the shopper's message, the "
+             f"{heads} over the frozen all-MiniLM-L6-v2 sentence encoder: the shopper's message, the "
              "assistant's previous reply and a few context features (items on screen, a current need, a pending "
              "order look-up, the cart) -> one of the acts in `assistant/acts.py`. Trained with AdamW and "
-             "class-weighted cross-entropy (label smoothing 0.05), early stopping on a validation split of groups.",
+             "class-weighted cross-entropy (label smoothing 0.05), early stopping on a validation split of groups. "
+             "The cross-validation below trains the same ensemble in every fold.",
              "", f"Trained {report['date']} with `{report['command']}` in {report['seconds']} s.", "",
              "## Data", "", f"{d['turns']} turns in {d['groups']} groups (a split never cuts a group: a SIMMC "
              "dialogue, a Bitext instruction template, a written phrasing).", "",

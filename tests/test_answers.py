@@ -518,3 +518,73 @@ def test_an_amount_next_to_the_asked_word_in_the_title_answers_how_thick(minilm)
     assert got.found and "10 mm thick" in got.text
     plain = Item(id="m2", title="Fitness Mat", description="Comfortable foam mat.")
     assert not answer_question("how thick is it", [plain], minilm).found
+
+
+# ------------------------------------------------------------------------------------------------ requests
+# a fashion shop that exports the shown unit's size, the sizes in stock, and an average rating without a count
+COAT = Item(id="FS-001", title="Grey wool coat", brand="North Lodge", price=179.99, rating=3.7,
+            category=("Fashion", "Coats"), attributes={"size": "M", "availableSizes": "XS, M, XL"})
+HOODIE = Item(id="FS-002", title="Brown hoodie", brand="212 Local", price=59.99, rating=4.2,
+              category=("Fashion", "Hoodies"), attributes={"size": "L", "availableSizes": "S, L"})
+
+
+@pytest.mark.parametrize("question, must", [
+    # a request for values put as a yes/no question: the values, never "no (size M)"
+    ("do you have the price and size of the grey coat?", ["$179.99", "M"]),
+    ("can I get the brand and the rating on that?", ["North Lodge", "3.7/5"]),
+    ("could you actually tell me what sizes it comes in?", ["XS, M, XL"]),
+    ("i'd like to know the cost", ["$179.99"]),
+    ("how much for the grey one?", ["$179.99"]),
+    ("what do other customers think of it?", ["3.7/5"]),
+])
+def test_requests_for_values_are_answered_with_the_values(question, must):
+    answer = checked(question, [COAT])
+    assert answer.found, answer.text
+    for value in must:
+        assert value in answer.text, (question, answer.text)
+    assert not answer.text.split(": ", 1)[1].startswith(("no", "yes")), answer.text
+
+
+def test_a_yes_no_question_about_a_value_stays_yes_no():
+    assert checked("do you have it in xl?", [COAT]).text.startswith("Grey wool coat: yes")
+    assert checked("is it by north lodge?", [COAT]).text.startswith("Grey wool coat: yes")
+
+
+def test_a_rating_without_a_count_is_stated_not_hidden():
+    assert "rated 3.7/5" in checked("what's the rating?", [COAT]).text
+    answer = checked("which has better reviews?", [COAT, HOODIE])
+    assert answer.found and answer.text.startswith("Brown hoodie is rated higher"), answer.text
+    assert "Few shoppers" not in answer.text  # the store gives no counts: nothing to say about how many
+
+
+def test_sizes_in_the_plural_give_the_sizes_in_stock_and_the_size_shown():
+    text = checked("what's the size range on those?", [COAT]).text
+    assert "XS, M, XL" in text
+    text = checked("what size is it and what sizes do you have?", [COAT]).text
+    assert "size M" in text and "XS, M, XL" in text, text
+
+
+def test_same_questions_list_each_value_and_say_whether_they_match():
+    answer = checked("are these two the same price?", [COAT, HOODIE])
+    assert answer.text.startswith("No, they differ.") and "$179.99" in answer.text and "$59.99" in answer.text
+    twin = Item(id="FS-003", title="Black wool coat", brand="North Lodge", price=179.99, category=("Fashion", "Coats"))
+    assert checked("do they have the same price?", [COAT, twin]).text.startswith("Yes, they are the same.")
+
+
+def test_a_comparison_with_no_property_compares_the_main_facts():
+    answer = checked("how does the grey coat compare to the brown hoodie?", [COAT, HOODIE])
+    assert answer.found
+    for value in ("$179.99", "$59.99", "North Lodge", "212 Local", "S, L"):
+        assert value in answer.text, answer.text
+
+
+def test_a_comparison_also_answers_the_other_values_asked():
+    answer = checked("which one is cheaper, and what sizes do they come in?", [COAT, HOODIE])
+    assert answer.text.startswith("Brown hoodie is cheaper"), answer.text
+    assert "XS, M, XL" in answer.text and "S, L" in answer.text
+
+
+def test_words_that_start_no_property_make_no_comparison():
+    # "better ask", "more my style", "from earlier": no comparison on "ask", "my style" or the year
+    assert "compare" not in checked("i'd better ask the price first", [COAT, HOODIE]).text
+    assert "$179.99" in checked("what's the price of the coat from earlier?", [COAT]).text
