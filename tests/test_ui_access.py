@@ -98,7 +98,7 @@ def answered(pg, app, text):
     box.fill(text)
     box.press("Enter")
     pg.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
-    pg.locator("#lt-chips .lt-chip:has-text('Compare')").wait_for()
+    pg.locator("#lt-chat .lt-chip:has-text('Compare')").wait_for()
 
 
 def test_text_contrast_is_at_least_aa_with_an_answer_and_cards(page, app):

@@ -137,7 +137,9 @@ def test_turn_streams_user_bubble_then_cards_then_growing_text_above_them(servic
     first_cards = next(n for n, u in enumerate(updates) if u.cards_changed)
     # the cards arrive as a bubble of their own, before any text, under a slot for the words
     assert updates[first_cards].history[1:] == [
-        WORDS_SLOT, cards_bubble(updates[first_cards].cards, updates[first_cards].heading)]
+        WORDS_SLOT, cards_bubble(updates[first_cards].cards, updates[first_cards].heading,
+                                 updates[first_cards].chips)]
+    assert updates[first_cards].history[2]["chips"]  # the follow-ups go with the answer's cards
     # then the reply grows between the shopper's message and its cards
     texts = [u.history[1]["content"] for u in updates[first_cards + 1:] if "cards" not in u.history[1]]
     assert len(texts) >= 3 and texts[-1].startswith(texts[0]) and len(texts[-1]) > len(texts[0])

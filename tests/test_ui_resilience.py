@@ -63,6 +63,7 @@ def test_history_cards_and_feedback_are_read_back_from_the_stores(service):
     assert back[:2] == done.history[:2] and "cards" in done.history[2]
     assert back[3:] == [{"role": "assistant", "content": "**Ada (support agent):** Hi, Ada here."}]
     assert back[2]["heading"] == live.heading
+    assert back[2]["chips"] == done.history[2]["chips"] == live.chips and live.chips  # under the answer again
     assert [c["id"] for c in back[2]["cards"]] == [c["id"] for c in live.cards]
     cards, heading, chips = service.last_cards(sid)  # as the live turn showed them
     assert [c["id"] for c in cards] == [c["id"] for c in live.cards]

@@ -230,10 +230,11 @@ def test_chip_sends_its_message_and_input_stays_in_view(page, app):
     send(page, "running shorts for a summer race")
     page.wait_for_selector(".lt-card")
     wait_answer(page)
-    page.wait_for_selector("#lt-chips .lt-chip:has-text('Compare the first two')")
-    chips = page.locator("#lt-chips .lt-chip").all_inner_texts()
-    assert "I need a gift for a friend who loves hiking, under $60" not in chips
+    # the follow-ups sit under the answer, in its cards bubble; the examples' row is gone
+    page.wait_for_selector("#lt-chat .lt-cards-wrap .lt-chip:has-text('Compare the first two')")
+    chips = page.locator("#lt-chat .lt-chip").all_inner_texts()
     assert any(c.startswith("Show me") for c in chips), chips
+    assert page.locator("#lt-chips .lt-chip").count() == 0
     ok, box = in_view(page, "#lt-message textarea", h)
     assert ok, f"input out of view at {w}x{h}: {box}"
     assert page.evaluate("document.documentElement.scrollWidth") <= w
@@ -243,7 +244,7 @@ def test_chip_sends_its_message_and_input_stays_in_view(page, app):
     page.wait_for_timeout(200)
     assert in_view(page, "#lt-message textarea", h)[0]
     page.screenshot(path=str(SHOTS / f"widget-cards-{page.viewport_name}.png"))
-    chip = page.locator("#lt-chips .lt-chip").first
+    chip = page.locator("#lt-chat .lt-chip").first
     text = chip.inner_text()
     chip.click()
     page.wait_for_function(
@@ -310,7 +311,7 @@ def test_input_in_view_in_a_420x640_iframe(browser, app, shop):
         frame.locator("#lt-message textarea").fill("a saucepan that works on induction")
         frame.locator("#lt-message textarea").press("Enter")
         frame.locator(".lt-card").first.wait_for()
-        frame.locator("#lt-chips .lt-chip:has-text('Compare')").wait_for()
+        frame.locator("#lt-chat .lt-chip:has-text('Compare')").wait_for()
         real = next(f for f in pg.frames if f.url.startswith(app.url))
         ok, box = in_view(real, "#lt-message textarea", 640)
         assert ok, f"input out of view in the iframe: {box}"

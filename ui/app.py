@@ -163,7 +163,7 @@ def screen(
 
     def shown(m: dict[str, Any]) -> dict[str, Any]:
         if id(m) not in rendered:
-            html = render_cards(m["cards"], feedback, m.get("heading", ""))
+            html = render_cards(m["cards"], feedback, m.get("heading", ""), m.get("chips", ()))
             rendered[id(m)] = {"role": m["role"], "content": html_content(html)}
         return rendered[id(m)]
 
@@ -254,7 +254,7 @@ def build_app(
         with gr.Accordion(cart_label(empty_cart), open=False, elem_id="lt-cart") as cart_box:
             cart_html = gr.HTML(render_cart(empty_cart), elem_id="lt-cart-lines")
         status = gr.HTML("", js_on_load=None, elem_id="lt-status")
-        # the four examples until the first answer with products, then follow-ups built from its results
+        # the four examples until the first answer with products; then each answer has its own follow-ups
         chips = gr.HTML(chips_seen.value, js_on_load=CHIPS_JS, elem_id="lt-chips")
         with gr.Column(elem_id="lt-composer"):
             # in the composer, so it stays in view: "typing..." while a turn runs, a retry after a failed one
@@ -318,8 +318,8 @@ def build_app(
                     now = u.history
                     if u.cards_changed:
                         cards_now = on_cards(cards_now, u.cards)
-                        if u.chips:
-                            chips_html = render_chips(u.chips)
+                        if u.cards:  # from now on the follow-ups sit under each answer, not in the row
+                            chips_html = ""
                     out: dict[Any, Any] = {
                         chatbot: screen(u.history, feedback, rendered),
                         chips: chips_html,
@@ -476,7 +476,6 @@ def build_app(
             if not session_id:
                 return {saved: NO_SESSION}  # nothing to resume (a stale or made-up id is forgotten)
             try:
-                _, _, follow = service.last_cards(session_id)
                 feedback = service.pressed(session_id)
                 bubbles = service.history(session_id)
                 out = {
@@ -490,8 +489,8 @@ def build_app(
             except Exception:
                 log.exception("could not resume session %s", session_id)
                 return {status: status_html("Your earlier conversation could not be loaded; go on here.")}
-            if follow:
-                out[chips] = out[chips_seen] = render_chips(follow)
+            if any(b.get("cards") for b in bubbles):  # the follow-ups are under the answers
+                out[chips] = out[chips_seen] = ""
             return out | cart_update(session_id, "")
 
         demo.load(

@@ -214,9 +214,12 @@ def _initials(card: Mapping[str, Any]) -> str:
 
 
 def render_cards(
-    cards: list[Mapping[str, Any]], feedback: Mapping[str, Iterable[str]] | None = None, heading: str = ""
+    cards: list[Mapping[str, Any]],
+    feedback: Mapping[str, Iterable[str]] | None = None,
+    heading: str = "",
+    chips: Iterable[str] = (),
 ) -> str:
-    """The card panel's HTML (empty string when there are no cards, so the panel collapses)."""
+    """One answer's cards, then its follow-up chips (empty string when there are no cards)."""
     if not cards:
         return ""
     feedback = feedback or {}
@@ -224,7 +227,7 @@ def render_cards(
     body = "".join(render_card(c, feedback.get(str(c["id"]), ())) for c in cards)
     return (
         f'<section class="lt-cards-wrap" aria-label="Recommended products">{head}'
-        f'<div class="lt-cards" role="list">{body}</div></section>'
+        f'<div class="lt-cards" role="list">{body}</div>{render_chips(chips, "Follow-up suggestions")}</section>'
     )
 
 
@@ -351,9 +354,10 @@ watch('value', () => {
 """
 
 # A chip sends its text as the shopper's next message.
+# the chips row under the conversation (the examples) and the chips under each answer (in the chat's bubbles)
 CHIPS_JS = """
-element.addEventListener('click', (e) => {
-  const b = e.target.closest('button[data-chip]');
+document.addEventListener('click', (e) => {
+  const b = e.target.closest('#lt-chips button[data-chip], #lt-chat button[data-chip]');
   if (!b) return;
   trigger('click', {text: b.dataset.chip});
 });

@@ -18,7 +18,7 @@ import contextvars
 import logging
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -107,10 +107,11 @@ def cards_heading(query: str, source: str = "chat") -> str:
     return f"Picks for “{query}”" if query else "Picks for you"
 
 
-def cards_bubble(cards: list[dict[str, Any]], heading: str) -> dict[str, Any]:
-    """A reply's cards as an entry of the chat history: the screen renders ``cards`` (its ``content`` is
-    empty, so anything that reads only role and content sees no text)."""
-    return {"role": "assistant", "content": "", "cards": cards, "heading": heading}
+def cards_bubble(cards: list[dict[str, Any]], heading: str, chips: Sequence[str] = ()) -> dict[str, Any]:
+    """A reply's cards as an entry of the chat history, with the follow-up chips built from them: the screen
+    renders ``cards`` and ``chips`` (its ``content`` is empty, so anything that reads only role and content
+    sees no text)."""
+    return {"role": "assistant", "content": "", "cards": cards, "heading": heading, "chips": list(chips)}
 
 
 def policy_bubble(passage: Mapping[str, Any]) -> dict[str, Any]:
@@ -280,7 +281,7 @@ class ChatService:
                     if reply is None and slot_at is None:
                         history.append(dict(WORDS_SLOT))
                         slot_at = len(history) - 1
-                    history.append(cards_bubble(data["cards"], update.heading))
+                    history.append(cards_bubble(data["cards"], update.heading, update.chips))
                     cards_at = len(history) - 1
             elif kind == "policy":
                 for p in data["passages"]:
@@ -418,7 +419,8 @@ class ChatService:
                 batch = batches.pop(0)
                 cards = self._cards(batch["rows"])
                 if cards:
-                    bubbles.append(cards_bubble(cards, cards_heading(batch["query"], batch["source"])))
+                    chips = [] if batch["source"] == "more_like_this" else follow_up_chips(cards, batch["query"])
+                    bubbles.append(cards_bubble(cards, cards_heading(batch["query"], batch["source"]), chips))
 
         for m in self.conversations.messages(session_id):
             if m["role"] == "user":
