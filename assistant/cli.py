@@ -149,11 +149,10 @@ class LlamaCpp:
     """The same GGUF under llama.cpp (llama-cpp-python), for the ratio."""
 
     def __init__(self, threads: int):
-        from llama_cpp import Llama
-
+        from .llamacpp import open_llama
         from .loading import default_gguf
 
-        self.llm = Llama(model_path=str(default_gguf()), n_ctx=2048, n_threads=threads, verbose=False)
+        self.llm = open_llama(default_gguf(), n_ctx=2048, n_threads=threads, verbose=False)
 
     def once(self, messages: list[dict[str, str]], tokens: int) -> tuple[float | None, float | None]:
         t0 = time.perf_counter()

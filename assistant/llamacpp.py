@@ -12,6 +12,10 @@
 * :meth:`LlamaCppChatModel.choose`: the log-likelihood of each option after the prompt and ``suffix``, each
   option's tokens evaluated after the shared prompt.
 * One generation at a time per model (a lock); a stream holds it until it is exhausted or closed.
+* :func:`open_llama` loads every GGUF the project runs, with llama.cpp's extra CPU buffer types (weight
+  repacking for AMX / AVX-512 kernels) off by default: on a Xeon with AMX the build ``make install`` compiles
+  (native CPU flags) crashed in its first decode, of the shipped SmolLM2 Q4_1 as of a tiny Q8_0 export
+  (llama-cpp-python 0.3.36, 2026-12-03). ``repack=True`` turns them back on where they work.
 """
 
 from __future__ import annotations
@@ -28,6 +32,34 @@ def available_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+_PARAMS_LOCK = threading.Lock()
+
+
+def open_llama(model_path: str | Path, repack: bool = False, **options: Any) -> Any:
+    """``llama_cpp.Llama(model_path, **options)``; without ``repack``, with the model's extra buffer types off
+    (``use_extra_bufts``, which llama-cpp-python's ``Llama`` does not expose: its default parameters are read
+    with that field cleared while this model loads)."""
+    from .gguf_export import import_llama_cpp
+
+    llama_cpp = import_llama_cpp()
+    if repack:
+        return llama_cpp.Llama(model_path=str(model_path), **options)
+    low = llama_cpp.llama_cpp  # the module whose defaults Llama reads
+    with _PARAMS_LOCK:
+        defaults = low.llama_model_default_params
+
+        def without_extra_buffers() -> Any:
+            params = defaults()
+            params.use_extra_bufts = False
+            return params
+
+        low.llama_model_default_params = without_extra_buffers
+        try:
+            return llama_cpp.Llama(model_path=str(model_path), **options)
+        finally:
+            low.llama_model_default_params = defaults
+
+
 def _log_softmax(logits: Any) -> Any:
     import numpy as np
 
@@ -38,7 +70,7 @@ def _log_softmax(logits: Any) -> Any:
 
 class LlamaCppChatModel:
     """A GGUF file under llama.cpp, greedy decoding; ``tokenizer``: the Hugging Face tokenizer of its vocabulary.
-    ``llama_options`` go to ``llama_cpp.Llama`` (e.g. ``type_k=0, type_v=0`` for an F32 KV cache)."""
+    ``llama_options`` go to :func:`open_llama` (e.g. ``type_k=0, type_v=0`` for an F32 KV cache)."""
 
     def __init__(self, model_path: str | Path, tokenizer: Any, name: str = "llamacpp", n_ctx: int = 4096,
                  threads: int | None = None, **llama_options: Any):
@@ -51,8 +83,8 @@ class LlamaCppChatModel:
         self.llama_cpp = llama_cpp
         threads = threads or available_cpus()
         try:
-            self.llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=threads,
-                                       n_threads_batch=threads, verbose=False, **llama_options)
+            self.llm = open_llama(model_path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                                  verbose=False, **llama_options)
         except ValueError as exc:  # llama-cpp-python's "Failed to load model from file"
             raise ValueError(f"llama.cpp could not load {model_path} ({exc}). If it is a cached export, delete it "
                              f"and it is written again on the next start.") from exc

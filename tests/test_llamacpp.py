@@ -16,7 +16,7 @@ pytest.importorskip("llama_cpp")
 from assistant import TransformersChatModel  # noqa: E402
 from assistant.dialogue import system_prompt  # noqa: E402
 from assistant.gguf_export import GGUFExportError, ensure_gguf, permute_rotary, write_gguf  # noqa: E402
-from assistant.llamacpp import LlamaCppChatModel  # noqa: E402
+from assistant.llamacpp import LlamaCppChatModel, open_llama  # noqa: E402
 from assistant.loading import ModelUnavailable, default_gguf  # noqa: E402
 
 PROMPT = [1, 4093, 198, 28120, 905, 2, 198, 1, 520, 9531, 198]  # <|im_start|>user\nhello world<|im_end|>\n...
@@ -66,7 +66,7 @@ def greedy_llama_cpp(path, prompt, n):
     import llama_cpp
     import numpy as np
 
-    llm = llama_cpp.Llama(str(path), n_ctx=256, n_threads=2, verbose=False)
+    llm = open_llama(path, n_ctx=256, n_threads=2, verbose=False)
     llm.eval(prompt)
     out, first = [], None
     for _ in range(n):
@@ -229,3 +229,17 @@ def test_a_broken_gguf_says_how_to_fix_it(tmp_path, tokenizer):
     broken.write_bytes(b"GGUF" + b"\0" * 64)
     with pytest.raises(ValueError, match="delete it"):
         LlamaCppChatModel(broken, tokenizer)
+
+
+def test_the_shipped_gguf_decodes_with_extra_buffer_types_off():
+    """The shipped SmolLM2 GGUF under llama.cpp as every part of the project opens it: with the build's extra CPU
+    buffer types on, its first decode crashed the process on a Xeon with AMX."""
+    import llama_cpp
+
+    defaults = llama_cpp.llama_cpp.llama_model_default_params
+    llm = open_llama(default_gguf(), n_ctx=256, n_threads=2, verbose=False)
+    assert llm.model_params.use_extra_bufts is False
+    assert llama_cpp.llama_cpp.llama_model_default_params is defaults  # the library's defaults are put back
+    text = llm.create_completion("The capital of France is", max_tokens=4, temperature=0)["choices"][0]["text"]
+    assert text.strip()
+    llm.close()
