@@ -1296,6 +1296,15 @@ def answer_question(question: str, items: Sequence[Item], embedder: Embedder,
     return Answer(" ".join(lines), not unanswered, evidence, unanswered)
 
 
+def asks_for_values(question: str) -> bool:
+    """Whether a question asks for something the items' data can answer ("which is cheaper?", "compare their
+    prices", "how heavy are they?"), not only for the items side by side ("compare the first two")."""
+    q = _parse_question(question)
+    if q.fields or q.topics or q.limit or _comparative(q) is not None:
+        return True
+    return any(w in group for w in q.content for group in CONCEPTS)
+
+
 def evidence_text(answer: Answer) -> list[str]:
     """The evidence as plain strings (for a fact checker's texts or a log)."""
     return [value for _, _, value in answer.evidence]
@@ -1306,6 +1315,7 @@ __all__ = [
     "Answer",
     "Quantity",
     "answer_question",
+    "asks_for_values",
     "evidence_text",
     "parse_quantity",
     "split_sentences",

@@ -348,7 +348,7 @@ class Router:
         if act in ("details", "ask_item", "new_need", "refine") and COMPARE.search(message):
             named = self._named_items(message, state)
             if len(named) >= 2:  # "compare <title> with <title>": the words name two items, whatever the act
-                return Plan("tool", "compare_products", {"item_ids": named[:4]})
+                return self._comparison(message, named[:4])
         if act == "greeting":
             return Plan("chat", reply=replies.greeting(message))
         if act == "smalltalk":
@@ -384,7 +384,7 @@ class Router:
         if act == "compare":
             ids = self.compared(message, state)
             if len(ids) >= 2:
-                return Plan("tool", "compare_products", {"item_ids": ids})
+                return self._comparison(message, ids)
             named = self.item_ids(message)
             if len(named) == 1:  # one item named and nothing to compare it with: its details
                 return Plan("tool", "product_details", {"item_id": named[0]})
@@ -413,6 +413,16 @@ class Router:
         if act == "refine" and state.get("query"):
             return self._refined(message, state)
         return Plan("tool", "search_products", self.search_args(message), show_again=bool(AGAIN.search(message)))
+
+    @staticmethod
+    def _comparison(message: str, ids: list[str]) -> Plan:
+        """Items compared: on what the shopper asks about ("which is cheaper?", "compare their prices"), the
+        answer from their data with the winner named; else side by side."""
+        from .answers import asks_for_values
+
+        if asks_for_values(message):
+            return Plan("tool", "ask_about_items", {"item_ids": ids, "question": message})
+        return Plan("tool", "compare_products", {"item_ids": ids})
 
     def _names_a_need(self, message: str) -> bool:
         """Whether the message has words of its own for a need (not only 'cheaper', a budget, 'pls')."""

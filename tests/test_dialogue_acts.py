@@ -160,3 +160,19 @@ def test_a_budget_or_a_brand_alone_refines_the_need_whatever_the_act(bot):
         state = bot.conversations.state("bare")
         assert tools == ["search_products"] and need in state["query"], message
         assert all(h.item.price is None or h.item.price <= 30 for h in products.hits)
+
+
+def test_a_comparison_on_a_property_is_answered_and_one_without_is_side_by_side(bot):
+    shown = list(bot.router.items)[:2]
+    state = {"shown": shown, "query": "items"}
+    for message in ("which of the two is cheaper?", "compare their prices", "compare the first two on rating"):
+        plan = bot.router.plan(message, state, act="compare")
+        assert (plan.tool, plan.arguments) == ("ask_about_items", {"item_ids": shown, "question": message}), message
+    assert bot.router.plan("compare the first two", state, act="compare").tool == "compare_products"
+    # end to end: the answer names the cheaper of the two shown by its title
+    say(bot, "cmp", "I'm looking for a tent")
+    first, second = (bot.router.items[i] for i in bot.conversations.state("cmp")["shown"][:2])
+    tools, _, text = say(bot, "cmp", "compare the first two on price")
+    assert tools == ["ask_about_items"], tools
+    if first.price != second.price:
+        assert short(min(first, second, key=lambda i: i.price).title) in text.split(" is cheaper")[0], text
