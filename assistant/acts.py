@@ -110,7 +110,7 @@ N_SURFACE = len(surface("", Context()))
 
 def features(texts: Sequence[str], contexts: Sequence[Context], embed: Any) -> np.ndarray:
     """One row per turn: [message vector, previous-reply vector, surface features]."""
-    unique = list(dict.fromkeys([*texts, *(c.previous for c in contexts)]))
+    unique = list(dict.fromkeys([*texts, *(c.previous for c in contexts if c.previous)]))  # no reply: zeros
     vectors = dict(zip(unique, embed(unique)))
     dim = len(next(iter(vectors.values()))) if vectors else 0
     blank = np.zeros(dim, dtype=np.float32)

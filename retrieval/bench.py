@@ -95,6 +95,40 @@ def measure_search(searcher: Searcher, runs: int, params: SearchParams) -> dict[
     return out
 
 
+QUERY_TEXTS = ("running shorts under $50", "a saucepan that works on induction", "is the first one waterproof?",
+               "Here are 5 picks for \"rain jacket\", including 2 lesser-known finds.")
+
+
+def measure_query_encoding(embedder: Any, runs: int, repeats: int = 30) -> dict[str, Any] | None:
+    """A turn's texts (a message, a reply, alone and as one batch) encoded the way the app does
+    (:meth:`SentenceTransformerEmbedder.encode`, the traced fast path) against sentence-transformers' own
+    ``encode``, interleaved in every run: medians of each run's median ms, and their ratio. None for an embedder
+    without a sentence-transformers model (the hash embedder)."""
+    fast = getattr(embedder, "inner", embedder)  # under the BatchingEmbedder
+    model = getattr(fast, "model", None)
+    if model is None or not hasattr(fast, "fast_path") or not fast.fast_path():
+        return None
+    cases = {"one text": [QUERY_TEXTS[0]], "a turn's batch": list(QUERY_TEXTS[2:])}
+    ways = {"sentence-transformers encode": lambda t: model.encode(t, normalize_embeddings=True),
+            "traced (the app)": lambda t: fast.encode(t)}
+    per_run: dict[str, dict[str, list[float]]] = {c: {w: [] for w in ways} for c in cases}
+    for _ in range(runs):
+        for case, texts in cases.items():
+            for way, f in ways.items():  # interleaved: the same machine state for both
+                f(texts)
+                times = []
+                for _ in range(repeats):
+                    t0 = time.perf_counter()
+                    f(texts)
+                    times.append((time.perf_counter() - t0) * 1000)
+                per_run[case][way].append(statistics.median(times))
+    out: dict[str, Any] = {}
+    for case, by_way in per_run.items():
+        base, now = (statistics.median(by_way[w]) for w in ways)
+        out[case] = {"st_encode_ms": round(base, 2), "traced_ms": round(now, 2), "ratio": round(now / base, 3)}
+    return out
+
+
 def run_benchmark(catalog: Path, n_synthetic: int = 50_000, runs: int = 3, embedding_model: str = "",
                   batch_size: int = 64, max_chars: int = 1000, progress: bool = True) -> dict[str, Any]:
     """The benchmark on ``catalog`` (the demo store's items file from `longtail bench retrieval`) and on a
@@ -112,6 +146,7 @@ def run_benchmark(catalog: Path, n_synthetic: int = 50_000, runs: int = 3, embed
     if n_synthetic:
         catalogs[f"synthetic-{n_synthetic}"] = synthetic_catalog(demo, n_synthetic)
     params = SearchParams(reranker="exposure", lam=0.3)
+    results["query_encoding"] = measure_query_encoding(embedder, runs)
     for name, items in catalogs.items():
         if progress:
             print(f"[{name}] measuring indexing ({len(items):,} items) ...", file=sys.stderr)
@@ -136,6 +171,9 @@ def run_benchmark(catalog: Path, n_synthetic: int = 50_000, runs: int = 3, embed
 
 def format_results(r: dict[str, Any]) -> str:
     lines = [f"embedding model: {r['embedding_model']} · batch {r['batch_size']} · medians of {r['runs']} runs"]
+    for case, q in (r.get("query_encoding") or {}).items():
+        lines.append(f"query encoding, {case}: {q['traced_ms']:.2f} ms traced (the app) vs "
+                     f"{q['st_encode_ms']:.2f} ms sentence-transformers encode -> {q['ratio']:.2f}x the time")
     for name, section in r.items():
         if not isinstance(section, dict) or "indexing" not in section:
             continue
