@@ -115,7 +115,7 @@ def test_thumbs_up_by_keyboard_is_logged_and_more_like_this_adds_similar_cards(p
     send(page, "a saucepan that works on induction")
     first = page.locator(".lt-card").first
     first.wait_for()
-    # (the answer first: a press while it still streams is answered, but the stream repaints the chat)
+    # (the answer first, so the thumbs and the bubble below are judged on a finished turn)
     page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
     item_id = first.get_attribute("data-item-id")
     up = first.locator("button[data-fb=up]")
@@ -335,3 +335,17 @@ def test_screenshots_of_the_main_screens_are_kept():
         "console-exposure",
     ):
         assert (SHOTS / f"{name}.png").stat().st_size > 5_000, name
+
+
+def test_more_like_this_pressed_while_the_answer_streams_stays_on_screen(page, app):
+    open_chat(page, app)
+    send(page, "a saucepan that works on induction")
+    first = page.locator(".lt-card").first
+    first.wait_for()
+    assert page.locator("#lt-typing .lt-typing").count() == 1  # the words are still coming (paced model)
+    first.locator("button[data-fb=more_like_this]").click()
+    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    page.wait_for_function("!document.querySelector('#lt-typing .lt-typing')")  # the turn has ended
+    page.wait_for_timeout(500)  # the last streamed update has painted the chat
+    headings = page.locator(".lt-cards-heading").all_inner_texts()
+    assert len(headings) == 2 and headings[1].startswith("More like"), headings

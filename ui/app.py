@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -192,6 +193,11 @@ def build_app(
     empty_cart = service.cart("")
     _html_props()  # built here, outside any request: Gradio cannot build a component config inside one
 
+    # bubbles a card button added while that session's answer still streams ("More like this"): the stream
+    # repaints the chat from its own history, so it takes them into that history at its next update
+    streaming: dict[str, list[dict[str, Any]]] = {}
+    streaming_lock = threading.Lock()
+
     def mine(session_id: Any) -> str:
         """``session_id`` when this server issued it, else "" (the browser's copy may be stale or made up)."""
         return session_id if service.sessions.verify(session_id) else ""
@@ -313,8 +319,16 @@ def build_app(
             history = history or []
             now, cards_now, chips_html = history, list(on_screen or []), chips_now
             rendered: dict[int, dict[str, Any]] = {}  # this turn's cards bubbles, rendered once
+            extra: list[dict[str, Any]] = []
+            with streaming_lock:
+                streaming[session_id] = []
             try:
                 for n, u in enumerate(service.respond(session_id, text or "", history, filters, client)):
+                    with streaming_lock:
+                        extra += streaming.get(session_id, [])
+                        streaming[session_id] = []
+                    if extra:  # after the turn's own bubbles, in every later update too
+                        u.history = [*u.history, *extra]
                     now = u.history
                     if u.cards_changed:
                         cards_now = on_cards(cards_now, u.cards)
@@ -350,6 +364,9 @@ def build_app(
                     status: "",
                     failed_turn: {"text": text, "at": len(history)},
                 }
+            finally:
+                with streaming_lock:
+                    streaming.pop(session_id, None)
 
         def after_turn(session_id: str, cart_before: str, polling: bool):
             """The end of a turn: the cart when the turn changed it, polling for a human agent's replies once a
@@ -435,6 +452,9 @@ def build_app(
                     none = "I couldn't find anything else quite like that one."
                     return answered | {status: status_html(none)}
                 bubble = cards_bubble(more, f"More like “{current[item_id]['title']}”")
+                with streaming_lock:
+                    if session_id in streaming:  # the streaming answer would paint over it
+                        streaming[session_id].append(bubble)
                 return answered | {
                     status: status_html(note),
                     shown: on_cards(on_screen, more),
