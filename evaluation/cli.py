@@ -53,6 +53,9 @@ def rec_options(fn):
         click.option("--tail", "tail", default="items:0.2", show_default=True,
                      help="Tail items: items:SHARE (outside the top SHARE of items), "
                           "interactions:SHARE or count:N."),
+        click.option("--rerank-tail", type=click.Choice(["metric", "product"]), default="metric",
+                     show_default=True, help="Items the re-rankers treat as long tail: the --tail of the metric "
+                                             "(what APLT counts) or the product's Popularity buckets."),
         click.option("--max-ndcg-loss", default=0.05, show_default=True,
                      help="Lambda is chosen on the tuning split as the highest APLT within this NDCG loss."),
         click.option("--candidates", default=100, show_default=True, help="Candidates handed to the re-rankers."),
@@ -71,7 +74,8 @@ def rec_options(fn):
     return fn
 
 
-def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, max_ndcg_loss: float,
+def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, rerank_tail: str,
+              max_ndcg_loss: float,
               candidates: int, users: int | None, seed: int, no_gems: bool, gem_features: str, no_purchase: bool,
               out: str | None, as_json: bool, source: dict[str, Any]) -> None:
     from retrieval import load_embedder
@@ -84,6 +88,7 @@ def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, 
     start = time.perf_counter()
     settings = _settings()
     cfg = EvalConfig(k=k, candidates=candidates, seed=seed, tail=_tail(tail), lambdas=_floats(lambdas, "--lambdas"),
+                     rerank_tail=rerank_tail,
                      max_ndcg_loss=max_ndcg_loss, floor=settings.relevance_floor, tail_share=settings.tail_share,
                      head_share=settings.head_share, gem_text=gem_features, progress=True,
                      purchase=not no_purchase, model_dir=str(settings.cache_dir / "eval"))

@@ -12,7 +12,7 @@ evaluation ranks exactly the way :meth:`retrieval.Searcher.rank` does.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -41,6 +41,9 @@ class EvalConfig:
     floor: float = 0.6
     tail_share: float = 0.3
     head_share: float = 0.2          # the product's Popularity buckets (share of interactions)
+    # which items the re-rankers treat as long tail: the metric's own tail (``tail``, what APLT counts), or the
+    # product's Popularity buckets (``head_share`` of interactions: very few head items on a long-tailed set)
+    rerank_tail: Literal["metric", "product"] = "metric"
     max_ndcg_loss: float = 0.05      # lambda is chosen on the tuning split within this NDCG loss
     bootstrap: int = 1000
     gem_text: str = "tfidf"          # the gem model's text features: "tfidf" or "embedding"
@@ -133,11 +136,14 @@ def product_popularity(task: RecTask, head_share: float) -> Popularity:
 
 
 def rerank(cands: Candidates, popularity: Popularity, reranker: str, lam: float, cfg: EvalConfig,
-           gem: np.ndarray | None = None, gem_weight: float = 0.0) -> np.ndarray:
-    """Top-K matrix after the product's re-ranker over each user's candidates."""
+           gem: np.ndarray | None = None, gem_weight: float = 0.0, long_tail: np.ndarray | None = None
+           ) -> np.ndarray:
+    """Top-K matrix after the product's re-ranker over each user's candidates; ``long_tail``: the items it
+    treats as long tail (default: the product's Popularity buckets)."""
     n_items = len(popularity.ids)
     penalty = np.array([popularity.penalty(str(i)) for i in range(n_items)])
-    long_tail = np.array([popularity.is_long_tail(str(i)) for i in range(n_items)])
+    if long_tail is None:
+        long_tail = np.array([popularity.is_long_tail(str(i)) for i in range(n_items)])
     boost = gem_weight * (gem if gem is not None else np.zeros(n_items)) * (1 - penalty)
     out = np.full((cands.ids.shape[0], cfg.k), PAD, dtype=np.int64)
     for row in range(cands.ids.shape[0]):
@@ -174,11 +180,13 @@ def sweep(base: Candidates, task: RecTask, cfg: EvalConfig, gem: np.ndarray | No
     runs = []
     for reranker, gem_weight, lam in tqdm(grid, desc=f"lambda sweep ({task.name})", disable=not cfg.progress,
                                           leave=False):
-        topk = rerank(base, popularity, reranker, lam, cfg, gem, gem_weight)
+        topk = rerank(base, popularity, reranker, lam, cfg, gem, gem_weight,
+                      tail if cfg.rerank_tail == "metric" else None)
         label = f"{base.system} + {reranker}" + (" + gem" if gem_weight else "") + f" λ={lam:g}"
         runs.append(summarise(label, topk, task, pop, tail, cfg.k,
                               {"base": base.system, "reranker": reranker, "lambda": lam, "gem_weight": gem_weight,
-                               "floor": cfg.floor, "tail_share": cfg.tail_share}))
+                               "floor": cfg.floor, "tail_share": cfg.tail_share,
+                               "rerank_tail": cfg.rerank_tail}))
     return runs
 
 

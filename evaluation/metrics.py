@@ -42,7 +42,8 @@ PAD = -1  # marks an empty slot in a top-K matrix (a list shorter than K)
 # -- which items are "tail" ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TailDefinition:
-    """``items:0.2``: head = the top 20% of items by count (RecBole / Abdollahpouri's "short head");
+    """``items:0.2``: head = the top 20% of items by count (Abdollahpouri et al.'s "short head"; RecBole's
+    ``TailPercentage`` defaults to another cut, the bottom 10% of items, ``tail_ratio=0.1``);
     ``interactions:0.2``: head = the most popular items that together hold 20% of interactions
     (:func:`retrieval.popularity.buckets`); ``count:5``: tail = items with at most 5 interactions."""
 
@@ -54,7 +55,7 @@ class TailDefinition:
         kind, _, value = text.partition(":")
         if kind not in ("items", "interactions", "count") or not value:
             raise ValueError(f"tail definition {text!r}: use items:SHARE, interactions:SHARE or count:N, "
-                             f"e.g. items:0.2 (RecBole's default: tail = outside the top 20% of items).")
+                             f"e.g. items:0.2 (tail = outside the top 20% of items).")
         try:
             number = float(value)
         except ValueError:

@@ -297,3 +297,27 @@ def test_the_purchase_models_gem_feeds_the_rerankers(toy):
     assert set(raw) == {"tfidf", "purchase (mean probability)"} and "auc_mean" in cv
     assert np.array_equal(np.argsort(gem, kind="stable"), np.argsort(mean_p, kind="stable"))
     assert 0 < gem.min() and gem.max() == 1.0
+
+
+def test_rerankers_can_use_the_metrics_tail_flags():
+    """xQuAD balances head and tail by the flags it is given: with the metric's items:0.2 tail it pulls tail
+    items in; with the product's buckets (head = the items holding 20% of interactions: here one item) nearly
+    every candidate is "tail", so it has nothing to balance."""
+    from evaluation.metrics import TailDefinition
+
+    counts = np.array([400, 300, 200, 100, 50, 20, 10, 5, 3, 1], dtype=float)  # item i's training count
+    task_pop = {str(i): c for i, c in enumerate(counts)}
+    from retrieval import Popularity
+
+    ids = [str(i) for i in range(10)]
+    popularity = Popularity(task_pop, head_share=0.2, tail_share=0.0, ids=ids)
+    metric_tail = TailDefinition.parse("items:0.2").mask(counts)  # items 0 and 1 are head
+    assert metric_tail.tolist() == [False, False] + [True] * 8
+    assert sum(popularity.is_long_tail(i) for i in ids) >= 9  # the product's buckets: almost all "tail"
+    # relevance follows popularity: the base list is the head first
+    cands = Candidates("base", np.arange(10)[None], np.linspace(1.0, 0.5, 10)[None], fused=True)
+    cfg = EvalConfig(k=2, floor=0.0, tail_share=0.0)
+    product = rerank(cands, popularity, "xquad", 0.9, cfg)[0].tolist()
+    metric = rerank(cands, popularity, "xquad", 0.9, cfg, long_tail=metric_tail)[0].tolist()
+    assert sum(metric_tail[i] for i in metric) > sum(metric_tail[i] for i in product)
+    assert EvalConfig().rerank_tail == "metric"
