@@ -47,6 +47,7 @@ def build_web_app(
             f"The store's vector index could not be read ({type(exc).__name__}: {exc}). Rebuild it with "
             f"`longtail index --rebuild` (and let only one process index a data_dir at a time)."
         ) from exc
+    store.embedder.encode(["warm up"])  # the encoder's traced fast path is built now, not in a shopper's turn
     assistant = build_assistant(settings, store)
     return create_server(
         assistant,
