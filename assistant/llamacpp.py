@@ -11,7 +11,12 @@
   tool choice followed by the call's arguments reuses the whole prompt.
 * :meth:`LlamaCppChatModel.choose`: the log-likelihood of each option after the prompt and ``suffix``, each
   option's tokens evaluated after the shared prompt.
-* One generation at a time per model (a lock); a stream holds it until it is exhausted or closed.
+* Several generations at once: ``slots`` llama.cpp contexts over one GGUF (the weights are memory-mapped, so
+  they are in memory once; each context has its own KV cache, its own copy of the system prompt's cache, and
+  ``threads // slots`` threads). A call takes a free context; a stream holds it until it is exhausted or
+  closed (a shopper who leaves closes it, so generation stops), then the context goes back. At most
+  ``max_waiting`` calls wait for one; one more raises :class:`ModelBusy`, which says how many are waiting
+  (the assistant then answers from its router and templates, as when a model server is down).
 * :func:`open_llama` loads every GGUF the project runs, with llama.cpp's extra CPU buffer types (weight
   repacking for AMX / AVX-512 kernels) off by default: on a Xeon with AMX the build ``make install`` compiles
   (native CPU flags) crashed in its first decode, of the shipped SmolLM2 Q4_1 as of a tiny Q8_0 export
@@ -20,6 +25,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -33,6 +39,15 @@ def available_cpus() -> int:
 
 
 _PARAMS_LOCK = threading.Lock()
+
+
+class ModelBusy(RuntimeError):
+    """Every context is generating and ``max_waiting`` calls already wait for one."""
+
+    def __init__(self, waiting: int):
+        super().__init__(f"The local model is busy: {waiting} replies are waiting for it. Raise llm_slots (more "
+                         f"contexts) or serve the model with llama.cpp's server (llm_backend='openai').")
+        self.waiting = waiting
 
 
 def open_llama(model_path: str | Path, repack: bool = False, **options: Any) -> Any:
@@ -73,7 +88,7 @@ class LlamaCppChatModel:
     ``llama_options`` go to :func:`open_llama` (e.g. ``type_k=0, type_v=0`` for an F32 KV cache)."""
 
     def __init__(self, model_path: str | Path, tokenizer: Any, name: str = "llamacpp", n_ctx: int = 4096,
-                 threads: int | None = None, **llama_options: Any):
+                 threads: int | None = None, slots: int = 1, max_waiting: int = 16, **llama_options: Any):
         import numpy as np
 
         from .gguf_export import import_llama_cpp
@@ -81,13 +96,20 @@ class LlamaCppChatModel:
         llama_cpp = import_llama_cpp()
         self.np = np
         self.llama_cpp = llama_cpp
-        threads = threads or available_cpus()
+        if slots < 1 or max_waiting < 0:
+            raise ValueError(f"slots={slots}, max_waiting={max_waiting}: need at least one slot and max_waiting >= 0.")
+        threads = max(1, (threads or available_cpus()) // slots)
         try:
-            self.llm = open_llama(model_path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                                  verbose=False, **llama_options)
+            self.contexts = [open_llama(model_path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                                        verbose=False, **llama_options) for _ in range(slots)]
         except ValueError as exc:  # llama-cpp-python's "Failed to load model from file"
             raise ValueError(f"llama.cpp could not load {model_path} ({exc}). If it is a cached export, delete it "
                              f"and it is written again on the next start.") from exc
+        self.llm = self.contexts[0]  # (the first context: the loader's record, tests)
+        self._free: list[Any] = list(reversed(self.contexts))  # the last one returned is taken first (warm)
+        self._cond = threading.Condition()
+        self._waiting = 0
+        self.max_waiting = max_waiting
         self.path = Path(model_path)
         self.tokenizer = tokenizer
         self.name = name
@@ -100,7 +122,33 @@ class LlamaCppChatModel:
         self.reliable_tools = False  # as for TransformersChatModel: set by the loader from the adapter's card
         self.last_reused = 0  # prompt tokens whose KV cache the last call reused
         self._prefix: tuple[str, list[int]] = ("", [])
-        self._lock = threading.Lock()
+
+    # -- contexts --------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _context(self) -> Iterator[Any]:
+        """A free llama.cpp context for the duration of the block (waiting for one; :class:`ModelBusy` when
+        ``max_waiting`` calls already wait)."""
+        with self._cond:
+            if not self._free:
+                if self._waiting >= self.max_waiting:
+                    raise ModelBusy(self._waiting)
+                self._waiting += 1
+                try:
+                    self._cond.wait_for(lambda: bool(self._free))
+                finally:
+                    self._waiting -= 1
+            llm = self._free.pop()
+        try:
+            yield llm
+        finally:
+            with self._cond:
+                self._free.append(llm)
+                self._cond.notify()
+
+    @property
+    def waiting(self) -> int:
+        """Calls waiting for a context now."""
+        return self._waiting
 
     # -- prompt ---------------------------------------------------------------------------------------------
     def render(self, messages: list[Message], generation_prompt: bool = True) -> tuple[str, str]:
@@ -116,12 +164,12 @@ class LlamaCppChatModel:
             self._prefix = (prefix, self._ids(prefix) if prefix else [])
         return self._prefix[1] + self._ids(rest + suffix)
 
-    def _logits(self) -> Any:
+    def _logits(self, llm: Any) -> Any:
         """The logits after the last evaluated token (a copy)."""
-        pointer = self.llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        pointer = self.llama_cpp.llama_get_logits_ith(llm.ctx, -1)
         return self.np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).copy()
 
-    def _evaluate(self, ids: list[int]) -> Any:
+    def _evaluate(self, llm: Any, ids: list[int]) -> Any:
         """Evaluate ``ids`` reusing the KV cache of their longest common prefix with the evaluated tokens;
         returns the logits after the last one."""
         if not ids:
@@ -129,7 +177,6 @@ class LlamaCppChatModel:
         if len(ids) >= self.n_ctx:
             raise RuntimeError(f"The prompt has {len(ids)} tokens, more than the model's context of {self.n_ctx}; "
                                f"start a new conversation.")
-        llm = self.llm
         done = llm.input_ids[:llm.n_tokens]
         keep = 0
         for a, b in zip(done, ids):
@@ -140,25 +187,26 @@ class LlamaCppChatModel:
         llm.n_tokens = keep  # eval() drops the cache from n_tokens on
         llm.eval(ids[keep:])
         self.last_reused = keep
-        return self._logits()
+        return self._logits(llm)
 
     def prefix_cache(self, prefix: str) -> int:
         """Evaluate the fixed prefix now (the assistant calls this when it is built, so the first turn reuses
         it); returns its length in tokens."""
-        with self._lock:
-            if self._prefix[0] != prefix:
-                self._prefix = (prefix, self._ids(prefix) if prefix else [])
-            if self._prefix[1]:
-                self._evaluate(self._prefix[1])
-            return len(self._prefix[1])
+        if self._prefix[0] != prefix:
+            self._prefix = (prefix, self._ids(prefix) if prefix else [])
+        if self._prefix[1]:
+            with contextlib.ExitStack() as held:  # every context, each once
+                for llm in [held.enter_context(self._context()) for _ in self.contexts]:
+                    self._evaluate(llm, self._prefix[1])
+        return len(self._prefix[1])
 
     # -- generation ------------------------------------------------------------------------------------------
     def stream(self, messages: list[Message], max_new_tokens: int = 128,
                stop: Sequence[str] = (), suffix: str = "") -> Iterator[str]:
         """Greedy decoding; yields text as it is produced. ``suffix`` forces the start of the reply."""
         np = self.np
-        with self._lock:
-            logits = self._evaluate(self.prompt_ids(messages, suffix))
+        with self._context() as llm:
+            logits = self._evaluate(llm, self.prompt_ids(messages, suffix))
 
             def greedy() -> Iterator[int]:
                 nonlocal logits
@@ -167,28 +215,29 @@ class LlamaCppChatModel:
                     if next_id in self.eos_ids:
                         return
                     yield next_id
-                    if self.llm.n_tokens >= self.n_ctx:
+                    if llm.n_tokens >= self.n_ctx:
                         return  # the context is full
-                    self.llm.eval([next_id])
-                    logits = self._logits()
+                    llm.eval([next_id])
+                    logits = self._logits(llm)
 
             yield from stream_text(greedy(), self.tokenizer, stop)
 
     def choose(self, messages: list[Message], suffix: str, options: Sequence[str]) -> list[float]:
         """Log-likelihood of each option as the continuation of the reply started with ``suffix``."""
-        with self._lock:
-            first = _log_softmax(self._evaluate(self.prompt_ids(messages, suffix)))
-            start = self.llm.n_tokens
+        with self._context() as llm:
+            first = _log_softmax(self._evaluate(llm, self.prompt_ids(messages, suffix)))
+            start = llm.n_tokens
             scores = []
             for option in options:
                 ids = self._ids(option)
                 total = float(first[ids[0]])
-                self.llm.n_tokens = start  # back to the end of the shared prompt
+                llm.n_tokens = start  # back to the end of the shared prompt
                 for n, token in enumerate(ids[:-1]):
-                    self.llm.eval([token])
-                    total += float(_log_softmax(self._logits())[ids[n + 1]])
+                    llm.eval([token])
+                    total += float(_log_softmax(self._logits(llm))[ids[n + 1]])
                 scores.append(total)
             return scores
 
     def close(self) -> None:
-        self.llm.close()
+        for llm in self.contexts:
+            llm.close()

@@ -311,7 +311,8 @@ def load_llamacpp_model(settings: Settings, adapter: bool = True, progress: bool
         path = ensure_gguf(settings.cache_dir, checkpoint, kind, default_gguf(), progress, threads)
         tokenizer = AutoTokenizer.from_pretrained(checkpoint)
         name = f"{DEFAULT_NAME} [gguf {kind}]" + (f" + {used_adapter.name}" if used_adapter is not None else "")
-        chat = LlamaCppChatModel(path, tokenizer, name, threads=threads)
+        chat = LlamaCppChatModel(path, tokenizer, name, threads=threads, slots=settings.llm_slots,
+                                 max_waiting=settings.llm_max_waiting)
     except (GGUFExportError, ValueError) as exc:
         raise ModelUnavailable(str(exc)) from exc
     chat.reliable_tools = trusted_with_tools(used_adapter)

@@ -87,6 +87,12 @@ class Settings:
     llm_adapter: str = field(default="", metadata=_help("Path of a LoRA adapter; empty = the shipped default."))
     llm_gguf_type: str = field(default="q8_0", metadata=_help(
         "GGUF type when llm_backend='llamacpp': 'q8_0', 'q4_k_m' (4-bit, smaller and faster) or 'f16'."))
+    llm_slots: int = field(default=1, metadata=_help(
+        "llama.cpp contexts when llm_backend='llamacpp': replies generated at the same time (the weights are "
+        "loaded once; each context has its own cache and threads/slots threads)."))
+    llm_max_waiting: int = field(default=16, metadata=_help(
+        "Replies that may wait for a free llama.cpp context; beyond that the assistant answers from its router "
+        "and templates."))
     llm_tool_mode: str = field(default="auto", metadata=_help(
         "Who picks tools: 'model', 'router' (rules; the model writes replies) or 'auto' (the model only when it is "
         "a server, or an adapter whose card shows >= 95% tool choice)."))
@@ -117,9 +123,11 @@ class Settings:
             self.store_config()
         except StoreConfigError as exc:
             raise ConfigError(str(exc)) from None
-        for name in ("max_message_chars", "llm_reply_tokens"):
+        for name in ("max_message_chars", "llm_reply_tokens", "llm_slots"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
+        if self.llm_max_waiting < 0:
+            raise ConfigError(f"llm_max_waiting must be 0 or more, got {self.llm_max_waiting}.")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port={self.port} is out of range: use a port between 1 and 65535 (e.g. 7860).")
         if bool(self.admin_user) != bool(self.admin_password):

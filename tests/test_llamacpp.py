@@ -243,3 +243,47 @@ def test_the_shipped_gguf_decodes_with_extra_buffer_types_off():
     text = llm.create_completion("The capital of France is", max_tokens=4, temperature=0)["choices"][0]["text"]
     assert text.strip()
     llm.close()
+
+
+def test_two_replies_in_flight_on_two_contexts_and_a_bounded_wait(exported, tokenizer):
+    """slots=2: a second stream produces text while the first is still open; slots=1 with no room to wait: a
+    second call is refused with ModelBusy (the assistant then answers from its templates) until the first
+    stream is closed, which hands its context back."""
+    import threading
+
+    from assistant.llamacpp import ModelBusy
+
+    two = LlamaCppChatModel(exported, tokenizer, n_ctx=512, threads=2, slots=2)
+    assert len(two.contexts) == 2 and two.prefix_cache(system_prompt("Test Store")) > 100
+    assert all(c.n_tokens == len(two._prefix[1]) for c in two.contexts)  # each context has the system prompt
+    first = two.stream(messages("first shopper"), 8)
+    assert next(first)  # holds a context, mid-reply
+    got: list[str] = []
+    worker = threading.Thread(target=lambda: got.extend(two.stream(messages("second shopper"), 4)))
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive() and "".join(got)  # finished while the first is still open
+    first.close()
+    two.close()
+
+    one = LlamaCppChatModel(exported, tokenizer, n_ctx=512, threads=2, slots=1, max_waiting=0)
+    held = one.stream(messages("first shopper"), 8)
+    next(held)
+    with pytest.raises(ModelBusy, match="busy"):
+        list(one.stream(messages("second shopper"), 4))
+    assert one.waiting == 0
+    held.close()  # the shopper left: generation stops, the context is free again
+    assert "".join(one.stream(messages("second shopper"), 4))
+    one.close()
+    with pytest.raises(ValueError, match="slot"):
+        LlamaCppChatModel(exported, tokenizer, slots=0)
+
+
+def test_slot_settings_are_validated(tmp_path):
+    from longtail.config import ConfigError, Settings
+
+    assert Settings(data_dir=tmp_path, llm_slots=2, llm_max_waiting=0).llm_slots == 2
+    with pytest.raises(ConfigError, match="llm_slots"):
+        Settings(data_dir=tmp_path, llm_slots=0)
+    with pytest.raises(ConfigError, match="llm_max_waiting"):
+        Settings(data_dir=tmp_path, llm_max_waiting=-1)
