@@ -185,9 +185,13 @@ REFERENCE_TURN = [
 @click.option("--runs", default=5, show_default=True, help="Decode runs per mode (and for llama.cpp).")
 @click.option("--threads", type=int, help="torch / llama.cpp CPU threads (default: torch's choice).")
 @click.option("--no-llama-cpp", is_flag=True, help="Skip the llama.cpp comparison.")
+@click.option("--shoppers", default="", show_default=True,
+              help="Concurrency runs, e.g. 1,4,10: that many shoppers ask at once, per mode (time to the first "
+                   "text and to the complete reply, p50 / p95). Empty: none.")
+@click.option("--slots", type=int, help="llama.cpp contexts for the gguf-* modes (llm_slots).")
 @click.option("--json", "as_json", is_flag=True)
 def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int | None, no_llama_cpp: bool,
-                    as_json: bool) -> None:
+                    shoppers: str, slots: int | None, as_json: bool) -> None:
     """Speed per quantization mode: results latency, first shown text, the model's first token, decode tokens/s,
     memory; and the same GGUF under llama.cpp as a ratio. All modes are loaded first and measured interleaved
     (turn 1 of every mode, then turn 2 ...), so load from other processes hits them alike. Medians."""
@@ -205,8 +209,9 @@ def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int
         rss0 = _rss_mb()
         t0 = time.perf_counter()
         if mode.startswith("gguf-"):  # the llamacpp backend, GGUF type after the dash
-            model = load_llamacpp_model(settings.replace(llm_backend="llamacpp", llm_gguf_type=mode[5:]),
-                                        progress=not as_json, threads=threads)
+            gguf = settings.replace(llm_backend="llamacpp", llm_gguf_type=mode[5:],
+                                    **({"llm_slots": slots} if slots else {}))
+            model = load_llamacpp_model(gguf, progress=not as_json, threads=threads)
         else:
             model = load_chat_model(settings, quantization=mode, progress=not as_json)
         load_s = time.perf_counter() - t0
@@ -263,8 +268,11 @@ def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int
         for row in rows.values():
             if row.get("decode_tok_s") and llama_row.get("decode_tok_s"):
                 row["decode_vs_llama_cpp"] = round(row["decode_tok_s"] / llama_row["decode_tok_s"], 3)
+    crowd = [int(x) for x in shoppers.split(",") if x.strip()]
+    concurrency = {mode: {n: _concurrent_turns(bots[mode], n, session) for n in crowd} for mode in names}
     out = {"threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "load_avg": os.getloadavg(),
-           "turns": turns, "runs": runs, "reply_tokens": tokens, "modes": rows, "llama_cpp": llama_row}
+           "turns": turns, "runs": runs, "reply_tokens": tokens, "modes": rows, "llama_cpp": llama_row,
+           "concurrency": concurrency}
     header = (f"{'mode':11} {'used':11} {'weights MB':>10} {'load s':>7} {'results s':>9} {'1st text s':>10} "
               f"{'1st tok s':>9} {'tok/s':>7} {'vs llama.cpp':>12}")
     lines = [f"assistant bench: {turns} turns + {runs} decode runs per mode (interleaved), {tokens} tokens, torch "
@@ -280,4 +288,49 @@ def bench_assistant(modes: str, turns: int, tokens: int, runs: int, threads: int
                      f"{llama_row['decode_tok_s'] and round(llama_row['decode_tok_s'], 1)} tok/s")
     else:
         lines.append(f"llama.cpp: {llama_row.get('note')}")
+    for mode, by_n in concurrency.items():
+        for n, c in by_n.items():
+            lines.append(f"{mode:11} {n:>3} shoppers at once: first text p50 {c['first_text_s_p50']} s p95 "
+                         f"{c['first_text_s_p95']} s | complete reply p50 {c['turn_s_p50']} s p95 {c['turn_s_p95']} s"
+                         f" | {c['failed']} failed")
     _emit(out, as_json, "\n".join(lines))
+
+
+def _concurrent_turns(bot: Any, shoppers: int, session: str) -> dict[str, Any]:
+    """``shoppers`` sessions send a product question at the same moment (a thread each); seconds to the first
+    text and to the complete reply, p50 and p95 over the shoppers."""
+    import threading
+
+    start = threading.Barrier(shoppers)
+    first: list[float] = []
+    done: list[float] = []
+    failed: list[str] = []
+
+    def shopper(k: int) -> None:
+        message = BENCH_MESSAGES[k % len(BENCH_MESSAGES)]
+        start.wait()
+        t = time.perf_counter()
+        f = None
+        try:
+            for event in bot.respond(f"crowd-{shoppers}-{k}-{session}", message):
+                if isinstance(event, TextDelta) and f is None:
+                    f = time.perf_counter() - t
+        except Exception as exc:  # a failed turn is counted, the others go on
+            failed.append(f"{type(exc).__name__}: {exc}")
+            return
+        first.append(f if f is not None else time.perf_counter() - t)
+        done.append(time.perf_counter() - t)
+
+    threads = [threading.Thread(target=shopper, args=(k,)) for k in range(shoppers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    def pct(xs: list[float], q: float) -> float | None:
+        xs = sorted(xs)
+        return round(xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))], 3) if xs else None
+
+    return {"shoppers": shoppers, "first_text_s_p50": pct(first, 0.5), "first_text_s_p95": pct(first, 0.95),
+            "turn_s_p50": pct(done, 0.5), "turn_s_p95": pct(done, 0.95), "failed": len(failed),
+            "errors": sorted(set(failed))[:3]}

@@ -46,3 +46,23 @@ def test_a_synthetic_impression_log_is_counted_and_removed_again(tmp_path):
     assert {k: v for k, v in again.exposure_counts().items() if v} == {"a": 1, "b": 1}
     assert again.stats()["impressions"] == 2
     assert again.log_impressions("shopper", ["c"]) == 1  # the bench's keys are gone too
+
+
+def test_concurrent_turns_time_every_shopper():
+    """`longtail bench assistant --shoppers`: every shopper's turn is timed, none fails, p95 >= p50."""
+    from assistant.cli import _concurrent_turns
+    from assistant.testing import demo_assistant
+
+    r = _concurrent_turns(demo_assistant(), 3, "t")
+    assert r["shoppers"] == 3 and r["failed"] == 0
+    assert r["turn_s_p95"] >= r["turn_s_p50"] >= r["first_text_s_p50"] > 0
+
+
+def test_query_encoding_is_measured_for_sentence_transformers_only(minilm):
+    from retrieval.bench import measure_query_encoding
+    from retrieval.embed import HashEmbedder
+
+    assert measure_query_encoding(HashEmbedder(), 1) is None
+    r = measure_query_encoding(minilm, 1, repeats=3)
+    assert set(r) == {"one text", "a turn's batch"}
+    assert all(v["traced_ms"] > 0 and v["st_encode_ms"] > 0 for v in r.values())
