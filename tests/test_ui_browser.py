@@ -84,17 +84,18 @@ def bot_texts(pg) -> list[str]:
 
 def test_chat_streams_text_and_shows_cards_with_gems(page, app):
     open_chat(page, app)
-    # record every distinct length of the bot's latest bubble while it streams
-    page.evaluate("""() => { window.ltLengths = [];
-        new MutationObserver(() => { const b = [...document.querySelectorAll('#lt-chat .message.bot')]
-          .filter(m => !m.querySelector('.lt-cards'));
-          const n = b.length ? b[b.length - 1].innerText.trim().length : 0;
-          if (n && window.ltLengths[window.ltLengths.length - 1] !== n) window.ltLengths.push(n); })
+    # record every distinct length of each bot bubble while the answer streams (per bubble: the cards bubble,
+    # mounting, must not count as the words')
+    page.evaluate("""() => { window.ltSeen = new Map();
+        new MutationObserver(() => { for (const m of document.querySelectorAll('#lt-chat .message.bot')) {
+          const n = m.innerText.trim().length, seen = window.ltSeen.get(m) || [];
+          if (n && seen[seen.length - 1] !== n) { seen.push(n); window.ltSeen.set(m, seen); } } })
         .observe(document.querySelector('#lt-chat'), {subtree: true, childList: true, characterData: true}); }""")
     send(page, "running shorts for a summer race")
     page.wait_for_selector(".lt-card")
     page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
-    lengths = page.evaluate("window.ltLengths")
+    lengths = page.evaluate("""() => { for (const [m, seen] of window.ltSeen)
+        if (m.isConnected && m.innerText.includes('something different')) return seen; return []; }""")
     assert len(lengths) >= 3 and lengths == sorted(lengths), f"text did not stream: {lengths}"
     cards = page.locator(".lt-card")
     assert 1 <= cards.count() <= 5
