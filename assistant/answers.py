@@ -456,7 +456,8 @@ WH = frozenset(["what", "what's", "whats", "which", "how", "who", "where", "when
 REQUEST_FRAME = re.compile(
     r"^(?:(?:and|so|but|ok|okay|hey|then|also|well|now|great|oh|hm+|alright|actually|first)\W+)*"
     r"(?:(?:do|can|could|would|will|may) (?:you|u|i|we) (?:please |also |just |\w+ly )?(?:have|get|know|tell|give|"
-    r"show|list|share|provide|find|check|see|hear|ask|repeat|compare|describe|explain|let me know|pull up|look up)(?: me| us)?(?: know)?(?: about)?|"
+    r"show|list|share|provide|find|check|see|hear|ask|repeat|compare|describe|explain|let me know|pull up|"
+    r"look up)(?: me| us)?(?: know)?(?: about)?|"
     r"(?:please )?(?:tell|give|show|get) me|i(?:'d| would) (?:like|love) to (?:know|hear|see)|"
     r"i (?:want|need) to know|let me know)\b\W*(?P<rest>.*)")
 _ENDS_WITH_VALUE = re.compile(r"\bin (?:a |an )?[a-z]+\W*$")  # "do you have the shirt in blue?"
