@@ -150,8 +150,12 @@ def _head(n_in: int, n_out: int, cfg: HeadConfig) -> Any:
 
 
 def ensemble(heads: Sequence[Any]) -> Any:
-    """Heads as one module whose softmax is the mean of theirs (it returns the log of the mean probability)."""
+    """Heads as one module whose softmax is the mean of theirs (it returns the log of the mean probability);
+    one head is itself (its weights saved as a single head's)."""
     import torch
+
+    if len(heads) == 1:
+        return heads[0]
 
     class Ensemble(torch.nn.Module):
         def __init__(self, members: Sequence[Any]):
@@ -165,8 +169,8 @@ def ensemble(heads: Sequence[Any]) -> Any:
     return Ensemble(heads)
 
 
-def _first_layer(head: Any) -> Any:
-    return (head.members[0] if hasattr(head, "members") else head)[1]
+def _members(head: Any) -> list[Any]:
+    return list(head.members) if hasattr(head, "members") else [head]
 
 
 @dataclass
@@ -211,9 +215,9 @@ class ActModel:
         folder.mkdir(parents=True, exist_ok=True)
         save_file({k: v.contiguous() for k, v in self.head.state_dict().items()}, str(folder / "head.safetensors"))
         meta = {"labels": list(self.labels), "embedder": self.embedder_name, "n_surface": N_SURFACE,
-                "config": {**self.config.__dict__, "hidden": int(_first_layer(self.head).out_features),
-                           "members": len(self.head.members) if hasattr(self.head, "members") else 1},
-                "n_in": int(_first_layer(self.head).in_features), "torch": torch.__version__}
+                "config": {**self.config.__dict__, "hidden": int(_members(self.head)[0][1].out_features),
+                           "members": len(_members(self.head))},
+                "n_in": int(_members(self.head)[0][1].in_features), "torch": torch.__version__}
         (folder / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
         (folder / "metrics.json").write_text(json.dumps(self.card, indent=2, default=str) + "\n")
         return folder
@@ -230,8 +234,7 @@ class ActModel:
             raise ValueError(f"The act model in {folder} was trained with {meta.get('n_surface')} surface features; "
                              f"this code has {N_SURFACE}. Retrain it with `longtail acts train`.")
         cfg = HeadConfig(**{"members": 1, **meta["config"]})
-        heads = [_head(meta["n_in"], len(meta["labels"]), cfg) for _ in range(cfg.members)]
-        head = ensemble(heads) if cfg.members > 1 else heads[0]
+        head = ensemble([_head(meta["n_in"], len(meta["labels"]), cfg) for _ in range(cfg.members)])
         head.load_state_dict(load_file(str(folder / "head.safetensors")))
         head.eval()
         card = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").exists() else {}

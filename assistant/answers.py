@@ -714,7 +714,7 @@ def _answer_item(item: Item, q: _Question, emb: _Embeddings, min_similarity: flo
     elif keys and any(w.replace(".", "").isdigit() for w in values):
         values = [w for w in values if w not in OPINION]  # "is it ok for a 4 year old?": 4 against "ages 3-6"
     if not keys and not q.fields and OVERVIEW.search(q.low):
-        return _overview(item)
+        return _overview(item, q)
     if q.yes_no or q.which:
         return _answer_yes_no(item, q, keys, values, asked_colour, emb, min_similarity)
 
@@ -767,10 +767,10 @@ OVERVIEW = re.compile(r"\b(compare[sd]?|comparison|comparing|difference|differen
 OVERVIEW_ATTRIBUTES = 4
 
 
-def _overview(item: Item) -> _Part:
+def _overview(item: Item, q: _Question) -> _Part:
     facts, evidence = [], []
     for name in ("price", "brand", "rating"):
-        got = _field_fact(item, name, _parse_question(name))
+        got = _field_fact(item, name, q)
         if got and not (name == "rating" and item.rating is None):
             facts.append(got[0])
             evidence.append(got[1])

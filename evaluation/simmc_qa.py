@@ -23,7 +23,6 @@ from typing import Any
 
 from retrieval.catalog import Item
 
-from .metrics import wilson
 
 SIMMC_FILE = "simmc2.1-dev/simmc2.1_dials_dstc11_dev.json"
 ASKS = ("ASK:GET", "REQUEST:COMPARE")
@@ -129,9 +128,10 @@ def score(qs: Sequence[Question], embedder: Any) -> dict[str, Any]:
         hits += ok_all
         if not ok_all and len(misses) < 30:
             misses.append({"question": q.text, "slots": q.slots, "answer": answer.text})
-    lo, hi = wilson(hits, len(qs))
-    return {"n": len(qs), "share": round(hits / len(qs), 4) if qs else None, "ci95": [round(lo, 4), round(hi, 4)],
-            "per_slot": {s: round(h / n, 4) for s, (h, n) in sorted(per_slot.items())}, "misses": misses}
+    from .dialogue import share
+
+    return {**share(hits, len(qs)), "per_slot": {s: round(h / n, 4) for s, (h, n) in sorted(per_slot.items())},
+            "misses": misses}
 
 
 def simmc_answers(data_dir: str | Path, embedder: Any) -> dict[str, Any] | None:

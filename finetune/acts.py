@@ -381,7 +381,7 @@ def _members(x: np.ndarray, y: Sequence[int], train: np.ndarray, val: np.ndarray
     """The fold's head: ``cfg.members`` heads on the training rows (each seed its own), averaged."""
     heads = [train_head(x[train], [y[i] for i in train], len(ACTS), replace(cfg, seed=cfg.seed + m), x[val],
                         [y[i] for i in val])[0] for m in range(cfg.members)]
-    return ensemble(heads) if len(heads) > 1 else heads[0]
+    return ensemble(heads)
 
 
 def cross_validate(turns: Sequence[Turn], embed: Any, k: int = 5, cfg: HeadConfig | None = None,
@@ -423,7 +423,7 @@ def train(turns: Sequence[Turn], embed: Any, embedder_name: str, cfg: HeadConfig
                                progress=progress)
         heads.append(head)
         logs.append(log)
-    head = ensemble(heads) if len(heads) > 1 else heads[0]
+    head = ensemble(heads)
     model = ActModel(head, ACTS, embedder_name, cfg, {"training": logs[0] if len(logs) == 1 else logs})
     model.embed = embed
     return model

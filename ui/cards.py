@@ -353,8 +353,8 @@ watch('value', () => {
 });
 """
 
-# A chip sends its text as the shopper's next message.
-# the chips row under the conversation (the examples) and the chips under each answer (in the chat's bubbles)
+# A chip sends its text as the shopper's next message: the examples' row above the input and the chips under
+# each answer (in the chat's bubbles).
 CHIPS_JS = """
 document.addEventListener('click', (e) => {
   const b = e.target.closest('#lt-chips button[data-chip], #lt-chat button[data-chip]');

@@ -107,6 +107,12 @@ def cards_heading(query: str, source: str = "chat") -> str:
     return f"Picks for “{query}”" if query else "Picks for you"
 
 
+def logged_chips(cards: list[dict[str, Any]], query: str, source: str) -> list[str]:
+    """The follow-up chips of cards read back from the trace log: those of their answer ("More like this"
+    bubbles have none)."""
+    return [] if source == "more_like_this" else follow_up_chips(cards, query)
+
+
 def cards_bubble(cards: list[dict[str, Any]], heading: str, chips: Sequence[str] = ()) -> dict[str, Any]:
     """A reply's cards as an entry of the chat history, with the follow-up chips built from them: the screen
     renders ``cards`` and ``chips`` (its ``content`` is empty, so anything that reads only role and content
@@ -419,8 +425,8 @@ class ChatService:
                 batch = batches.pop(0)
                 cards = self._cards(batch["rows"])
                 if cards:
-                    chips = [] if batch["source"] == "more_like_this" else follow_up_chips(cards, batch["query"])
-                    bubbles.append(cards_bubble(cards, cards_heading(batch["query"], batch["source"]), chips))
+                    bubbles.append(cards_bubble(cards, cards_heading(batch["query"], batch["source"]),
+                                                logged_chips(cards, batch["query"], batch["source"])))
 
         for m in self.conversations.messages(session_id):
             if m["role"] == "user":
@@ -467,5 +473,4 @@ class ChatService:
         if not cards:
             return [], "", []
         query, source = rows[0]["query"], rows[0]["source"]
-        chips = [] if source == "more_like_this" else follow_up_chips(cards, query)
-        return cards, cards_heading(query, source), chips
+        return cards, cards_heading(query, source), logged_chips(cards, query, source)
