@@ -13,7 +13,7 @@ import click
 
 from retrieval.catalog import format_price
 
-from .events import Done, Error, Escalated, Policy, Products, TextDelta, ToolCall
+from .events import Done, Error, Escalated, Policy, Products, Queued, TextDelta, ToolCall
 
 
 def _settings(**overrides: Any):
@@ -53,6 +53,8 @@ def render_event(event: Any, verbose: bool = False) -> str | None:
         return "  sources: " + "; ".join(f"{p['source']} > {p['section']}" for p in event.passages)
     if isinstance(event, Escalated):
         return f"  [handed to support: ticket {event.ticket_id}]"
+    if isinstance(event, Queued):
+        return f"  {event.text}"
     if isinstance(event, Error):
         return f"  [error] {event.message}"
     if isinstance(event, ToolCall) and verbose:

@@ -40,6 +40,7 @@ from .events import (
     Event,
     Policy,
     Products,
+    Queued,
     TextDelta,
     ToolCall,
 )
@@ -61,6 +62,39 @@ REFUSE_BELOW = 0.6
 ABSTAIN_BELOW = 0.2
 # acts that lead to the same kind of plan: their probabilities add up when the model decides whether to abstain
 SAME_PLAN = {a: group for group in (("smalltalk", "greeting"), ("new_need", "refine")) for a in group}
+QUEUE_POLL_S = 0.5  # how often a shopper waiting for the local model hears their place when it changed
+
+
+class TurnModel:
+    """The model's line for one turn. A local model with a line (:mod:`assistant.line`) is held from the turn's
+    first call to the turn's end, so the shopper waits once, told their place while they do. Models with no line
+    (scripted, a server) are called as they are."""
+
+    def __init__(self, line: Any = None):
+        self.line = line
+        self.place: Any = None
+
+    def take(self) -> Iterator[Event]:
+        """Wait for the model (yielding :class:`Queued` each time the place changes); raises
+        :class:`~assistant.line.ModelBusy` when the line is full."""
+        if self.line is None or self.place is not None:
+            return
+        self.place = self.line.join()
+        told = 0
+        while (number := self.place.number) > 0:
+            if number != told:
+                told = number
+                yield Queued(number, replies.in_line(number))
+            self.place.wait(QUEUE_POLL_S)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """What the model's calls take to run on this turn's place."""
+        return {"place": self.place} if self.place is not None else {}
+
+    def release(self) -> None:
+        if self.place is not None:
+            self.place.leave()
 
 
 @dataclass
@@ -132,6 +166,13 @@ class Assistant:
             self.stats[f"refused_{kind}"] += 1
             yield from self._say(session_id, safety.refusal_for(kind), refusal=kind)
             return
+        turn = TurnModel(getattr(self.model, "line", None))
+        try:  # a shopper who leaves closes this generator: their place in the model's line is given up
+            yield from self._understood(session_id, text, filters, turn)
+        finally:
+            turn.release()
+
+    def _understood(self, session_id: str, text: str, filters: Filters, turn: TurnModel) -> Iterator[Event]:
         state = self.conversations.state(session_id)
         state["cart"] = [line["item_id"] for line in self.conversations.cart.lines(session_id)]
         history = self._history(session_id)
@@ -146,11 +187,11 @@ class Assistant:
                           filters, seen=() if plan.show_again else tuple(state.get("seen", [])),
                           new_first=plan.refinement in ("more", "more_like"), k=self.k,
                           cart=self.conversations.cart)
-        outcome = yield from self._decide(text, plan, history, ctx)
+        outcome = yield from self._decide(text, plan, history, ctx, turn)
         if outcome is None:
             yield from self._say(session_id, plan.reply or replies.HOW_CAN_I_HELP, act=plan.act)
             return
-        yield from self._after_tool(session_id, text, outcome, plan, state, history, filters)
+        yield from self._after_tool(session_id, text, outcome, plan, state, history, filters, turn)
 
     def _act(self, text: str, state: dict[str, Any], history: list[dict[str, str]]) -> str | None:
         """The turn's dialogue act in its context (None without an act model); timed in ``stats``. The previous
@@ -183,7 +224,7 @@ class Assistant:
         return [{"role": "system", "content": self.system}, *history, {"role": "user", "content": text}]
 
     # -- the tool decision ---------------------------------------------------------------------------------------
-    def _decide(self, text: str, plan: Plan, history: list[dict[str, str]], ctx: ToolContext
+    def _decide(self, text: str, plan: Plan, history: list[dict[str, str]], ctx: ToolContext, turn: TurnModel
                 ) -> Iterator[Event]:
         """Yields ToolCall events; returns the :class:`Outcome` (or None when no tool is needed)."""
         # the model picks among its tools when the act needs one of them (or an order look-up, or there is no
@@ -194,8 +235,9 @@ class Assistant:
                 if plan.kind != "tool" and hasattr(self.model, "choose"):
                     break  # constrained mode: the router decides whether a tool is needed at all
                 try:
-                    raw = self._generate_call(messages)
-                except RuntimeError as exc:  # the model server is down: the router carries the turn
+                    yield from turn.take()
+                    raw = self._generate_call(messages, turn)
+                except RuntimeError as exc:  # the model server is down or busy: the router carries the turn
                     log.warning("model failed, using the router: %s", exc)
                     self.stats["model_errors"] += 1
                     break
@@ -237,24 +279,25 @@ class Assistant:
         self.stats["grounded_arguments"] += changed
         return out
 
-    def _generate_call(self, messages: list[dict[str, str]]) -> str:
+    def _generate_call(self, messages: list[dict[str, str]], turn: TurnModel) -> str:
         """The model's tool call. Models with ``choose`` (local ones) are constrained: the tool name is picked
         from the valid names by log-likelihood, then the model writes the JSON arguments."""
         if not hasattr(self.model, "choose"):
-            return "".join(self.model.stream(messages, max_new_tokens=CALL_TOKENS, stop=(TOOL_CALL_CLOSE,)))
+            return "".join(self.model.stream(messages, max_new_tokens=CALL_TOKENS, stop=(TOOL_CALL_CLOSE,),
+                                             **turn.options))
         # the options and the forced head end where the training text's tokens end: `",` is one token and so is
         # ` {"` (a head ending in a space would leave a lone-space token the model never saw before the arguments)
         start = TOOL_CALL_OPEN + '{"name": "'
-        scores = self.model.choose(messages, start, [f'{n}",' for n in MODEL_TOOLS])
+        scores = self.model.choose(messages, start, [f'{n}",' for n in MODEL_TOOLS], **turn.options)
         name = MODEL_TOOLS[max(range(len(scores)), key=scores.__getitem__)]
         head = f'{start}{name}", "arguments":'
         body = "".join(self.model.stream(messages, max_new_tokens=CALL_TOKENS, stop=(TOOL_CALL_CLOSE, "\n"),
-                                         suffix=head))
+                                         suffix=head, **turn.options))
         return head + body
 
     # -- after the tool ------------------------------------------------------------------------------------------
     def _after_tool(self, session_id: str, text: str, out: Outcome, plan: Plan, state: dict[str, Any],
-                    history: list[dict[str, str]], filters: Filters) -> Iterator[Event]:
+                    history: list[dict[str, str]], filters: Filters, turn: TurnModel) -> Iterator[Event]:
         meta: dict[str, Any] = {"tool": out.name, "arguments": out.arguments, "fallback": out.fallback,
                                 "act": plan.act}
         facts_texts = [text, json.dumps(out.arguments)]
@@ -315,23 +358,31 @@ class Assistant:
                 {"role": "tool", "content": TOOL_RESULT_OPEN + safety.as_data(compact_result(out.name, out.result))
                                             + TOOL_RESULT_CLOSE}]
             facts = facts_for(items, facts_texts)
-            yield from self._say(session_id, template, model_messages=messages, facts=facts, **meta)
+            yield from self._say(session_id, template, model_messages=messages, facts=facts, turn=turn, **meta)
         else:
             yield from self._say(session_id, template, **meta)
 
     # -- replies -------------------------------------------------------------------------------------------------
     def _say(self, session_id: str, template: str, model_messages: list[dict[str, str]] | None = None,
-             facts: Any = None, **meta: Any) -> Iterator[Event]:
+             facts: Any = None, turn: TurnModel | None = None, **meta: Any) -> Iterator[Event]:
         """Stream the reply, store it, then Done. Search results: the grounded one-line intro at once, then the
         model's fact-checked sentences. Other replies: the model's checked sentences, else the template."""
         shown: list[str] = []
         if meta.get("tool") == "search_products":
             yield TextDelta(template)
             shown.append(template)
+        turn = turn or TurnModel()
+        if model_messages is not None:
+            try:
+                yield from turn.take()
+            except RuntimeError as exc:  # the line is full: the template answers at once
+                log.warning("model busy, the template answers: %s", exc)
+                self.stats["model_busy"] += 1
+                model_messages = None
         if model_messages is not None:
             check = Check()
             kept = 0
-            for sentence in self._checked(model_messages, facts, check, meta.get("explanations")):
+            for sentence in self._checked(model_messages, facts, check, turn, meta.get("explanations")):
                 yield TextDelta((" " if shown else "") + sentence)
                 shown.append(sentence)
                 kept += 1
@@ -347,7 +398,7 @@ class Assistant:
         message_id = self.conversations.add_message(session_id, "assistant", reply, **meta)
         yield Done(reply, message_id)
 
-    def _checked(self, messages: list[dict[str, str]], facts: Any, check: Check,
+    def _checked(self, messages: list[dict[str, str]], facts: Any, check: Check, turn: TurnModel,
                  explanations: dict[str, str] | None = None) -> Iterator[str]:
         """The model's reply, one fact-checked sentence at a time. An unsupported sentence about a shown item is
         replaced by that item's template explanation; other unsupported sentences are dropped."""
@@ -363,7 +414,8 @@ class Assistant:
                 self.stats["replaced_sentences"] += 1
             return swap
 
-        stream = self.model.stream(messages, max_new_tokens=self.reply_tokens, stop=(TOOL_CALL_OPEN, "<|"))
+        stream = self.model.stream(messages, max_new_tokens=self.reply_tokens, stop=(TOOL_CALL_OPEN, "<|"),
+                                   **turn.options)
         while True:
             try:
                 chunk = next(stream)

@@ -3,7 +3,8 @@
 ``Assistant.respond(session_id, message) -> Iterator[Event]`` yields, in order: zero or more
 :class:`ToolCall` events (each with its result), a :class:`Products` event the moment retrieval returns
 (cards can be drawn before any text), :class:`Policy` passages when a support answer rests on them,
-:class:`TextDelta` chunks as the reply streams, and one final :class:`Done`. Failures arrive as
+:class:`TextDelta` chunks as the reply streams, and one final :class:`Done`. While the local model is busy
+with other shoppers, :class:`Queued` events say the shopper's place in its line (each time it changes). Failures arrive as
 :class:`Error` events with a message fit to show a shopper, never as exceptions.
 
 The tool-calling format used in prompts, in parsing and in the fine-tuning data (one format everywhere):
@@ -47,6 +48,12 @@ class Policy:
 
 
 @dataclass
+class Queued:
+    place: int  # 1 = next to be answered
+    text: str  # what the shopper is told meanwhile
+
+
+@dataclass
 class TextDelta:
     text: str
 
@@ -68,4 +75,4 @@ class Done:
     message_id: str = ""
 
 
-Event = Union[ToolCall, Products, Policy, TextDelta, Escalated, Error, Done]
+Event = Union[ToolCall, Products, Policy, Queued, TextDelta, Escalated, Error, Done]

@@ -13,10 +13,12 @@
   option's tokens evaluated after the shared prompt.
 * Several generations at once: ``slots`` llama.cpp contexts over one GGUF (the weights are memory-mapped, so
   they are in memory once; each context has its own KV cache, its own copy of the system prompt's cache, and
-  ``threads // slots`` threads). A call takes a free context; a stream holds it until it is exhausted or
-  closed (a shopper who leaves closes it, so generation stops), then the context goes back. At most
-  ``max_waiting`` calls wait for one; one more raises :class:`ModelBusy`, which says how many are waiting
-  (the assistant then answers from its router and templates, as when a model server is down).
+  ``threads // slots`` threads), handed out by :class:`~assistant.line.Line` in order of arrival. A call takes
+  a free context (or a ``place`` that holds one: the assistant holds one for a whole turn and tells the shopper
+  their place while they wait); a stream holds it until it is exhausted or closed (a shopper who leaves closes
+  it, so generation stops), then the context goes back. At most ``max_waiting`` calls wait for one; one more
+  raises :class:`~assistant.line.ModelBusy` (the assistant then answers from its router and templates, as when a model server
+  is down).
 * :func:`open_llama` loads every GGUF the project runs, with llama.cpp's extra CPU buffer types (weight
   repacking for AMX / AVX-512 kernels) off by default: on a Xeon with AMX the build ``make install`` compiles
   (native CPU flags) crashed in its first decode, of the shipped SmolLM2 Q4_1 as of a tiny Q8_0 export
@@ -31,6 +33,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from .line import Line, Place
 from .models import Message, end_token_ids, render_prompt, stream_text
 
 
@@ -39,15 +42,6 @@ def available_cpus() -> int:
 
 
 _PARAMS_LOCK = threading.Lock()
-
-
-class ModelBusy(RuntimeError):
-    """Every context is generating and ``max_waiting`` calls already wait for one."""
-
-    def __init__(self, waiting: int):
-        super().__init__(f"The local model is busy: {waiting} replies are waiting for it. Raise llm_slots (more "
-                         f"contexts) or serve the model with llama.cpp's server (llm_backend='openai').")
-        self.waiting = waiting
 
 
 def open_llama(model_path: str | Path, repack: bool = False, **options: Any) -> Any:
@@ -106,10 +100,7 @@ class LlamaCppChatModel:
             raise ValueError(f"llama.cpp could not load {model_path} ({exc}). If it is a cached export, delete it "
                              f"and it is written again on the next start.") from exc
         self.llm = self.contexts[0]  # (the first context: the loader's record, tests)
-        self._free: list[Any] = list(reversed(self.contexts))  # the last one returned is taken first (warm)
-        self._cond = threading.Condition()
-        self._waiting = 0
-        self.max_waiting = max_waiting
+        self.line = Line(self.contexts, max_waiting)  # who generates now, who waits (assistant.line)
         self.path = Path(model_path)
         self.tokenizer = tokenizer
         self.name = name
@@ -124,31 +115,15 @@ class LlamaCppChatModel:
         self._prefix: tuple[str, list[int]] = ("", [])
 
     # -- contexts --------------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _context(self) -> Iterator[Any]:
-        """A free llama.cpp context for the duration of the block (waiting for one; :class:`ModelBusy` when
-        ``max_waiting`` calls already wait)."""
-        with self._cond:
-            if not self._free:
-                if self._waiting >= self.max_waiting:
-                    raise ModelBusy(self._waiting)
-                self._waiting += 1
-                try:
-                    self._cond.wait_for(lambda: bool(self._free))
-                finally:
-                    self._waiting -= 1
-            llm = self._free.pop()
-        try:
-            yield llm
-        finally:
-            with self._cond:
-                self._free.append(llm)
-                self._cond.notify()
+    def _context(self, place: Place | None = None) -> contextlib.AbstractContextManager[Any]:
+        """A llama.cpp context for the duration of the block: ``place``'s, or one waited for in the line
+        (:class:`~assistant.line.ModelBusy` when it is full)."""
+        return self.line.hold(place)
 
     @property
     def waiting(self) -> int:
         """Calls waiting for a context now."""
-        return self._waiting
+        return self.line.waiting
 
     # -- prompt ---------------------------------------------------------------------------------------------
     def render(self, messages: list[Message], generation_prompt: bool = True) -> tuple[str, str]:
@@ -202,10 +177,11 @@ class LlamaCppChatModel:
 
     # -- generation ------------------------------------------------------------------------------------------
     def stream(self, messages: list[Message], max_new_tokens: int = 128,
-               stop: Sequence[str] = (), suffix: str = "") -> Iterator[str]:
-        """Greedy decoding; yields text as it is produced. ``suffix`` forces the start of the reply."""
+               stop: Sequence[str] = (), suffix: str = "", place: Place | None = None) -> Iterator[str]:
+        """Greedy decoding; yields text as it is produced. ``suffix`` forces the start of the reply. ``place``:
+        a place in :attr:`line` that holds a context (else the call waits for one)."""
         np = self.np
-        with self._context() as llm:
+        with self._context(place) as llm:
             logits = self._evaluate(llm, self.prompt_ids(messages, suffix))
 
             def greedy() -> Iterator[int]:
@@ -222,9 +198,10 @@ class LlamaCppChatModel:
 
             yield from stream_text(greedy(), self.tokenizer, stop)
 
-    def choose(self, messages: list[Message], suffix: str, options: Sequence[str]) -> list[float]:
+    def choose(self, messages: list[Message], suffix: str, options: Sequence[str],
+               place: Place | None = None) -> list[float]:
         """Log-likelihood of each option as the continuation of the reply started with ``suffix``."""
-        with self._context() as llm:
+        with self._context(place) as llm:
             first = _log_softmax(self._evaluate(llm, self.prompt_ids(messages, suffix)))
             start = llm.n_tokens
             scores = []

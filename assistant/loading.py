@@ -330,7 +330,7 @@ def load_chat_model(settings: Settings, quantization: str | None = None, adapter
     name = (settings.llm_model or DEFAULT_NAME) + f" [{loaded.quantization}]"
     if loaded.adapter is not None:
         name += f" + {loaded.adapter.name}"
-    chat = TransformersChatModel(loaded.model, loaded.tokenizer, name)
+    chat = TransformersChatModel(loaded.model, loaded.tokenizer, name, max_waiting=settings.llm_max_waiting)
     chat.reliable_tools = trusted_with_tools(loaded.adapter)
     chat.loaded = loaded
     return chat

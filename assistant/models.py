@@ -4,7 +4,8 @@
 * :class:`TransformersChatModel`: a local Hugging Face causal LM with a manual greedy decoding loop. The system
   prompt (instructions + tool descriptions) is a fixed prefix: its KV cache is computed once and deep-copied
   for every turn, so a turn only pays for its own tokens. ``choose`` scores a fixed set of continuations by
-  log-likelihood (constrained decoding of the tool name).
+  log-likelihood (constrained decoding of the tool name). One generation at a time: the others wait in its
+  :class:`~assistant.line.Line`, where the assistant tells each shopper their place.
 * :class:`OpenAIChatModel`: an OpenAI-compatible ``/v1/chat/completions`` server (vLLM, llama.cpp server,
   TGI) over httpx with ``stream=True``.
 * :class:`~assistant.llamacpp.LlamaCppChatModel` (its own module): a GGUF under llama.cpp in-process, the same
@@ -17,6 +18,8 @@ import copy
 import json
 import threading
 from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
+
+from .line import Line, Place
 
 Message = dict[str, str]
 
@@ -109,7 +112,8 @@ class ScriptedChatModel:
 class TransformersChatModel:
     """A local causal LM (any Hugging Face model + tokenizer with a chat template), greedy decoding."""
 
-    def __init__(self, model: Any, tokenizer: Any, name: str = "local", cache_prefix: bool = True):
+    def __init__(self, model: Any, tokenizer: Any, name: str = "local", cache_prefix: bool = True,
+                 max_waiting: int = 16):
         import torch
 
         self.torch = torch
@@ -119,7 +123,7 @@ class TransformersChatModel:
         self.cache_prefix = cache_prefix
         self.device = next(model.parameters()).device
         self._prefix: tuple[str, Any, Any] | None = None  # (text, ids, DynamicCache)
-        self._lock = threading.Lock()  # one generation at a time per model
+        self.line = Line([model], max_waiting)  # one generation at a time; the others wait in line
         self.eos_ids = end_token_ids(tokenizer)
         import inspect
 
@@ -170,10 +174,11 @@ class TransformersChatModel:
 
     # -- generation -------------------------------------------------------------------------------------------
     def stream(self, messages: list[Message], max_new_tokens: int = 128,
-               stop: Sequence[str] = (), suffix: str = "") -> Iterator[str]:
-        """Greedy decoding; yields text as it is produced. ``suffix`` forces the start of the reply."""
+               stop: Sequence[str] = (), suffix: str = "", place: Place | None = None) -> Iterator[str]:
+        """Greedy decoding; yields text as it is produced. ``suffix`` forces the start of the reply. ``place``:
+        a place in :attr:`line` that holds the model (else the call waits for it)."""
         torch = self.torch
-        with self._lock, torch.inference_mode():
+        with self.line.hold(place), torch.inference_mode():
             logits, cache = self._start(messages, suffix)
 
             def greedy() -> Iterator[int]:
@@ -187,10 +192,11 @@ class TransformersChatModel:
 
             yield from stream_text(greedy(), self.tokenizer, stop)
 
-    def choose(self, messages: list[Message], suffix: str, options: Sequence[str]) -> list[float]:
+    def choose(self, messages: list[Message], suffix: str, options: Sequence[str],
+               place: Place | None = None) -> list[float]:
         """Log-likelihood of each option as the continuation of the reply started with ``suffix``."""
         torch = self.torch
-        with self._lock, torch.inference_mode():
+        with self.line.hold(place), torch.inference_mode():
             logits, cache = self._start(messages, suffix)
             first = torch.log_softmax(logits[0].float(), dim=-1)
             scores = []

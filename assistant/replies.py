@@ -59,6 +59,12 @@ def order_not_found(example: str = "") -> str:
             + " and use the email the order was placed with.")
 
 
+def in_line(place: int) -> str:
+    """What a shopper sees while the local model answers others first."""
+    ahead = "You're next" if place == 1 else f"You're number {place} in line"
+    return f"⏳ {ahead}: the assistant is answering other shoppers and will be with you in a moment."
+
+
 def escalated(ticket: str) -> str:
     return f"I've passed this to our support team (ticket {ticket}). A person will reply here as soon as possible."
 

@@ -91,8 +91,8 @@ class Settings:
         "llama.cpp contexts when llm_backend='llamacpp': replies generated at the same time (the weights are "
         "loaded once; each context has its own cache and threads/slots threads)."))
     llm_max_waiting: int = field(default=16, metadata=_help(
-        "Replies that may wait for a free llama.cpp context; beyond that the assistant answers from its router "
-        "and templates."))
+        "Shoppers who may wait in line for the local model (a free llama.cpp context, or the transformers model); "
+        "each is told their place. Beyond that the assistant answers from its router and templates."))
     llm_tool_mode: str = field(default="auto", metadata=_help(
         "Who picks tools: 'model', 'router' (rules; the model writes replies) or 'auto' (the model only when it is "
         "a server, or an adapter whose card shows >= 95% tool choice)."))

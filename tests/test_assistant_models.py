@@ -129,3 +129,60 @@ def test_auto_quantization_choice():
     assert resolve_quantization("auto", "cuda") == "4bit"
     assert resolve_quantization("auto", "cpu") == ("bf16" if cpu_has_fast_bf16() else "none")
     assert resolve_quantization("8bit", "cpu") == "8bit"
+
+
+def test_a_shopper_waiting_for_the_model_is_told_their_place_then_answered(tiny, tokenizer):
+    """Another shopper's reply holds the model: the turn's cards come at once, then its place in line; when the
+    model is free the reply streams. A shopper who leaves mid-wait gives their place up; a full line answers
+    from the templates at once."""
+    from assistant import Done, Queued
+
+    chat = TransformersChatModel(tiny, tokenizer, name="tiny", max_waiting=1)
+    bot = demo_assistant(chat)
+    other = chat.line.join()  # another shopper's reply is generating
+    turn = bot.respond("waits", "a two person tent under $200")
+    before = []
+    for event in turn:
+        before.append(event)
+        if isinstance(event, Queued):
+            break
+    assert any(isinstance(e, Products) for e in before)
+    assert before[-1].place == 1 and "You're next" in before[-1].text and chat.line.waiting == 1
+    other.leave()
+    after = list(turn)
+    assert isinstance(after[-1], Done) and after[-1].text and not any(isinstance(e, Queued) for e in after)
+    assert chat.line.waiting == 0 and chat.line.join().slot is not None  # the turn gave the model back
+
+    chat = TransformersChatModel(tiny, tokenizer, name="tiny", max_waiting=1)
+    bot = demo_assistant(chat)
+    other = chat.line.join()
+    leaving = bot.respond("leaves", "a two person tent under $200")
+    assert any(isinstance(e, Queued) for e in leaving)  # (stops at the first: the generator waits there)
+    leaving.close()  # the shopper closed the chat
+    assert chat.line.waiting == 0
+    chat.line.join()  # one waits; the line is full now
+    full = list(bot.respond("full", "a two person tent under $200"))
+    assert not any(isinstance(e, Queued) for e in full) and full[-1].text
+    assert bot.stats["model_busy"] == 1 and bot.stats["template_replies"] == 0
+
+
+def test_the_chat_shows_the_place_in_line_where_the_words_will_come(tiny, tokenizer):
+    from ui.chat import ChatService
+
+    chat = TransformersChatModel(tiny, tokenizer, name="tiny")
+    service = ChatService(demo_assistant(chat))
+    other, also = chat.line.join(), chat.line.join()  # one generating, one waiting before this shopper
+    updates = service.respond("web-queued-0001", "a two person tent under $200", [])
+    for update in updates:
+        words = [m["content"] for m in update.history if m["role"] == "assistant" and m["content"]]
+        if any("number 2 in line" in w for w in words):
+            break
+    assert any(m.get("cards") for m in update.history)  # the cards are on screen while the shopper waits
+    assert words[-1].startswith("Here are ") and words[-1].endswith("will be with you in a moment.")
+    other.leave()
+    update = next(updates)  # moved up
+    assert "You're next" in [m["content"] for m in update.history][-2]
+    also.leave()
+    final = list(updates)[-1]
+    assert final.done and not any("in line" in m["content"] or "You're next" in m["content"]
+                                  for m in final.history)

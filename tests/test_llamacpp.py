@@ -251,7 +251,7 @@ def test_two_replies_in_flight_on_two_contexts_and_a_bounded_wait(exported, toke
     stream is closed, which hands its context back."""
     import threading
 
-    from assistant.llamacpp import ModelBusy
+    from assistant.line import ModelBusy
 
     two = LlamaCppChatModel(exported, tokenizer, n_ctx=512, threads=2, slots=2)
     assert len(two.contexts) == 2 and two.prefix_cache(system_prompt("Test Store")) > 100

@@ -151,6 +151,8 @@ def event_to_dict(event: Any) -> dict[str, Any]:
         }
     if kind == "Policy":
         return {"type": "policy", "passages": list(event.passages)}
+    if kind == "Queued":
+        return {"type": "queued", "place": event.place, "text": event.text}
     if kind == "TextDelta":
         return {"type": "text", "text": event.text}
     if kind == "Escalated":
@@ -293,6 +295,13 @@ class ChatService:
                 for p in data["passages"]:
                     place(policy_bubble(p))
                 reply = None
+            elif kind == "queued":  # the place in the model's line, under the words so far, until more come
+                if reply is None:
+                    reply = {"role": "assistant", "content": ""}
+                    reply_at = fill(reply)
+                words = reply["content"]
+                history[reply_at] = {"role": "assistant", "content": f"{words}\n\n{data['text']}" if words
+                                     else data["text"]}
             elif kind == "text":  # a new dict each time: earlier updates keep the text they had
                 if reply is None:
                     reply = {"role": "assistant", "content": ""}
@@ -302,10 +311,18 @@ class ChatService:
             elif kind == "escalated":  # the assistant's own reply says so; the screen starts polling
                 update.ticket_id = data["ticket_id"]
             elif kind == "error":
-                fill({"role": "assistant", "content": data["message"]})
+                error = {"role": "assistant", "content": data["message"]}
+                if reply is not None and not reply["content"]:  # only a place in line was showing
+                    history[reply_at] = error
+                else:
+                    if reply is not None:
+                        history[reply_at] = reply
+                    fill(error)
                 reply = None
                 failed = True
             elif kind == "done":
+                if reply is not None:
+                    history[reply_at] = reply  # no place in line left on screen
                 if (
                     reply is None
                     and not failed  # the error bubble already said it
