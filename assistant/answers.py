@@ -829,11 +829,16 @@ def _closest_key(item: Item, q: _Question, emb: _Embeddings) -> str | None:
     return None
 
 
+NAMED_TOPIC_WORDS = 3  # "wireless charging", "water resistance": longer is a bag of words, not one property
+
+
 def _not_said(q: _Question) -> str:
     asked = set(q.values) - set(OPINION) or set(q.content)
     topic = " ".join(dict.fromkeys(w for w in _tokens(q.low) if _singular(w) in asked and not w.isdigit()))
     if q.label and not set(q.values) - set(OPINION):
         topic = q.label  # "whats it made of exactly": material, not "exactly"
+    if len(topic.split()) > NAMED_TOPIC_WORDS:  # leftover words, not a property ("i'd jacket data customers")
+        topic = ""
     return f"the listing does not mention {topic}" if topic else "the listing does not say"
 
 

@@ -211,7 +211,8 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
     systems = _build(report, vectors, cfg)
     runs, cands = run_systems(systems, report, cfg)
     gem, gem_cv, raw_gems = _gems(report, vectors, cfg, systems) if use_gems else (None, {}, {})
-    gem_auc = gem_quality(report, raw_gems, _purchase(systems), cfg.batch) if use_gems else {}
+    gem_auc = gem_quality(report, {**raw_gems, "training count": report.popularity()}, _purchase(systems),
+                          cfg.batch) if use_gems else {}
     report_sweep = sweep(cands[base], report, cfg, gem)
     timings["report_seconds"] = time.perf_counter() - t0
 

@@ -588,3 +588,14 @@ def test_words_that_start_no_property_make_no_comparison():
     # "better ask", "more my style", "from earlier": no comparison on "ask", "my style" or the year
     assert "compare" not in checked("i'd better ask the price first", [COAT, HOODIE]).text
     assert "$179.99" in checked("what's the price of the coat from earlier?", [COAT]).text
+
+
+def test_what_the_listing_does_not_say_is_named_only_when_it_is_one_property():
+    """SIMMC 2.1: "which brand makes that jacket. If you have any data on what other customers think of it" once
+    got "does not mention i'd jacket data customers think that'd hear"."""
+    from assistant.answers import _not_said, _parse_question
+
+    named = _not_said(_parse_question("does it have wireless charging?"))
+    assert named == "the listing does not mention wireless charging"
+    rambling = _parse_question("If you have any data on what other customers think of it, that'd be good to hear")
+    assert _not_said(rambling) == "the listing does not say"

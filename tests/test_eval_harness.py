@@ -156,7 +156,8 @@ def test_end_to_end_on_a_tiny_dataset(toy, tmp_path):
     # the toy has no cold targets (every item occurs in some history); the figure is there, and zero
     assert ev.systems["purchase"].metrics["cold_targets"] == 0 and f"ndcg@{k}_cold" in ev.systems["ease"].metrics
     # gem scores are judged on what users want next: both the text model's and the purchase model's
-    assert set(report["gem_auc"]) == {"tfidf", "purchase (mean probability)", "purchase (per user)"}
+    assert set(report["gem_auc"]) == {"tfidf", "purchase (mean probability)", "purchase (per user)",
+                                      "training count"}
     for row in report["gem_auc"].values():
         assert 0.0 <= row["personal_auc_below_median"] <= 1.0
     # within the user's family the purchase model ranks the target above most other rarely-bought items
@@ -228,7 +229,9 @@ def test_cli_without_the_purchase_model(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{"):])
     assert not {"purchase", "hybrid+cf+purchase"} & {s["name"] for s in report["systems"]}
-    assert set(report["gem_auc"]) == {"tfidf"}
+    assert set(report["gem_auc"]) == {"tfidf", "training count"}
+    # equal counts are ties: the count itself tells nothing within a count (the artefact-free figure)
+    assert report["gem_auc"]["training count"]["auc_below_median_same_count"] in (0.5, None)
     refused = CliRunner().invoke(cli, [*args, "--no-purchase", "--gem-features", "model"])
     assert refused.exit_code != 0 and "needs the purchase model" in refused.output
 
@@ -276,6 +279,14 @@ def test_auc_and_personal_auc_by_hand():
     pop = np.array([0, 1, 2, 3, 9, 9], dtype=float)
     got = item_gem_auc(np.array([0.1, 0.9, 0.5, 0.0, 0.0, 0.0]), pop, np.array([1, 4]))
     assert got["auc_below_median"] == pytest.approx(1.0) and got["below_median_items"] == 3
+    # same count only: pairs across strata do not count (a: the positive beats one of two negatives; b: a tie),
+    # so 0.5, where all pairs give 3.5 / 6
+    from evaluation.metrics import stratified_auc
+
+    scores, labels = np.array([0.2, 0.4, 0.5, 0.3, 0.3]), np.array([0, 1, 0, 1, 0])
+    assert stratified_auc(scores, labels, np.array(["a", "a", "a", "b", "b"])) == pytest.approx(0.5)
+    assert roc_auc(scores, labels) == pytest.approx(3.5 / 6)
+    assert np.isnan(stratified_auc(np.array([0.1, 0.2]), np.array([0, 1]), np.array([0, 1])))
     # user 0: target 2 among candidates {0, 1, 2} minus history {0}: only item 1 is left, and it scores lower
     # user 1: target 5 is not a candidate, so no figure
     scores = np.array([[0.9, 0.1, 0.5, 0, 0, 0], [0, 0, 0, 0, 0, 1.0]])
