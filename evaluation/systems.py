@@ -10,8 +10,9 @@ history items and takes the top K, or hands the top candidates to the product's 
 * ``dense``: the index's embedder; the query vector is the recency-weighted mean of the history vectors.
 * ``hybrid``: reciprocal-rank fusion of ``dense`` and ``bm25`` top candidates, the product's fusion
   (``retrieval.search.RRF_K``, equal weights).
-* ``hybrid+cf``: the same fusion with the collaborative signal (``ease``) as a third list, i.e. the product's
-  hybrid personalised with the store's interaction log.
+* ``ease-recency``: the same EASE, the history's items weighted by recency when scoring.
+* ``hybrid+cf``: the same fusion with the collaborative signal (``ease-recency``) as a third list, i.e. the
+  product's hybrid personalised with the store's interaction log.
 * ``purchase``: the purchase-probability model (:mod:`retrieval.recommender`): item text through a learned
   adapter, attention over the history, trained on the task's sequences with popularity-aware negatives.
 * ``hybrid+cf+purchase``: ``hybrid+cf`` with the purchase model as a fourth list.
@@ -48,10 +49,16 @@ class System(Protocol):
     def scores(self, histories: Histories) -> np.ndarray: ...
 
 
-def history_matrix(histories: Histories, n_items: int) -> np.ndarray:
+def history_matrix(histories: Histories, n_items: int, decay: float = 1.0) -> np.ndarray:
+    """One row per history: 1 for each item in it, or with ``decay < 1`` the recency weight ``decay ** age`` of
+    the item's last occurrence (age 0 = the latest item)."""
     x = np.zeros((len(histories), n_items), dtype=np.float32)
     for row, h in enumerate(histories):
-        x[row, list(h)] = 1.0
+        h = list(h)
+        if decay == 1.0:
+            x[row, h] = 1.0
+        elif h:  # oldest first, so a repeated item keeps the weight of its latest occurrence
+            x[row, h] = decay ** np.arange(len(h) - 1, -1, -1, dtype=np.float32)
     return x
 
 
@@ -149,7 +156,8 @@ class ItemKNN(Memo):
 
 
 class EASE(Memo):
-    """Embarrassingly shallow autoencoder: ``B = I - P / diag(P)`` with ``P = (X^T X + l2 I)^-1``."""
+    """Embarrassingly shallow autoencoder: ``B = I - P / diag(P)`` with ``P = (X^T X + l2 I)^-1``, fitted on the
+    binary user-item matrix."""
 
     name = "ease"
 
@@ -167,6 +175,26 @@ class EASE(Memo):
 
     def _scores(self, histories: Histories) -> np.ndarray:
         return history_matrix(histories, self.b.shape[0]) @ self.b
+
+
+class RecencyEASE(Memo):
+    """``ease-recency``: the same fitted EASE (shared, fitted once), each history scored with its items weighted
+    by recency (``decay ** age``, 1 for the latest), so the latest items count most, as in a sequence model.
+    ``decay`` 0.8 was the best of 1.0 / 0.8 / 0.6 / 0.4 on Amazon Scientific's tuning split (each user's last
+    training item held out: NDCG@10 0.0821 / 0.0848 / 0.0846 / 0.0818)."""
+
+    name = "ease-recency"
+
+    def __init__(self, ease: EASE, decay: float = 0.8):
+        self.ease = ease
+        self.decay = decay
+        self.l2 = ease.l2
+
+    def _fit(self, task: RecTask) -> None:
+        self.ease.fit(task)
+
+    def _scores(self, histories: Histories) -> np.ndarray:
+        return history_matrix(histories, self.ease.b.shape[0], self.decay) @ self.ease.b
 
 
 class BM25System(Memo):
@@ -318,14 +346,15 @@ def build_systems(task: RecTask, vectors: np.ndarray, seed: int = 0, candidates:
     bm25 = BM25System(task.items, max_chars=max_chars)
     dense = DenseSystem(vectors)
     ease = EASE(ease_l2)
-    systems: list[System] = [RandomSystem(seed), MostPopular(), ItemKNN(), ease, bm25, dense,
+    recent = RecencyEASE(ease)
+    systems: list[System] = [RandomSystem(seed), MostPopular(), ItemKNN(), ease, recent, bm25, dense,
                              RRFHybrid("hybrid", [(dense, 0.5), (bm25, 0.5)], candidates),
-                             RRFHybrid("hybrid+cf", [(ease, 0.6), (dense, 0.2), (bm25, 0.2)], candidates)]
+                             RRFHybrid("hybrid+cf", [(recent, 0.6), (dense, 0.2), (bm25, 0.2)], candidates)]
     if purchase:
         from retrieval.recommender import RecommenderConfig
 
         model = PurchaseSystem(vectors, replace(purchase_config or RecommenderConfig(), seed=seed), model_dir,
                                progress)
-        systems += [model, RRFHybrid("hybrid+cf+purchase", [(model, 0.4), (ease, 0.4), (dense, 0.1), (bm25, 0.1)],
-                                     candidates)]
+        systems += [model, RRFHybrid("hybrid+cf+purchase", [(model, 0.4), (recent, 0.4), (dense, 0.1),
+                                                            (bm25, 0.1)], candidates)]
     return systems

@@ -125,11 +125,12 @@ def test_end_to_end_on_a_tiny_dataset(toy, tmp_path):
                      purchase_config=small)
     ev = evaluate_recommendations(toy, vectors, cfg)
     k = cfg.k
-    names = {"random", "most-popular", "itemknn", "ease", "bm25", "dense", "hybrid", "hybrid+cf", "purchase",
-             "hybrid+cf+purchase"}
+    names = {"random", "most-popular", "itemknn", "ease", "ease-recency", "bm25", "dense", "hybrid", "hybrid+cf",
+             "purchase", "hybrid+cf+purchase"}
     assert set(ev.systems) == names
     rnd = ev.systems["random"].metrics[f"ndcg@{k}"]
-    for name in ("ease", "itemknn", "dense", "bm25", "hybrid", "hybrid+cf", "purchase", "hybrid+cf+purchase"):
+    for name in ("ease", "ease-recency", "itemknn", "dense", "bm25", "hybrid", "hybrid+cf", "purchase",
+                 "hybrid+cf+purchase"):
         assert ev.systems[name].metrics[f"ndcg@{k}"] > rnd + 0.1, name
     for run in [*ev.systems.values(), *ev.sweep]:
         m = run.metrics
@@ -148,9 +149,10 @@ def test_end_to_end_on_a_tiny_dataset(toy, tmp_path):
     report = json.loads(paths["json"].read_text())
     assert report["config"]["tail"] == "items:0.2" and report["chosen"] == ev.chosen.name
     assert report["config"]["systems"]["ease"] == {"l2": 300.0}
-    assert report["config"]["systems"]["hybrid+cf"]["parts"] == {"ease": 0.6, "dense": 0.2, "bm25": 0.2}
+    assert report["config"]["systems"]["ease-recency"] == {"l2": 300.0, "decay": 0.8}
+    assert report["config"]["systems"]["hybrid+cf"]["parts"] == {"ease-recency": 0.6, "dense": 0.2, "bm25": 0.2}
     assert {s["name"] for s in report["systems"]} == names
-    assert report["config"]["systems"]["hybrid+cf+purchase"]["parts"] == {"purchase": 0.4, "ease": 0.4,
+    assert report["config"]["systems"]["hybrid+cf+purchase"]["parts"] == {"purchase": 0.4, "ease-recency": 0.4,
                                                                            "dense": 0.1, "bm25": 0.1}
     assert report["config"]["systems"]["purchase"]["epochs_trained"] >= 1
     # the toy has no cold targets (every item occurs in some history); the figure is there, and zero
@@ -332,3 +334,11 @@ def test_rerankers_can_use_the_metrics_tail_flags():
     metric = rerank(cands, popularity, "xquad", 0.9, cfg, long_tail=metric_tail)[0].tolist()
     assert sum(metric_tail[i] for i in metric) > sum(metric_tail[i] for i in product)
     assert EvalConfig().rerank_tail == "metric"
+
+
+def test_recency_weights_count_the_latest_items_most():
+    from evaluation.systems import history_matrix
+
+    x = history_matrix([[2, 0, 1, 0]], 4, decay=0.5)  # item 0 again at the end: its latest weight, 1
+    assert x.tolist() == [[1.0, 0.5, 0.125, 0.0]]
+    assert history_matrix([[2, 0]], 4).tolist() == [[1.0, 0.0, 1.0, 0.0]]
