@@ -315,13 +315,14 @@ def format_hit(n: int, hit) -> str:
     arrow = f"↑{moved}" if moved > 0 else f"↓{-moved}" if moved < 0 else "="
     return (f"{n:2}. [{item.id}] {item.title}\n"
             f"    {price} · {rating} · {item.category_path} · {item.brand}\n"
-            f"    trace: dense #{t.dense_rank or '-'} bm25 #{t.bm25_rank or '-'} relevance {t.relevance:.3f} "
+            f"    trace: dense #{t.dense_rank or '-'} bm25 #{t.bm25_rank or '-'}"
+            + (f" purchase model #{t.personal_rank}" if t.personal_rank else "") + f" relevance {t.relevance:.3f} "
             f"| {t.bucket} pop {t.popularity:g} exposure {t.exposure} penalty {t.penalty:.3f} "
             f"| {t.reranker} λ={t.lam:g} final {t.final_score:.3f} rank {t.rank_before}→{t.rank_after} ({arrow})")
 
 
 @cli.command("search")
-@click.argument("query")
+@click.argument("query", default="")
 @click.option("-k", "--k", default=10, show_default=True, help="Results to show.")
 @click.option("--lambda", "lam", type=float, help="Long-tail knob (default from config).")
 @click.option("--reranker", type=click.Choice(["none", "exposure", "xquad"]))
@@ -332,12 +333,16 @@ def format_hit(n: int, hit) -> str:
 @click.option("--exclude-brand", multiple=True)
 @click.option("--in-stock", is_flag=True, help="Only items in stock.")
 @click.option("--min-rating", type=float)
-@click.option("--user", help="Personalise with this user's history.")
+@click.option("--user", help="Personalise with this user's history (and the store's purchase model, once "
+                               "`longtail train-recommender` has run).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def search_cmd(ctx: click.Context, query: str, k: int, lam: float | None, reranker: str | None, user: str | None,
                as_json: bool, **filter_args: Any) -> None:
-    """Search the catalog and print results with their retrieval traces."""
+    """Search the catalog and print results with their retrieval traces. With --user and no QUERY: that
+    shopper's recommendations from the store's purchase model."""
+    if not query.strip() and not user:
+        raise click.UsageError("Give a QUERY, or --user ID for that shopper's recommendations.")
     store = _open_store(ctx)
     personalization = None
     if user and _settings(ctx).personalization == 0:
@@ -346,6 +351,33 @@ def search_cmd(ctx: click.Context, query: str, k: int, lam: float | None, rerank
                         personalization=personalization)
     text = "\n".join(format_hit(n, h) for n, h in enumerate(hits, 1)) or "no results"
     emit([h.to_dict() for h in hits], as_json, text)
+
+
+@cli.command("train-recommender")
+@click.option("--epochs", type=int, help="Most passes over the log (default: the model's, with early stopping).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def train_recommender_cmd(ctx: click.Context, epochs: int | None, as_json: bool) -> None:
+    """Train the store's purchase-probability model on its own interaction log (purchases, carts, likes,
+    reviews in time order) and save it beside the catalog: searches of shoppers with a history then fuse its
+    ranking in, and `longtail search --user ID` with no query lists its picks."""
+    import time
+    from dataclasses import replace as dc_replace
+
+    from retrieval.recommender import RecommenderConfig
+
+    store = _open_store(ctx)
+    config = RecommenderConfig() if epochs is None else dc_replace(RecommenderConfig(), epochs=epochs)
+    start = time.perf_counter()
+    try:
+        summary = store.train_recommender(config, progress=not as_json)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    summary["seconds"] = round(time.perf_counter() - start, 1)
+    text = (f"trained on {summary['users']} shoppers' sequences ({summary['interactions']} interactions, "
+            f"{summary['items']} items) in {summary['seconds']} s, {summary['epochs']} epochs; validation "
+            f"NDCG@10 {summary['val_ndcg@10']}. Saved in {store.config.store_dir}.")
+    emit(summary, as_json, text)
 
 
 @bench_group.command("retrieval")

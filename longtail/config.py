@@ -75,6 +75,9 @@ class Settings:
         "Weight of the hidden-gem boost for under-exposed items with high predicted appeal; 0 = off."))
     personalization: float = field(default=_r("personalization"), metadata=_help(
         "Weight of the user's history in the query vector, 0..1 (0 = off)."))
+    personal_weight: float = field(default=_r("personal_weight"), metadata=_help(
+        "Weight of the store's purchase model (`longtail train-recommender`) in the fusion for a shopper with a "
+        "history, 0..1 against the text lists' 1 (0 = off; no effect before the model is trained)."))
 
     # --- assistant (LLM) ------------------------------------------------------------------------------
     llm_backend: str = field(default="local", metadata=_help(

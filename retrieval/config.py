@@ -15,7 +15,7 @@ Reranker = Literal["none", "exposure", "xquad"]
 CHOICES = {"chroma_mode": ("persistent", "http", "ephemeral"), "fusion": ("rrf", "score"),
            "reranker": ("none", "exposure", "xquad")}
 SHARES = ("dense_weight", "tail_share", "relevance_floor", "exposure_weight", "head_share",
-          "tail_share_of_interactions", "personalization", "gem_weight")
+          "tail_share_of_interactions", "personalization", "gem_weight", "personal_weight")
 
 
 CATALOG_FILE = "catalog.sqlite"  # in the store's folder: items, the interaction log, the impression log
@@ -98,6 +98,7 @@ class StoreConfig:
     tail_share_of_interactions: float = 0.2
     gem_weight: float = 0.0
     personalization: float = 0.0
+    personal_weight: float = 0.4  # the trained purchase model's list in the fusion, for shoppers with a history
 
     def __post_init__(self) -> None:
         problem = store_name_problem(self.name)

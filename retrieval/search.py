@@ -4,6 +4,10 @@ Pipeline: query embedding -> dense candidates (Chroma HNSW; exact search on an i
 vectors when filters apply, because Chroma's ``where`` filters are slow at scale) + BM25 candidates (same
 filter mask) -> reciprocal-rank (or score) fusion -> relevance normalised so the best candidate is 1 ->
 re-ranking (none / exposure penalty / xQuAD) -> top k with a :class:`Trace` each.
+
+A shopper with a history, in a store with a trained purchase model (:mod:`retrieval.personal`): the query's
+candidates ranked by the model's purchase score are a third list in the reciprocal-rank fusion
+(``personal_weight``); with no query, the model's own top items are the candidates ("something for me").
 """
 
 from __future__ import annotations
@@ -80,6 +84,8 @@ class Trace:
     rank_after: int
     reranker: str
     lam: float
+    personal_rank: int | None = None  # in the purchase model's ranking of the candidates (a shopper's history)
+    personal_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,6 +111,7 @@ class SearchParams:
     fusion: str = "rrf"
     dense_weight: float = 0.5
     personalization: float = 0.0
+    personal_weight: float = 0.4  # the purchase model's list in the RRF fusion (a history and a trained model)
     gem_weight: float = 0.0
     dense_filter: str = "memory"  # "memory" (exact, masked) or "chroma" (Chroma `where`)
 
@@ -113,8 +120,10 @@ class Searcher:
     """Hybrid, filterable, long-tail-aware search over one store."""
 
     def __init__(self, db: CatalogDB, index: ItemIndex, popularity: Popularity | None = None,
-                 gem_scores: dict[str, float] | None = None, max_chars: int = 1000):
+                 gem_scores: dict[str, float] | None = None, max_chars: int = 1000, personal: Any = None):
+        """``personal``: the store's trained purchase model (:class:`retrieval.personal.StoreRecommender`)."""
         self.db = db
+        self.personal = personal
         self.index = index
         self.embedder: Embedder = index.embedder
         self.items = db.items()
@@ -216,19 +225,43 @@ class Searcher:
         if p.reranker not in ("none", "exposure", "xquad"):
             raise ValueError(f"reranker={p.reranker!r}: use 'none', 'exposure' or 'xquad'.")
         mask = self.mask(filters, exclude)
-        if not query.strip() or not mask.any():
+        if not mask.any():
             return []
+        scores = self._personal(history, p)
+        if not query.strip():  # "something for me": the model's picks, less what the shopper already has
+            if scores is None:
+                return []
+            mask = mask & ~np.isin(np.arange(len(self.ids)), [self.row[i] for i in history if i in self.row])
+            top = np.flatnonzero(mask)[np.argsort(-scores[mask], kind="stable")[:p.candidates]]
+            return self.rank([], [], p, [(int(r), float(scores[r])) for r in top])
         q = self.query_vector(query, history, p.personalization)
         dense = self._dense(q, mask, p.candidates, filters, p.dense_filter)
         lexical = self._lexical(query, mask, p.candidates)
-        return self.rank(dense, lexical, p)
+        personal = None
+        if scores is not None:
+            rows = {r for r, _ in dense} | {r for r, _ in lexical}
+            personal = sorted(((r, float(scores[r])) for r in rows), key=lambda x: -x[1])
+        return self.rank(dense, lexical, p, personal)
 
-    def rank(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], p: SearchParams
-             ) -> list[SearchHit]:
-        """Fuse the two candidate lists, re-rank, and return the top ``p.k`` hits with traces."""
+    def _personal(self, history: Sequence[str], p: SearchParams) -> np.ndarray | None:
+        """The purchase model's score of every row for this history (oldest first), or None without a model,
+        a history or a weight."""
+        if self.personal is None or not history or p.personal_weight <= 0:
+            return None
+        by_id = self.personal.scores(history)
+        low = min(by_id.values(), default=0.0) - 1.0  # an item added after training: below every scored one
+        return np.array([by_id.get(i, low) for i in self.ids], dtype=np.float64)
+
+    def rank(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], p: SearchParams,
+             personal: list[tuple[int, float]] | None = None) -> list[SearchHit]:
+        """Fuse the candidate lists (``personal``: the purchase model's ranking, a reciprocal-rank list under
+        either fusion), re-rank, and return the top ``p.k`` hits with traces."""
         d_rank = {r: (n, s) for n, (r, s) in enumerate(dense, 1)}
         l_rank = {r: (n, s) for n, (r, s) in enumerate(lexical, 1)}
+        p_rank = {r: (n, s) for n, (r, s) in enumerate(personal or [], 1)}
         fused: dict[int, float] = {}
+        for r, (n, _) in p_rank.items():
+            fused[r] = p.personal_weight / (RRF_K + n)
         if p.fusion == "rrf":
             for r, (n, _) in d_rank.items():
                 fused[r] = fused.get(r, 0.0) + p.dense_weight / (RRF_K + n)
@@ -262,10 +295,11 @@ class Searcher:
             r = self.row[c.id]
             dr, ds = d_rank.get(r, (None, None))
             lr, ls = l_rank.get(r, (None, None))
+            pr, ps = p_rank.get(r, (None, None))
             trace = Trace(dr, ds, lr, ls, fused[r], c.relevance, pop.counts.get(c.id, 0.0),
                           pop.pop_norm.get(c.id, 0.0), pop.exposure.get(c.id, 0), c.penalty,
                           pop.bucket.get(c.id, "tail"), c.long_tail, self.gem_scores.get(c.id), c.boost,
-                          c.score, before[c.id], n, p.reranker, p.lam)
+                          c.score, before[c.id], n, p.reranker, p.lam, pr, ps)
             hits.append(SearchHit(self.items[c.id], trace))
         return hits
 

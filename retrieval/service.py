@@ -360,8 +360,25 @@ class Store:
                 if self.config.gem_weight > 0 and not self.gem_scores:
                     self.gem_scores.update(self._train_gems())
                 self._searcher = Searcher(self.db, self.index, self._popularity(), self.gem_scores,
-                                          self.config.embed_max_chars)
+                                          self.config.embed_max_chars, self._personal())
             return self._searcher
+
+    def _personal(self) -> Any:
+        """The store's trained purchase model (``longtail train-recommender``), or None."""
+        from .personal import StoreRecommender
+
+        return StoreRecommender.load(self.config.store_dir) if self.config.store_dir else None
+
+    def train_recommender(self, config: Any = None, progress: bool = True) -> dict[str, Any]:
+        """Train the purchase model on this store's interaction log and save it beside the catalog; the next
+        searches of shoppers with a history use it. Returns the training summary."""
+        from .personal import train_store_recommender
+
+        model, summary = train_store_recommender(self.db, self.index, config, progress)
+        model.save(self.config.store_dir)
+        if self._searcher is not None:
+            self._searcher.personal = model
+        return summary
 
     def _train_gems(self) -> dict[str, float]:
         """Out-of-fold hidden-gem scores (predicted appeal from item text) for the boost; see retrieval.gems."""
@@ -376,13 +393,14 @@ class Store:
         s = self.config
         base = dict(reranker=s.reranker, lam=s.lambda_, tail_share=s.tail_share, floor=s.relevance_floor,
                     candidates=s.candidates, fusion=s.fusion, dense_weight=s.dense_weight,
-                    personalization=s.personalization, gem_weight=s.gem_weight)
+                    personalization=s.personalization, personal_weight=s.personal_weight,
+                    gem_weight=s.gem_weight)
         base.update({k: v for k, v in overrides.items() if v is not None})
         return SearchParams(**base)
 
     def search(self, query: str, filters: Filters | None = None, exclude: Sequence[str] = (),
                user_id: str | None = None, **overrides: Any) -> list[SearchHit]:
-        history = self.db.user_history(user_id) if user_id else ()
+        history = self.db.user_history(user_id)[::-1] if user_id else ()  # oldest first
         return self.searcher.search(query, filters, self.params(**overrides), exclude, history)
 
     def log_impressions(self, session_id: str, hits: Sequence[SearchHit], query: str = "",

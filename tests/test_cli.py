@@ -33,6 +33,11 @@ def test_index_then_search_with_json_and_rejects(tmp_path):
     text = runner.invoke(cli, [*base, "search", "skillet"]).output
     assert "Red cast iron skillet" in text and "trace:" in text
 
+    result = runner.invoke(cli, [*base, "search"])
+    assert result.exit_code == 2 and "--user ID" in result.output
+    result = runner.invoke(cli, [*base, "train-recommender"])  # the store has no interaction log
+    assert result.exit_code == 1 and "import interactions first" in result.output
+
 
 def test_bad_input_gives_a_clear_message_not_a_traceback(tmp_path):
     runner = CliRunner()
