@@ -62,10 +62,13 @@ def search_products(ctx: ToolContext, query: str, max_price: float | None = None
         in_stock=in_stock if in_stock is not None else b.in_stock,
         min_rating=_tighter(b.min_rating, min_rating, max),
     )
+    # what the shopper put in the cart is their history: with the store's purchase model trained, it ranks too
+    history = [line["item_id"] for line in ctx.cart.lines(ctx.session_id)] if ctx.session_id else []
     if not ctx.seen:
-        return _in_stock_first(ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k))
+        return _in_stock_first(ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k, history=history))
     # items already shown are ranked lower, not removed: a small catalog never runs dry
-    hits = ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k + min(len(ctx.seen), 50))
+    hits = ctx.store.search(query, filters, exclude=ctx.exclude, k=ctx.k + min(len(ctx.seen), 50),
+                            history=history)
     seen = set(ctx.seen)
     fresh = [h for h in hits if h.item.id not in seen]
     again = [h for h in hits if h.item.id in seen]

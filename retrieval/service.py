@@ -399,8 +399,10 @@ class Store:
         return SearchParams(**base)
 
     def search(self, query: str, filters: Filters | None = None, exclude: Sequence[str] = (),
-               user_id: str | None = None, **overrides: Any) -> list[SearchHit]:
-        history = self.db.user_history(user_id)[::-1] if user_id else ()  # oldest first
+               user_id: str | None = None, history: Sequence[str] = (), **overrides: Any) -> list[SearchHit]:
+        """``user_id``: a shopper of the store's log, whose history personalises the search; ``history``: items
+        the shopper has in this visit (a cart), after that history, oldest first."""
+        history = [*(self.db.user_history(user_id)[::-1] if user_id else ()), *history]  # oldest first
         return self.searcher.search(query, filters, self.params(**overrides), exclude, history)
 
     def log_impressions(self, session_id: str, hits: Sequence[SearchHit], query: str = "",

@@ -80,3 +80,22 @@ def test_training_needs_sequences(tmp_path):
     s.sync_index(progress=False)
     with pytest.raises(ValueError, match="two or more"):
         s.train_recommender(SMALL, progress=False)
+
+
+def test_the_assistants_search_takes_the_cart_as_the_shoppers_history(store):
+    from assistant.cart import Cart
+    from assistant.tools import ToolContext, search_products
+
+    if StoreRecommender.load(store.config.store_dir) is None:
+        store.train_recommender(SMALL, progress=False)
+    cart = Cart()
+    ctx = ToolContext(store, None, None, session_id="visit-1", cart=cart, k=3)
+    before = search_products(ctx, "mug or kettle")
+    assert all(h.trace.personal_rank is None for h in before)  # an empty cart: no history
+    cart.add("visit-1", "kettle-1")
+    hits = search_products(ctx, "mug or kettle")
+    assert all(h.trace.personal_rank is not None for h in hits)
+    # the text ranks the kettles 0, 1, 2; the model ranks them 9, 2, 5 for this cart: its pick moves up (the
+    # mugs it prefers stay below, the text lists outweigh its 0.4)
+    assert hits[0].item.id != before[0].item.id
+    assert hits[0].trace.personal_rank == min(h.trace.personal_rank for h in hits)
