@@ -280,9 +280,12 @@ def _evaluate(settings, store, cases, model, tool_mode: str, progress: bool) -> 
 @click.option("--model-tools-cases", default=34, show_default=True,
               help="Cases (spread over the templates) for the slower model-picks-tools runs.")
 @click.option("--threads", type=int, help="torch CPU threads.")
+@click.option("--card", is_flag=True, help="Record the fine-tuned model's figures in this weight format (bf16, "
+                                           "or llm_gguf_type under --backend llamacpp) in the shipped adapter's "
+                                           "card, which then states the CPU default by the 1-point rule.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None, backend: str, adapter: str | None,
-                   model_tools: bool, model_tools_cases: int, threads: int | None, as_json: bool) -> None:
+                   model_tools: bool, model_tools_cases: int, threads: int | None, card: bool, as_json: bool) -> None:
     """Quality on held-out dialogue turns: tool choice, arguments, explanation faithfulness, refusals;
     base model and fine-tuned adapter side by side."""
     from assistant.cli import _set_threads
@@ -319,6 +322,8 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
             if model_tools:
                 runs["fine-tuned, model picks tools"] = _evaluate(
                     settings, store, spread_cases(cases, model_tools_cases), tuned, "model", not as_json)
+            if card:
+                _record_format(settings, tuned, runs, len(cases))
         else:
             runs["fine-tuned"] = None
     out = {"split": split, "seed": seed, "cases": len(cases), "runs": runs}
@@ -334,6 +339,30 @@ def eval_assistant(split: str, seed: int, limit: int | None, sample: int | None,
     if "fine-tuned" in runs and runs["fine-tuned"] is None:
         lines.append("fine-tuned: no adapter (set llm_adapter or ship finetune/adapters/default)")
     emit(out, as_json, "\n".join(lines))
+
+
+def _record_format(settings: Any, tuned: Any, runs: dict[str, Any], cases: int) -> None:
+    """The fine-tuned model's figures in this weight format, into the shipped adapter's card."""
+    import sys
+    import time
+
+    from assistant.loading import adapter_path
+    from finetune.card import record_format
+
+    own = runs.get("fine-tuned, model picks tools")
+    if not own:
+        raise click.UsageError("--card needs the model-picks-tools run: drop --no-model-tools.")
+    if settings.llm_backend == "llamacpp":
+        name, quantized = f"GGUF {settings.llm_gguf_type.upper()} (llama.cpp)", True
+    else:
+        q = tuned.loaded.quantization
+        name, quantized = f"transformers {q}", q not in ("bf16", "none")
+    keys = ("model_tool_choice_accuracy", "model_valid_call_rate", "model_text_faithfulness", "seconds_per_turn_p50")
+    figures = {k: own.get(k) for k in keys} | {
+        "quantized": quantized, "cases": cases, "model_tools_cases": own.get("turns_scored"),
+        "date": time.strftime("%Y-%m-%d", time.gmtime()), "command": "longtail " + " ".join(sys.argv[1:])}
+    path = record_format(adapter_path(settings), name, figures)
+    click.echo(f"recorded {name} in {path}", err=True)
 
 
 @click.command("eval_references")

@@ -99,6 +99,8 @@ def write_card(folder: str | Path, report: dict[str, Any]) -> Path:
                 lines.append(f"- ... {len(misses) - 15} more in `metrics.json`")
     elif report.get("quality_note"):
         lines += ["", "## Assistant quality benchmark", "", report["quality_note"]]
+    if report.get("formats"):
+        lines += ["", *formats_section(report["formats"])]
     lines += ["", "## Limits", "",
               "- Trained on one demo store's catalog and policies; retrain on your own store with the same command.",
               "- The assistant still validates every tool call and fact-checks every reply sentence; the adapter "
@@ -117,3 +119,49 @@ def _base_text(cfg: dict[str, Any], report: dict[str, Any]) -> str:
 
 def _num(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+# -- weight formats on CPU ------------------------------------------------------------------------------------
+FORMAT_POINTS = 0.01  # a quantized format may be the default when its tool choice is within this of bf16's
+
+
+def choose_format(formats: dict[str, dict[str, Any]]) -> tuple[str | None, str]:
+    """The CPU default by the rule "the fastest quantized format whose quality (the model's own tool choice) is
+    within 1 point of bf16's": (the chosen format or None for bf16, why)."""
+    base = next((f for n, f in formats.items() if not f.get("quantized")), None)
+    if base is None or base.get("model_tool_choice_accuracy") is None:
+        return None, "no bf16 figures to compare with"
+    floor = base["model_tool_choice_accuracy"] - FORMAT_POINTS
+    close = {n: f for n, f in formats.items() if f.get("quantized") and
+             (f.get("model_tool_choice_accuracy") or 0.0) >= floor - 1e-9}
+    if not close:
+        return None, (f"no quantized format is within {FORMAT_POINTS:.0%} of bf16's tool choice "
+                      f"({base['model_tool_choice_accuracy']:.1%}), so bf16 stays the CPU default")
+    name = min(close, key=lambda n: close[n].get("seconds_per_turn_p50") or float("inf"))
+    return name, f"{name} is the fastest quantized format within {FORMAT_POINTS:.0%} of bf16's tool choice"
+
+
+def formats_section(formats: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["## Weight formats on CPU", "",
+             "The fine-tuned model in each format on the same held-out cases (`longtail eval assistant --card`, "
+             "the model picking tools itself):", "",
+             "| format | cases | model's tool choice | valid calls | reply sentences faithful | s / turn (p50) | "
+             "measured |", "|---|---:|---:|---:|---:|---:|---|"]
+
+    def pct(value: Any) -> str:
+        return f"{value:.1%}" if isinstance(value, (int, float)) else "-"
+
+    for name, f in formats.items():
+        lines.append(f"| {name} | {f.get('model_tools_cases', '-')} | {pct(f.get('model_tool_choice_accuracy'))} | "
+                     f"{pct(f.get('model_valid_call_rate'))} | {pct(f.get('model_text_faithfulness'))} | "
+                     f"{f.get('seconds_per_turn_p50', '-')} | {f.get('date', '')} |")
+    _, why = choose_format(formats)
+    return lines + ["", f"Rule (the default is the fastest quantized format within 1 point of bf16): {why}."]
+
+
+def record_format(folder: str | Path, name: str, figures: dict[str, Any]) -> Path:
+    """Put one format's figures into the adapter's metrics.json (``formats``) and write its card again."""
+    folder = Path(folder)
+    report = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    report.setdefault("formats", {})[name] = figures
+    return write_card(folder, report)
