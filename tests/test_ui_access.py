@@ -97,7 +97,7 @@ def answered(pg, app, text):
     box.wait_for()
     box.fill(text)
     box.press("Enter")
-    pg.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    pg.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('something different')")
     pg.locator("#lt-chat .lt-chip:has-text('Compare')").wait_for()
 
 

@@ -93,7 +93,7 @@ def test_chat_streams_text_and_shows_cards_with_gems(page, app):
         .observe(document.querySelector('#lt-chat'), {subtree: true, childList: true, characterData: true}); }""")
     send(page, "running shorts for a summer race")
     page.wait_for_selector(".lt-card")
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('something different')")
     lengths = page.evaluate("""() => { for (const [m, seen] of window.ltSeen)
         if (m.isConnected && m.innerText.includes('something different')) return seen; return []; }""")
     assert len(lengths) >= 3 and lengths == sorted(lengths), f"text did not stream: {lengths}"
@@ -117,7 +117,7 @@ def test_thumbs_up_by_keyboard_is_logged_and_more_like_this_adds_similar_cards(p
     first = page.locator(".lt-card").first
     first.wait_for()
     # (the answer first, so the thumbs and the bubble below are judged on a finished turn)
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('something different')")
     item_id = first.get_attribute("data-item-id")
     up = first.locator("button[data-fb=up]")
     up.focus()
@@ -142,7 +142,7 @@ def test_policy_answer_shows_its_passage(page, app):
     open_chat(page, app)
     send(page, "What is your return policy?")
     page.wait_for_selector("#lt-chat :text('Store policy')")
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('policy:')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('policy:')")
     page.screenshot(path=str(SHOTS / "policy-answer.png"), full_page=True)
 
 
@@ -150,7 +150,7 @@ def test_cart_panel_shows_the_sessions_cart_after_each_turn(page, app):
     open_chat(page, app)
     assert page.inner_text("#lt-cart").strip().startswith("Cart (0)")
     send(page, "cart check: running shorts")
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('something different')")
     conversations = app.assistant.conversations
     session = next(
         s["session_id"]
@@ -185,7 +185,7 @@ def test_a_reply_shows_its_cards_inline_with_the_items_image(page, app):
     store.sync_index(progress=False)
     open_chat(page, app)
     send(page, "image check: a cast iron skillet")
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('something different')")
     bot = page.locator("#lt-chat .message.bot")
     assert bot.last.locator(".lt-cards-wrap").count() == 1  # the cards are the reply's last bubble
     img = bot.last.locator("img.lt-img").first
@@ -199,7 +199,7 @@ def test_a_reply_shows_its_cards_inline_with_the_items_image(page, app):
 def test_add_to_cart_on_a_card_then_view_the_cart(page, app):
     open_chat(page, app)
     send(page, "card cart: a rain jacket")
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('something different')")
     card = page.locator(".lt-cards-wrap").last.locator(".lt-card:has(button[data-fb=add_to_cart])").first
     card.wait_for()
     item_id = card.get_attribute("data-item-id")
@@ -230,7 +230,7 @@ def test_two_shoppers_at_once_do_not_see_each_other(browser, app):
             send(pg, w)
         for pg in pages:
             pg.wait_for_function(
-                "document.querySelector('#lt-chat').innerText.includes('something different')"
+                "document.querySelector('#lt-chat')?.innerText.includes('something different')"
             )
         for pg, mine, theirs in zip(pages, words, reversed(words)):
             chat = pg.inner_text("#lt-chat")
@@ -244,9 +244,9 @@ def test_two_shoppers_at_once_do_not_see_each_other(browser, app):
 def test_console_refuses_a_wrong_password_then_shows_the_escalated_chat(browser, page, app):
     open_chat(page, app)
     send(page, "a rain jacket")
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('something different')")
     send(page, "I want to talk to a human about a damaged parcel")
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('support team')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('support team')")
 
     agent = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     agent.set_default_timeout(TIMEOUT)
@@ -273,7 +273,7 @@ def test_console_refuses_a_wrong_password_then_shows_the_escalated_chat(browser,
     agent.wait_for_function("document.querySelector('#lt-ticket-transcript').innerText.includes('Ada from')")
     agent.screenshot(path=str(SHOTS / "console-queue.png"), full_page=True)
     # the shopper sees the human's reply in the same chat (polled every few seconds)
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('Ada from support')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('Ada from support')")
     assert f"{ADMIN_USER} (support agent)" in page.inner_text("#lt-chat")
     # the bot stays silent in a taken-over chat
     send(page, "thanks!")
@@ -345,7 +345,7 @@ def test_more_like_this_pressed_while_the_answer_streams_stays_on_screen(page, a
     first.wait_for()
     assert page.locator("#lt-typing .lt-typing").count() == 1  # the words are still coming (paced model)
     first.locator("button[data-fb=more_like_this]").click()
-    page.wait_for_function("document.querySelector('#lt-chat').innerText.includes('something different')")
+    page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('something different')")
     page.wait_for_function("!document.querySelector('#lt-typing .lt-typing')")  # the turn has ended
     page.wait_for_timeout(500)  # the last streamed update has painted the chat
     headings = page.locator(".lt-cards-heading").all_inner_texts()

@@ -113,7 +113,7 @@ def app():
 
 
 def chat_has(pg, text):
-    pg.wait_for_function("t => document.querySelector('#lt-chat').innerText.includes(t)", arg=text)
+    pg.wait_for_function("t => document.querySelector('#lt-chat')?.innerText.includes(t)", arg=text)
 
 
 def session_of(app, text):
