@@ -135,10 +135,10 @@ def choose_format(formats: dict[str, dict[str, Any]]) -> tuple[str | None, str]:
     close = {n: f for n, f in formats.items() if f.get("quantized") and
              (f.get("model_tool_choice_accuracy") or 0.0) >= floor - 1e-9}
     if not close:
-        return None, (f"no quantized format is within {FORMAT_POINTS:.0%} of bf16's tool choice "
+        return None, (f"no quantized format is within {FORMAT_POINTS * 100:g} point of bf16's tool choice "
                       f"({base['model_tool_choice_accuracy']:.1%}), so bf16 stays the CPU default")
     name = min(close, key=lambda n: close[n].get("seconds_per_turn_p50") or float("inf"))
-    return name, f"{name} is the fastest quantized format within {FORMAT_POINTS:.0%} of bf16's tool choice"
+    return name, f"{name} is the fastest quantized format within {FORMAT_POINTS * 100:g} point of bf16's tool choice"
 
 
 def formats_section(formats: dict[str, dict[str, Any]]) -> list[str]:
@@ -151,10 +151,13 @@ def formats_section(formats: dict[str, dict[str, Any]]) -> list[str]:
     def pct(value: Any) -> str:
         return f"{value:.1%}" if isinstance(value, (int, float)) else "-"
 
+    def secs(value: Any) -> str:
+        return f"{value:.2f}" if isinstance(value, (int, float)) else "-"
+
     for name, f in formats.items():
         lines.append(f"| {name} | {f.get('model_tools_cases', '-')} | {pct(f.get('model_tool_choice_accuracy'))} | "
                      f"{pct(f.get('model_valid_call_rate'))} | {pct(f.get('model_text_faithfulness'))} | "
-                     f"{f.get('seconds_per_turn_p50', '-')} | {f.get('date', '')} |")
+                     f"{secs(f.get('seconds_per_turn_p50'))} | {f.get('date', '')} |")
     _, why = choose_format(formats)
     return lines + ["", f"Rule (the default is the fastest quantized format within 1 point of bf16): {why}."]
 
