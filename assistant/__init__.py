@@ -3,7 +3,7 @@
     from assistant import build_assistant
     bot = build_assistant(settings)              # store, model, conversations, orders, policies from settings
     for event in bot.respond("session-1", "a blue skillet under $40"):
-        ...                                      # ToolCall, Products, Policy, Queued, TextDelta, Escalated, ...
+        ...                                      # ToolCall, Products, Policy, Queued, TextDelta, ..., Done
 
 The events are the contract with the front ends (:mod:`assistant.events`).
 """
@@ -16,5 +16,6 @@ from .models import ChatModel, OpenAIChatModel, ScriptedChatModel, TransformersC
 
 __all__ = [
     "Assistant", "ChatModel", "ConversationStore", "Done", "Error", "Escalated", "Event", "OpenAIChatModel",
-    "Policy", "Products", "Queued", "ScriptedChatModel", "TextDelta", "ToolCall", "TransformersChatModel", "build_assistant",
+    "Policy", "Products", "Queued", "ScriptedChatModel", "TextDelta", "ToolCall", "TransformersChatModel",
+    "build_assistant",
 ]

@@ -4,8 +4,8 @@
 :class:`ToolCall` events (each with its result), a :class:`Products` event the moment retrieval returns
 (cards can be drawn before any text), :class:`Policy` passages when a support answer rests on them,
 :class:`TextDelta` chunks as the reply streams, and one final :class:`Done`. While the local model is busy
-with other shoppers, :class:`Queued` events say the shopper's place in its line (each time it changes). Failures arrive as
-:class:`Error` events with a message fit to show a shopper, never as exceptions.
+with other shoppers, :class:`Queued` events say the shopper's place in its line (each time it changes).
+Failures arrive as :class:`Error` events with a message fit to show a shopper, never as exceptions.
 
 The tool-calling format used in prompts, in parsing and in the fine-tuning data (one format everywhere):
 

@@ -55,9 +55,7 @@ def history_matrix(histories: Histories, n_items: int, decay: float = 1.0) -> np
     x = np.zeros((len(histories), n_items), dtype=np.float32)
     for row, h in enumerate(histories):
         h = list(h)
-        if decay == 1.0:
-            x[row, h] = 1.0
-        elif h:  # oldest first, so a repeated item keeps the weight of its latest occurrence
+        if h:  # oldest first, so a repeated item keeps the weight of its latest occurrence
             x[row, h] = decay ** np.arange(len(h) - 1, -1, -1, dtype=np.float32)
     return x
 

@@ -3,12 +3,12 @@
     model = train_store_recommender(db, index)       # sequences from the log, text vectors from the index
     model.save(store_dir)                            # recommender.pt + the catalog order it was trained on
     model = StoreRecommender.load(store_dir)         # None when the store has none yet
-    model.scores(["LT-00012", "LT-00345"])           # {item id: logit} for a shopper with that history
+    model.scores(["LT-00012", "LT-00345"])           # logits, in ``model.ids`` order, for that history
 
 The search uses it as the personalised candidate list of a shopper with a history (a third list in the
 fusion, see :meth:`retrieval.search.Searcher.search`). A shopper's sequence is their purchases, carts, likes and
 reviews in time order (views are too weak a signal to count as a next purchase; ``EVENTS``). Items added to the
-catalog after training are scored from their text alone, as the model scores any item it never saw bought.
+catalog after training rank below every item the model knows until it is trained again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 from .recommender import Recommender, RecommenderConfig
 
 EVENTS = ("purchase", "add_to_cart", "like", "review")
-MODEL_FILE, ITEMS_FILE = "recommender.pt", "recommender-items.json"
+MODEL_FILE, ITEMS_FILE, VECTORS_FILE = "recommender.pt", "recommender-items.json", "recommender-vectors.npy"
 
 
 def store_sequences(rows: Sequence[tuple[str, str, str, str]], events: Sequence[str] = EVENTS
@@ -52,18 +52,16 @@ class StoreRecommender:
         self.model, self.ids, self.vectors = model, list(ids), vectors
         self.row = {item_id: n for n, item_id in enumerate(self.ids)}
 
-    def scores(self, history: Sequence[str]) -> dict[str, float]:
-        """Every item's logit for a shopper whose history is ``history`` (item ids, oldest first; unknown ids
-        are ignored)."""
-        rows = [self.row[i] for i in history if i in self.row]
-        logits = self.model.logits([rows])[0]
-        return dict(zip(self.ids, logits.tolist()))
+    def scores(self, history: Sequence[str]) -> np.ndarray:
+        """The logit of every item of :attr:`ids` for a shopper whose history is ``history`` (item ids, oldest
+        first; unknown ids are ignored)."""
+        return self.model.logits([[self.row[i] for i in history if i in self.row]])[0]
 
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ITEMS_FILE).write_text(json.dumps(self.ids), encoding="utf-8")
-        np.save(folder / "recommender-vectors.npy", self.vectors)
+        np.save(folder / VECTORS_FILE, self.vectors)
         return self.model.save(folder / MODEL_FILE)
 
     @classmethod
@@ -72,7 +70,7 @@ class StoreRecommender:
         if not (folder / MODEL_FILE).exists():
             return None
         ids = json.loads((folder / ITEMS_FILE).read_text(encoding="utf-8"))
-        vectors = np.load(folder / "recommender-vectors.npy")
+        vectors = np.load(folder / VECTORS_FILE)
         return cls(Recommender.load(folder / MODEL_FILE, vectors), ids, vectors)
 
 

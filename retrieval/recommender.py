@@ -13,12 +13,13 @@
   untrained model ranks like zero-shot text similarity, training adds the behavioural part.
 * Training: every prefix of every training sequence predicts its next item (one pass trains all positions).
   ``loss="softmax"`` (the default): cross-entropy of the next item against the whole catalog, every other item
-  bought in training a negative in proportion to how likely the model makes it (on Amazon Scientific valid, NDCG@10 0.0837 against
-  0.0756 for the sampled binary loss at dim 64; tail-target NDCG 0.0374 / 0.0398; 2026-12-03, ``longtail eval
-  amazon``'s data, a scratch script). ``loss="bce"``: binary cross-entropy of the positive against
-  ``negatives`` sampled items shared by the batch, drawn with attention to popularity: a share
-  ``uniform_share`` uniformly over the catalog, the rest proportionally to ``count ** pop_power``, so popular
-  items are shown as negatives more often and the model cannot win by detecting popularity alone. AdamW, early stopping on NDCG@10 of a validation set carved by
+  bought in training a negative in proportion to how likely the model makes it (on Amazon Scientific valid,
+  NDCG@10 0.0837 against 0.0756 for the sampled binary loss at dim 64; tail-target NDCG 0.0374 / 0.0398;
+  2026-12-03, ``longtail eval amazon``'s data, a scratch script). ``loss="bce"``: binary cross-entropy of the
+  positive against ``negatives`` sampled items shared by the batch, drawn with attention to popularity: a
+  share ``uniform_share`` uniformly over the catalog, the rest proportionally to ``count ** pop_power``, so
+  popular items are shown as negatives more often and the model cannot win by detecting popularity alone.
+  AdamW, early stopping on NDCG@10 of a validation set carved by
   user (each validation user's last item is held out of training), fixed seed, single thread by default
   (deterministic).
 
@@ -245,22 +246,22 @@ class Recommender:
                 # go through the adapter (the catalog-wide pass would dominate the step's cost)
                 if cfg.loss == "softmax":  # every item is a negative: one adapter pass over the catalog
                     reps = model.items()
-                    users = model.users(inputs, reps[inputs])[keep]
-                    profiles = model.profiles(inputs)[keep]
-                    pos = targets[keep]
+                    tokens = reps[full]
+                else:
+                    neg = torch.multinomial(sampler, cfg.negatives, replacement=True, generator=gen)
+                    needed, local = torch.unique(torch.cat([full.flatten(), neg]), return_inverse=True)
+                    reps = model.items(needed)
+                    tokens = reps[local[:full.numel()].view_as(full)]
+                users = model.users(inputs, tokens[:, :-1])[keep]          # (P, d)
+                profiles = model.profiles(inputs)[keep]
+                pos = targets[keep]
+                if cfg.loss == "softmax":
                     logits = model.score(users, profiles, torch.arange(n_items), reps[:n_items])  # (P, n)
                     # items never bought in training are no negatives: they would only ever be pushed down,
                     # and the adapter would learn to bury cold items' text
                     loss = nn.functional.cross_entropy(logits.masked_fill(cold[None], -1e9), pos)
                 else:
-                    neg = torch.multinomial(sampler, cfg.negatives, replacement=True, generator=gen)
-                    needed, local = torch.unique(torch.cat([full.flatten(), neg]), return_inverse=True)
-                    reps = model.items(needed)
-                    local_full = local[:full.numel()].view_as(full)
-                    users = model.users(inputs, reps[local_full[:, :-1]])[keep]          # (P, d)
-                    profiles = model.profiles(inputs)[keep]
-                    pos = targets[keep]
-                    s_pos = model.score(users, profiles, pos, reps[local_full[:, 1:][keep]], pairs=True)
+                    s_pos = model.score(users, profiles, pos, tokens[:, 1:][keep], pairs=True)
                     s_neg = model.score(users, profiles, neg, reps[local[full.numel():]])  # (P, negatives)
                     neg_loss = nn.functional.softplus(s_neg).masked_fill(neg[None] == pos[:, None], 0.0).mean(-1)
                     loss = (nn.functional.softplus(-s_pos) + neg_loss).mean()

@@ -124,6 +124,7 @@ class Searcher:
         """``personal``: the store's trained purchase model (:class:`retrieval.personal.StoreRecommender`)."""
         self.db = db
         self.personal = personal
+        self._personal_rows: tuple[Any, np.ndarray] = (None, np.zeros((0, 2), np.int64))
         self.index = index
         self.embedder: Embedder = index.embedder
         self.items = db.items()
@@ -231,7 +232,7 @@ class Searcher:
         if not query.strip():  # "something for me": the model's picks, less what the shopper already has
             if scores is None:
                 return []
-            mask = mask & ~np.isin(np.arange(len(self.ids)), [self.row[i] for i in history if i in self.row])
+            mask[[self.row[i] for i in history if i in self.row]] = False
             top = np.flatnonzero(mask)[np.argsort(-scores[mask], kind="stable")[:p.candidates]]
             return self.rank([], [], p, [(int(r), float(scores[r])) for r in top])
         q = self.query_vector(query, history, p.personalization)
@@ -248,9 +249,14 @@ class Searcher:
         a history or a weight."""
         if self.personal is None or not history or p.personal_weight <= 0:
             return None
-        by_id = self.personal.scores(history)
-        low = min(by_id.values(), default=0.0) - 1.0  # an item added after training: below every scored one
-        return np.array([by_id.get(i, low) for i in self.ids], dtype=np.float64)
+        if self._personal_rows[0] is not self.personal:  # where the model's items are in this catalog, once
+            pairs = [(n, self.row[i]) for n, i in enumerate(self.personal.ids) if i in self.row]
+            self._personal_rows = (self.personal, np.array(pairs, dtype=np.int64).reshape(-1, 2))
+        known = self._personal_rows[1]
+        logits = self.personal.scores(history)
+        out = np.full(len(self.ids), logits.min() - 1.0)  # an item added after training: below every known one
+        out[known[:, 1]] = logits[known[:, 0]]
+        return out
 
     def rank(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], p: SearchParams,
              personal: list[tuple[int, float]] | None = None) -> list[SearchHit]:
