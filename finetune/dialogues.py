@@ -26,12 +26,13 @@ from assistant.calls import format_tool_call
 from assistant.dialogue import Assistant
 from assistant.replies import HISTORY_CHARS, ask_for_order, escalated, order_not_found, system_prompt
 from assistant.events import TOOL_RESULT_CLOSE, TOOL_RESULT_OPEN
-from assistant.explain import FactChecker, facts_for, fmt_price
+from assistant.explain import FactChecker, facts_for, matched_terms
 from assistant.orders import OrderBook
 from assistant.policies import PolicyIndex
 from assistant.router import Router
 from assistant.tools import ToolContext, ToolError, compact_result, run_tool
 from retrieval import Item, SearchHit, Store
+from retrieval.catalog import format_amount, format_price
 
 from . import templates as T
 from .support import ORDER_INTENTS, SupportPlan, SupportRow, store_values, support_plan
@@ -49,6 +50,15 @@ SHOWN_ID_SHARE = 0.5  # details / compare by id: share whose ids come from the e
 def clip(history: list[dict[str, str]]) -> list[dict[str, str]]:
     """Earlier messages as the assistant keeps them (:data:`HISTORY_CHARS` of each)."""
     return [{"role": m["role"], "content": m["content"][:HISTORY_CHARS]} for m in history]
+
+
+def _price(row: dict[str, Any]) -> str:
+    return format_price(row["price"], row.get("currency") or "USD")
+
+
+def _in_brackets(item: Item) -> str:
+    """" ($19.99)" after a title, or nothing when the item has no price."""
+    return f" ({format_price(item.price, item.currency)})" if item.price is not None else ""
 
 
 @dataclass
@@ -179,36 +189,59 @@ class DialogueMaker:
         return ok
 
     # -- replies -------------------------------------------------------------------------------------------------
+    # Replies answer what was asked from the tool result and name items by title (never by internal id): the
+    # best match and why it fits (the words of the request it carries, the stated budget), a lesser-known find;
+    # the details that matter; for a comparison, which one is cheaper and which is rated higher.
     @staticmethod
-    def search_reply(hits: Sequence[SearchHit], query: str) -> str:
+    def search_reply(hits: Sequence[SearchHit], query: str, args: dict[str, Any] | None = None, said: str = ""
+                     ) -> str:
+        """``said``: the shopper's words; a price limit is called "your limit" only when they wrote it."""
         if not hits:
             return (f"I found no new matches for \"{query}\" with these filters. Try other words, a wider price "
                     f"range, or ask to see earlier results again.")
-        a, price = hits[0].item, (lambda it: f", {fmt_price(it)}" if it.price is not None else "")
-        text = f"Top pick: {a.title} ({a.id}){price(a)}."
+        args = args or {}
+        a = hits[0].item
+        why = []
+        terms = matched_terms(query, a)
+        if terms:
+            why.append(f"it matches {', '.join(terms[:3])}")
+        limit = args.get("max_price")
+        if limit is not None and a.price is not None and a.price <= limit and f"{limit:g}" in said:
+            why.append(f"it is within your {format_amount(limit, a.currency)} limit")
+        text = f"{a.title}{_in_brackets(a)} is the closest match" + (f": {' and '.join(why)}." if why else ".")
         if len(hits) > 1:
-            b = hits[1]
-            lead = "Lesser-known find" if b.trace.long_tail else "Also good"
-            text += f" {lead}: {b.item.title} ({b.item.id}){price(b.item)}."
-        if len(hits) > 2:  # the third id (the model sees three results), so "the third one" can be resolved later
-            text += f" Third: {hits[2].item.id}."
+            b = hits[1].item
+            text += (f" For something fewer shoppers have found, try {b.title}{_in_brackets(b)}."
+                     if hits[1].trace.long_tail else f" {b.title}{_in_brackets(b)} is another good fit.")
         return text
 
     @staticmethod
     def details_reply(row: dict[str, Any]) -> str:
-        text = f"The {row['title']} ({row['id']})" + (f" costs ${row['price']:.2f}" if row.get("price") else "")
+        text = f"The {row['title']}" + (f" costs {_price(row)}" if row.get("price") is not None else "")
         if row.get("rating") is not None and row.get("rating_count"):
-            text += f" and is rated {row['rating']:.1f}/5 by {row['rating_count']} shoppers"
-        return text + (". It is in stock." if row.get("in_stock", True) else ". It is out of stock right now.")
+            text += f"{' and' if row.get('price') is not None else ''} is rated {row['rating']:.1f}/5 by " \
+                    f"{row['rating_count']} shopper{'s' if row['rating_count'] != 1 else ''}"
+        text += "." if text != f"The {row['title']}" else " is in our catalog."
+        attrs = [f"{k.replace('_', ' ')} {v}" for k, v in list(row.get("attributes", {}).items())[:3]
+                 if v and len(str(v)) <= 40]
+        if attrs:
+            text += f" It has {', '.join(attrs)}."
+        return text + (" It is in stock." if row.get("in_stock", True) else " It is out of stock right now.")
 
     @staticmethod
     def compare_reply(rows: list[dict[str, Any]]) -> str:
-        parts = [f"the {r['title']} ({r['id']}) costs ${r['price']:.2f}" for r in rows if r.get("price")]
-        if len(parts) < 2:
+        priced = [r for r in rows if r.get("price") is not None]
+        if len(priced) < 2:
             return " ".join(DialogueMaker.details_reply(r) for r in rows)
-        text = "; ".join(parts)
-        cheapest = min((r for r in rows if r.get("price")), key=lambda r: r["price"])
-        return text[0].upper() + text[1:] + f". The cheapest is {cheapest['id']}."
+        each = [f"the {r['title']} costs {_price(r)}" for r in priced]
+        text = ", ".join(each[:-1]) + f" and {each[-1]}"
+        cheapest = min(priced, key=lambda r: r["price"])
+        text = text[0].upper() + text[1:] + f". The {cheapest['title']} is the cheaper one."
+        rated = [r for r in rows if r.get("rating") is not None and r.get("rating_count")]
+        if len(rated) >= 2 and len({r["rating"] for r in rated}) > 1:
+            best = max(rated, key=lambda r: r["rating"])
+            text += f" The {best['title']} is rated higher, {best['rating']:.1f}/5."
+        return text
 
     # -- the product phrase ----------------------------------------------------------------------------------------
     def seed_item(self) -> Item:
@@ -223,8 +256,8 @@ class DialogueMaker:
         if len(hits) < 2:
             return [], []
         user = self.rng.choice(T.FAMILIES[family]).format(**slots)
-        return ([{"role": "user", "content": user}, {"role": "assistant", "content": self.search_reply(hits, args["query"])}],
-                [h.item for h in hits][:3])
+        reply = self.search_reply(hits, args["query"], args, user)
+        return [{"role": "user", "content": user}, {"role": "assistant", "content": reply}], [h.item for h in hits][:3]
 
     def maybe_context(self, share: float = SWITCH_SHARE) -> tuple[list[dict[str, str]], list[Item]]:
         return self.search_context() if self.rng.random() < share else ([], [])
@@ -296,7 +329,7 @@ class DialogueMaker:
             injection = self.rng.choice(T.INJECTIONS)
             mutate = lambda c: re.sub(r'("title":")', lambda m: m.group(1) + injection.replace('"', "'") + " ", c, 1)
         tail, hits = self.turn("search_products", args, mutate=mutate)
-        reply = self.search_reply(hits, args["query"])
+        reply = self.search_reply(hits, args["query"], args, user)
         items = [h.item for h in hits][:3]  # what the model sees (compact_result keeps three)
         if family == "search_injection" and not hits:
             return None
@@ -313,7 +346,7 @@ class DialogueMaker:
         hits1 = run_tool(self.ctx(), "search_products", args1)
         if len(hits1) < 2:
             return None
-        reply1 = self.search_reply(hits1, args1["query"])
+        reply1 = self.search_reply(hits1, args1["query"], args1, user1)
         shown = [h.item for h in hits1]
         history = [{"role": "user", "content": user1}, {"role": "assistant", "content": reply1}]
         args = dict(args1)
@@ -356,7 +389,7 @@ class DialogueMaker:
                                                                                                "search_products")
         tail, result = self.turn(name, args, exclude=exclude)
         if name == "search_products":
-            reply, items = self.search_reply(result, args["query"]), [h.item for h in result][:3]
+            reply, items = self.search_reply(result, args["query"], args, user1 + " " + user), [h.item for h in result][:3]
         elif name == "product_details":
             reply, items = self.details_reply(result), [self.src.items[result["id"]]]
         else:

@@ -29,9 +29,12 @@ def test_the_fastest_format_within_a_point_of_bf16_is_the_default():
 def test_recording_a_format_rewrites_the_card(tmp_path):
     folder = tmp_path / "adapter"
     shutil.copytree(SHIPPED, folder, ignore=shutil.ignore_patterns("*.safetensors"))
+    before = json.loads((folder / "metrics.json").read_text())
     record_format(folder, "transformers bf16", fmt(0.897, 3.03, quantized=False))
     card = record_format(folder, "GGUF Q8_0 (llama.cpp)", fmt(0.862, 1.91)).read_text()
     assert "## Weight formats on CPU" in card and "| GGUF Q8_0 (llama.cpp) | 29 | 86.2% |" in card
     assert "bf16 stays the CPU default" in card
     kept = json.loads((folder / "metrics.json").read_text())
-    assert set(kept["formats"]) == {"transformers bf16", "GGUF Q8_0 (llama.cpp)"} and "quality" in kept
+    # the two formats added or replaced, the others and the rest of the report kept
+    assert set(kept["formats"]) == set(before.get("formats", {})) | {"transformers bf16", "GGUF Q8_0 (llama.cpp)"}
+    assert set(kept) == set(before) | {"formats"} and kept["training"] == before["training"]

@@ -121,8 +121,8 @@ def test_tool_results_are_real_and_replies_grounded(dataset, sources):
                     reply = msgs[i + 2]["content"]
                     items = [sources.items[i] for i in ids]
                     assert sources.checker.check(reply, facts_for(items, [json.dumps(args)])).ok, reply
-                    if ids:
-                        assert ids[0] in reply
+                    if ids:  # the best match named by its title, no internal id in the shopper's text
+                        assert sources.items[ids[0]].title in reply and not any(i in reply for i in ids), reply
     assert searches >= 10
 
 
@@ -154,18 +154,17 @@ def test_topic_switches_and_shown_ids_after_a_search(dataset):
     assert len({e.kind for e in switched}) >= 3, sorted({e.kind for e in switched})
     for e in switched:
         earlier, reply = e.messages[1:3]
-        assert earlier["role"] == "user" and reply["role"] == "assistant" and reply["content"].startswith(
-            ("Top pick:", "I found no")), reply
+        assert earlier["role"] == "user" and reply["role"] == "assistant" and (
+            "is the closest match" in reply["content"] or reply["content"].startswith("I found no")), reply
         first = next(m for m in e.messages[e.train_from:] if m["role"] == "assistant")
         if first["content"].startswith("<tool_call>"):  # the call answers the new message, not the old search
             assert parse_tool_call(first["content"])[0] != "search_products"
     by_shown = 0
     for e in examples:
         if e.kind in ("details", "compare") and e.train_from > 1:
-            shown_reply = e.messages[2]["content"]
             name, args = parse_tool_call(e.messages[e.train_from + 1]["content"])
             ids = [args["item_id"]] if name == "product_details" else args["item_ids"]
-            assert all(i in shown_reply for i in ids), (ids, shown_reply)
+            assert set(ids) <= set(e.items[:3]), (ids, e.items)  # the earlier search's first results
             by_shown += 1
     assert by_shown >= 5
 
