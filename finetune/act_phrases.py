@@ -355,7 +355,7 @@ PROPERTIES = ("waterproof", "dryer safe", "slip resistant", "scratch resistant",
               "foldable", "rechargeable", "unlocked", "refurbished", "new", "warm enough for winter", "heavy",
               "breathable", "true to size", "handmade", "gluten free", "safe for toddlers", "lined", "recyclable",
               "compatible with android", "hypoallergenic", "cordless", "microwave safe", "fair trade", "oven safe")
-FEATURES = ("a headphone jack", "usb c", "5g", "wireless charging", "a warranty", "a case", "batteries included",
+FEATURES = ("a headphone jack", "usb c charging", "5g", "wireless charging", "a warranty", "a case", "batteries included",
             "a remote", "pockets", "a hood", "a zipper", "bluetooth", "a timer", "a stand", "a manual",
             "a lid", "wheels", "a strap", "a carry bag", "an index", "illustrations", "a mic", "an sd slot")
 ASK_BUILT = ("is it {pr}?", "are they {pr}?", "is that one {pr}", "is the {o} one {pr}?", "are those {pr}",
