@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -74,14 +74,18 @@ FILLER = frozenset(
     ["exactly", "exact", "precisely", "specifically", "roughly", "approximately", "approx", "basically",
      "honestly", "literally", "kinda", "sorta", "lol", "lmao", "haha", "hmm", "um", "uh", "pls", "plz", "thanks",
      "thank", "thx", "btw", "tho", "though", "anyway", "anyways", "hey", "hi", "hello", "yeah", "yep",
-     "guess", "wondering", "wonder", "curious", "quick", "question", "mate", "u", "ur", "enough", "wat", "wot"])
+     "guess", "wondering", "wonder", "curious", "quick", "question", "mate", "u", "ur", "enough", "wat", "wot",
+     "all", "now", "today", "currently", "still"])
+# shoppers' spellings of question words ("hw much", "hows much for", "wat colour")
+SPELLINGS = ((re.compile(r"\bhows? much\b|\bhw much\b"), "how much"), (re.compile(r"\bhw\b"), "how"),
+             (re.compile(r"\bwats?\b|\bwots?\b"), "what"))
 STOP = STOP | FILLER
 NEGATIONS = frozenset(["no", "not", "without", "lacks", "lack", "lacking", "never", "none", "non", "cannot", "isn't", "doesn't", "don't", "aren't", "won't", "can't", "wasn't", "hasn't", "haven't"])
 NEGATIVE_VALUES = frozenset(["no", "n", "false", "0", "none", "not", "included", "n/a", "na", "without", "absent"])
 POSITIVE_VALUES = frozenset(["yes", "y", "true", "1", "included"])
 AUX = frozenset(["do", "does", "did", "is", "are", "was", "were", "can", "could", "will", "would", "has", "have", "had", "should", "isn't", "doesn't", "don't", "aren't"])
 NOT_VALUES = frozenset(["made", "under", "below", "over", "above", "less", "least", "most", "up", "more",
-                        "than", "lighter", "heavier", "cheaper"])
+                        "than", "lighter", "heavier", "cheaper", "order", "buy", "purchase"])
 OPINION = frozenset(["good", "great", "nice", "best", "better", "worth", "suitable", "ok", "okay", "decent", "quality", "recommend", "recommended", "gift", "worthwhile"])
 # key words that name no property by themselves ("skin_type", "temperature_rating", "battery_life")
 # properties an item has one value (or a list of values) of: a value not among them is a "no"
@@ -208,7 +212,8 @@ FIELD_PATTERNS: dict[str, re.Pattern[str]] = {
     "rating": re.compile(r"\b(rating|ratings|rated|review|reviews|reviewed|stars?|score|scores|feedback|"
                          r"(?:customers|people|others|buyers|shoppers) (?:think|say|said|thought))\b"),
     "in_stock": re.compile(r"\b(in stock|stock|sold out|out of stock|availability|can i buy|in store)\b|"
-                           r"\bavailable\s*(\?|$|now|today|to order)"),
+                           r"\bavailable\s*(\?|$|now|today|to order)|\bcan i (?:order|buy|get) (?:\w+ )?(?:now|today)\b|"
+                           r"\border(?:ed)? (?:now|today)\b"),
     "category": re.compile(r"\b(category|categories|genre|genres|kind of|type of|department|section|"
                            r"what sort)\b"),
 }
@@ -351,6 +356,7 @@ class _Question:
     bound: dict[str, str] = field(default_factory=dict)
     said: frozenset[str] = frozenset()  # the words of those phrases: they name keys only through the phrase
     water: int = 0  # how much water the question asks the item to take: 2 waterproof, 1 water resistant / rain
+    named: frozenset[str] = frozenset()  # words that name the item answered about ("the officina one"), not asked
 
 
 # "what is it about?", "tell me about it", "describe the second one": the description's first sentence
@@ -465,6 +471,8 @@ _ENDS_WITH_VALUE = re.compile(r"\bin (?:a |an )?[a-z]+\W*$")  # "do you have the
 
 def _parse_question(question: str) -> _Question:
     low = " ".join(question.lower().replace("\u2019", "'").split())
+    for pattern, spelled in SPELLINGS:
+        low = pattern.sub(spelled, low)
     low = re.sub(r"\b(water|rain|splash|weather|wind)[\s-]+(proof|tight)\b", r"\1\2", low)  # "water proof"
     tokens = _tokens(low)
     frame = REQUEST_FRAME.match(low)
@@ -694,17 +702,40 @@ def _colour_in_text(item: Item) -> tuple[str, Evidence] | None:
     return None
 
 
+def _title_words_used(item: Item, q: _Question) -> set[str]:
+    """Words by which the question names this item: its brand, or two or more title words in a row
+    ("is the ocean adventure one in stock?", "the foam one": they name the item, they are not asked about)."""
+    used = set(_norm_words(item.brand)) if item.brand and "brand" not in q.fields else set()
+    title = _norm_words(item.title)
+    asked = q.words
+    for i in range(len(asked) - 1):
+        if asked[i] in title and asked[i + 1] == "one":  # "is the foam one in stock?"
+            used.add(asked[i])
+        for j in range(len(title) - 1):
+            if asked[i] == title[j] and asked[i + 1] == title[j + 1]:
+                used.update((asked[i], asked[i + 1]))
+    return used
+
+
 def _answer_item(item: Item, q: _Question, emb: _Embeddings, min_similarity: float) -> _Part:
+    # "are these shoes waterproof?": "shoes" names the item (its category), not a value asked about; so do the
+    # title's words in "is the insulated screwdriver in stock?" (stock is asked, not the key "insulated")
+    naming = (set(_norm_words(" ".join(item.category))) | _title_words_used(item, q)) - COLOURS
+    if set(q.content) & naming:
+        q = replace(q, named=frozenset(naming), content=[w for w in q.content if w not in naming] or q.content)
     keys = _match_keys(q, item)
+    def names_only(m: _KeyMatch) -> bool:
+        return bool(m.used) and m.used <= naming
+
+    if q.fields or any(not names_only(m) for m in keys):
+        keys = [m for m in keys if not names_only(m)]
     key_names = [m.key for m in keys]
     key_words = set().union(*(m.used for m in keys)) if keys else set()
     # a property word the question used (colour, size) even when this item has no such key
     asked_colour = bool({"color", "shade", "hue", "colorway"} & set(q.words))
     values = [w for w in q.values if w not in key_words and not (w in {"color", "size"} and not keys)
               and not (w in q.bound and any(_related(q.bound[w], u) for u in key_words))]
-    # "are these shoes waterproof?": "shoes" names the item (its category), not a value asked about
-    naming = set(_norm_words(" ".join(item.category))) - COLOURS
-    if keys or set(values) - naming:
+    if keys or q.fields or set(values) - naming:
         values = [w for w in values if w not in naming or w.replace(".", "").isdigit()]
     judged = JUDGEMENT.search(q.low)
     if keys and judged and _singular(judged.group(1) or judged.group(2)) in key_words:
@@ -833,7 +864,7 @@ NAMED_TOPIC_WORDS = 3  # "wireless charging", "water resistance": longer is a ba
 
 
 def _not_said(q: _Question) -> str:
-    asked = set(q.values) - set(OPINION) or set(q.content)
+    asked = (set(q.values) - set(OPINION) or set(q.content)) - q.named
     topic = " ".join(dict.fromkeys(w for w in _tokens(q.low) if _singular(w) in asked and not w.isdigit()))
     if q.label and not set(q.values) - set(OPINION):
         topic = q.label  # "whats it made of exactly": material, not "exactly"
@@ -978,8 +1009,12 @@ def _answer_yes_no(item: Item, q: _Question, keys: list[_KeyMatch], values: list
         if prop:
             value = _attr_text(item.attributes[prop[0]])
             return _Part(f"no ({_fact(prop[0], value)})", [(item.id, f"attributes.{prop[0]}", value)], True, "no")
-        if item.brand and ("brand" in q.fields or re.search(r"\b(?:is|are)\s+(?:it|they|that|this)(?:\s+one)?\s+"
-                                                            r"(?:made\s+)?by\b", q.low)):
+        # "is it by Acme?", "is the brand sony?": a "no" only when the value asked is the maker's name ("a
+        # lifetime warranty from the maker?" names the brand field but asks about a warranty)
+        maker = re.search(r"\b(?:by|from|brand(?:\s+is)?)\s+(?:the\s+)?([a-z0-9][\w&'-]*)", q.low)
+        if item.brand and maker and _singular(maker.group(1)) in set(values) and (
+                "brand" in q.fields or re.search(r"\b(?:is|are)\s+(?:it|they|that|this)(?:\s+one)?\s+"
+                                                 r"(?:made\s+)?by\b", q.low)):
             return _Part(f"no (brand {item.brand})", [(item.id, "brand", item.brand)], True, "no")
         # "is it a hardcover?", "is that one a thriller?", "does it come in leather?": the property of the item
         # nearest in meaning to the value asked about (format, category, material) shows what it is instead
@@ -1046,9 +1081,10 @@ COMPARATIVES: list[tuple[re.Pattern[str], str, str, str, str]] = [
      "is rated highest"),
     (r"\b(?:worse|worst|lower|lowest)[- ]?(?:rated|reviewed|reviews?|ratings?)\b", "rating", "min",
      "is rated lower", "is rated lowest"),
-    ((r"\bcheap(?:er|est)\b|\b(?:less|least) expensive\b|\b(?:more|most) affordable\b|\b(?:lower|lowest) "
-     r"(?:price|cost)\b|\bcosts? less\b"), "price", "min", "is cheaper", "is the cheapest"),
-    ((r"\b(?:more|most) expensive\b|\bpric(?:ier|iest)\b|\bcostl(?:ier|iest)\b|\b(?:higher|highest) "
+    ((r"\bcheap(?:er|est)\b|\b(?:less|least) (?:expensive|pricey|pricy|costly|dear)\b|\b(?:more|most) "
+      r"affordable\b|\b(?:lower|lowest)[- ](?:price|cost|priced)\b|\bcosts? (?:the )?less\b|\bworks? out "
+      r"cheap"), "price", "min", "is cheaper", "is the cheapest"),
+    ((r"\b(?:more|most) (?:expensive|pricey|pricy|costly)\b|\bpric(?:ier|iest)\b|\bcostl(?:ier|iest)\b|\b(?:higher|highest) "
      r"(?:price|cost)\b|\bcosts? more\b"), "price", "max", "is more expensive", "is the most expensive"),
     (r"\blight(?:er|est)\b|\bweighs? less\b", "weight", "min", "is lighter", "is the lightest"),
     (r"\bheav(?:ier|iest)\b|\bweighs? more\b", "weight", "max", "is heavier", "is the heaviest"),
@@ -1200,15 +1236,15 @@ def _answer_comparison(items: Sequence[Item], q: _Question, comp: tuple[str, str
         lines.append("I can't compare them: " + _missing_text(missing, listed, names, dim, label))
         return Answer(" ".join(lines), False, evidence, [i.id for i in missing])
     if len(units) > 1:
-        listed = "; ".join(f"{names[i.id]}: {measured[i.id][1]}" for i in have)
-        return Answer(f"I can't compare them directly: {listed}.", False, evidence, [i.id for i in items])
+        values = "; ".join(f"{names[i.id]}: {measured[i.id][1]}" for i in have)
+        return Answer(f"I can't compare them directly: {values}.", False, evidence, [i.id for i in items])
     pick = min if direction == "min" else max
     best_value = pick(measured[i.id][0] for i in have)
     winners = [i for i in have if abs(measured[i.id][0] - best_value) < 1e-9]
     others = [i for i in have if i not in winners]
     if not others:
-        listed = "; ".join(f"{names[i.id]}: {measured[i.id][1]}" for i in have)
-        lines.append(f"They are the same on {label}: {listed}.")
+        values = "; ".join(f"{names[i.id]}: {measured[i.id][1]}" for i in have)
+        lines.append(f"They are the same on {label}: {values}.")
     else:
         adjective = two if len(have) == 2 else many
         if len(winners) == 1:
@@ -1262,7 +1298,40 @@ def answer_question(question: str, items: Sequence[Item], embedder: Embedder,
                     min_similarity: float = MIN_SIMILARITY) -> Answer:
     """Answer ``question`` about ``items`` (those the shopper means, as the caller resolved them) from each
     item's own fields, attributes and description. Never searches. ``found`` is False when some item's data
-    does not say (its id is in ``unanswered``): the assistant can then offer to ask a person."""
+    does not say (its id is in ``unanswered``): the assistant can then offer to ask a person.
+
+    A message with words around its question ("is it in stock? need it for book club thursday") is answered
+    whole first (words that name the item are not asked about); when that finds nothing, each part that is a
+    question is tried alone."""
+    answer = _answer_whole(question, items, embedder, min_similarity)
+    if answer.found:
+        return answer
+    for part in question_parts(question):
+        again = _answer_whole(part, items, embedder, min_similarity)
+        if again.found:
+            return again
+    return answer
+
+
+_PART_SPLIT = re.compile(r"(?<=[?!.;])\s+|,\s+|\s+-+\s+|\s+(?:but|because|cos|since|as)\s+")
+
+
+def _is_question(part: str) -> bool:
+    """A part ending in "?" or starting with a question word or an auxiliary ("what", "is", "does")."""
+    first = _tokens(part)[:1]
+    return part.endswith("?") or bool(first) and (first[0] in WH or first[0] in AUX)
+
+
+def question_parts(message: str) -> list[str]:
+    """The parts of a message that are questions, when it has other words too: "is it in stock? need it by
+    friday" -> ["is it in stock?"]; [] for a message that is one part."""
+    parts = [p.strip() for p in _PART_SPLIT.split(message) if p and p.strip()]
+    if len(parts) < 2:
+        return []
+    return [p for p in parts if _is_question(p)]
+
+
+def _answer_whole(question: str, items: Sequence[Item], embedder: Embedder, min_similarity: float) -> Answer:
     items = list({i.id: i for i in items}.values())
     if not items:
         return Answer("Which item do you mean? I can answer about the items I have shown you.", False)

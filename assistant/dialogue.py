@@ -103,6 +103,7 @@ class Outcome:
     arguments: dict[str, Any]
     result: Any
     fallback: bool
+    preface: str = ""  # said before the reply: what the items' own data did not say, when the policy answers
 
 
 class Assistant:
@@ -188,6 +189,8 @@ class Assistant:
                           new_first=plan.refinement in ("more", "more_like"), k=self.k,
                           cart=self.conversations.cart)
         outcome = yield from self._decide(text, plan, history, ctx, turn)
+        if outcome is not None and plan.otherwise is not None and outcome.name != plan.tool:
+            plan = plan.otherwise  # the reply is the one of the plan that ran (a policy answer may offer a person)
         if outcome is None:
             yield from self._say(session_id, plan.reply or replies.HOW_CAN_I_HELP, act=plan.act)
             return
@@ -262,6 +265,15 @@ class Assistant:
                 return Outcome(name, dict(args), result, False)
         if plan.kind != "tool":
             return None
+        outcome = yield from self._run(plan, ctx)
+        if plan.otherwise is not None and isinstance(outcome.result, dict) and not outcome.result.get("found", True):
+            said = outcome.result.get("answer", "")
+            outcome = yield from self._run(plan.otherwise, ctx)  # the items' data does not say: the policy does
+            outcome.preface = said
+        return outcome
+
+    def _run(self, plan: Plan, ctx: ToolContext) -> Iterator[Event]:
+        """The router's plan run as it is; returns its :class:`Outcome`."""
         fallback = self.tool_mode == "model"
         self.stats["fallback_tool_calls" if fallback else "router_tool_calls"] += 1
         try:
@@ -329,6 +341,8 @@ class Assistant:
             template = self._policy_reply(text, passages, has_policies=bool(self.policies.passages))
             if plan.handoff and passages:
                 template = f"{template} {replies.HANDOFF_OFFER}"
+            if out.preface and passages:  # the item's data first, the store's policy, then a person for the rest
+                template = f"{out.preface} {template}" + ("" if plan.handoff else f" {replies.NOT_SAID_OFFER}")
         elif out.name == "ask_about_items":
             template = out.result["answer"] + ("" if out.result["found"] else f" {replies.NOT_SAID_OFFER}")
             self.conversations.set_state(session_id, dict(

@@ -40,7 +40,8 @@ POLICY_WORDS = re.compile(
     r"guarantee|payment|pay|paypal|credit card|gift card|klarna|installments?|cancel|cancellation|change my order|"
     r"modify|address|international|tax|taxes|damaged|defective|broken|policy|policies|how long|how much does "
     r"shipping|restocking|receipt|invoice|price match)\b", re.IGNORECASE)
-QUESTION = re.compile(r"\?|^(how|what|when|can|do|does|is|are|will|where|which|who|why)\b", re.IGNORECASE)
+QUESTION = re.compile(r"\?|^(how|hows|hw|what|whats|what's|wat|when|can|do|does|is|are|will|where|which|who|why)\b",
+                      re.IGNORECASE)
 COMPARE = re.compile(r"\b(compare|comparison|difference between|versus|vs\.?)\b", re.IGNORECASE)
 # the parts of "compare A and B": words first (titles may hold commas), then commas too
 LIST_SPLITS = (re.compile(r"(?i)\s+(?:and|vs\.?|versus|with|or|to)\s+"),
@@ -81,6 +82,7 @@ class Plan:
     pending: dict[str, Any] | None = None  # an order look-up waiting for the missing id or email
     act: str = ""  # the dialogue act that produced the plan ("" when the rules alone decided)
     handoff: bool = False  # offer a person after the answer (a problem the policy alone may not solve)
+    otherwise: Plan | None = None  # run instead when an ask_about_items plan finds no answer in the items' data
 
 
 def ordinal(message: str) -> int | None:
@@ -248,6 +250,10 @@ class Router:
         if ref and (details or not (MORE_LIKE.search(message) or NOT_BRAND.search(message)) and (
                 self.item_ids(message) or re.search(r"(?i)\b(tell|details|about)\b", message))):
             return Plan("tool", "product_details", {"item_id": ref})
+        named = self._named_on_screen(message, state) if ASKS.match(message) else []
+        if len(named) == 1 and not COMPARATIVE.search(message):
+            # "hows much for the brisa": a question about the one result on screen it names
+            return Plan("tool", "ask_about_items", {"item_ids": named, "question": message})
         if state.get("query"):
             refined = self._refine(message, state, ref)
             if refined is not None:
@@ -349,6 +355,26 @@ class Router:
             named = self._named_items(message, state)
             if len(named) >= 2:  # "compare <title> with <title>": the words name two items, whatever the act
                 return self._comparison(message, named[:4])
+        if shown and act in ("new_need", "refine") and self._over_shown(message, state):
+            return Plan("tool", "ask_about_items", {"item_ids": shown[:5], "question": message})
+        if shown and act in ("new_need", "refine") and (THE_NAMED_ONE.search(message) and QUESTION.search(message)
+                                                        and self._names_shown(message, state)
+                                                        or OF_THE_SHOWN.search(message)):
+            # "the voltaic one available?", "any of these out of stock": about the results on screen, not a new need
+            act = "ask_item"
+        if shown and act in ("new_need", "refine") and ASKS.match(message) and len(self._named_on_screen(
+                message, state)) == 1 and not COMPARATIVE.search(message):
+            act = "ask_item"  # "hows much for the purrington": a question about one result on screen
+        if shown and act == "add_to_cart" and ASKS.match(message):
+            act = "ask_item"  # "which ones can i order now?": a question, not an order to add
+        if shown and act in ("smalltalk", "off_topic") and QUESTION.search(message) and self._on_screen(
+                message, state) and self._names_a_need(message):
+            act = "ask_item"  # "whats the heel drop on it": a question about what is on screen, not chat
+        if shown and not order_id and act in ("order_status", "start_return") and not ORDER_WORDS.search(
+                message) and self._names_shown(message, state):
+            # "is the slim power one in stock? need it by friday", "can i return the first one if it doesnt fit?":
+            # about an item on screen, not an order the shopper placed
+            act = "ask_item" if act == "order_status" else "policy" if QUESTION.search(message) else act
         if act == "greeting":
             return Plan("chat", reply=replies.greeting(message))
         if act == "smalltalk":
@@ -363,8 +389,13 @@ class Router:
             return self._order_plan(message, state, order_id, email)
         if act in PROBLEM_TOPICS or act == "policy":
             topic = PROBLEM_TOPICS.get(act, "")
-            return Plan("tool", "policy_lookup", {"question": f"{message} ({topic})" if topic else message},
-                        handoff=act in PROBLEM_TOPICS)
+            policy = Plan("tool", "policy_lookup", {"question": f"{message} ({topic})" if topic else message},
+                          handoff=act in PROBLEM_TOPICS)
+            if shown and not order_id and self._on_screen(message, state):
+                # "how long is the guarantee on the 2nd one": the item's own data first, the store's policy else
+                return Plan("tool", "ask_about_items", {"item_ids": self._asked_about(message, state),
+                                                        "question": message}, otherwise=policy)
+            return policy
         if act == "view_cart":
             return Plan("tool", "view_cart", {})
         if act == "remove_from_cart":
@@ -385,7 +416,7 @@ class Router:
             ids = self.compared(message, state)
             if len(ids) >= 2:
                 return self._comparison(message, ids)
-            named = self.item_ids(message)
+            named = self.item_ids(message) or self.names.by_title(message, shown)[:1]
             if len(named) == 1:  # one item named and nothing to compare it with: its details
                 return Plan("tool", "product_details", {"item_id": named[0]})
             return Plan("clarify", reply=replies.WHICH_ITEM)
@@ -406,8 +437,9 @@ class Router:
             if question and FOLLOW_UP.match(message):  # "and the other one?": the last question, another item
                 return Plan("tool", "ask_about_items", {"item_ids": self._followed_up(message, state),
                                                         "question": question})
+            policy = Plan("tool", "policy_lookup", {"question": message}) if POLICY_WORDS.search(message) else None
             return Plan("tool", "ask_about_items", {"item_ids": self._asked_about(message, state),
-                                                    "question": message})
+                                                    "question": message}, otherwise=policy)
         if act == "new_need" and state.get("query") and not self._names_a_need(message):
             act = "refine"  # "cheaper pls, max 30": no product words of its own, so it changes the current need
         if act == "refine" and state.get("query"):
@@ -423,6 +455,43 @@ class Router:
         if asks_for_values(message):
             return Plan("tool", "ask_about_items", {"item_ids": ids, "question": message})
         return Plan("tool", "compare_products", {"item_ids": ids})
+
+    def _on_screen(self, message: str, state: Mapping[str, Any]) -> bool:
+        """Whether a turn points at the results on screen: an ordinal, a title part, a value only one of them has
+        ("the dell"), or a word like "it" / "these" / "the two"."""
+        shown = list(state.get("shown") or [])
+        return bool(shown) and bool(ON_SCREEN.search(message) or self.referenced(message, state, by_title=True)
+                                    or self._by_value(message, shown) or self._names_shown(message, state))
+
+    def _named_on_screen(self, message: str, state: Mapping[str, Any]) -> list[str]:
+        """The results on screen the question names by words of their titles the others lack ("is the high speed
+        one in stock? need it by friday"); [] when it says "it" (the item in focus) or names none. Colours are
+        asked about, not names ("does the resonara come in sunburst?")."""
+        asked = message.split("?")[0]
+        if _PRONOUN.search(asked):
+            return []
+        colours = {w for c in self.colors for w in c.split()}
+        return self.names.named_among(asked, list(state.get("shown") or []), ignore=colours)
+
+    def _names_shown(self, message: str, state: Mapping[str, Any]) -> bool:
+        """Whether a turn names one of the results on screen: an ordinal, a title, or words only its title has."""
+        ref = self.referenced(message, state, by_title=True)
+        return ref in (state.get("shown") or []) or bool(self._named_on_screen(message, state))
+
+    def _over_shown(self, message: str, state: Mapping[str, Any]) -> bool:
+        """A superlative about the results on screen ("cheapest of these?", "which is lightest", "cheapest
+        pair?"): it points at them, or has no words of its own beyond theirs and the current need's."""
+        shown = [self.items[i] for i in state.get("shown") or [] if i in self.items]
+        if len(shown) < 2 or not SUPERLATIVE.search(message):
+            return False
+        if ON_SCREEN.search(message) or re.search(r"(?i)\b(which|whats?|what's)\b", message):
+            return True
+        known = " ".join([str(state.get("query") or ""), *(i.title for i in shown),
+                          *(" ".join(i.category) for i in shown)]).lower()
+        vocab = set(re.findall(r"[a-z']{2,}", known))
+        words = re.findall(r"[a-z']{2,}", SUPERLATIVE.sub(" ", message.lower()))
+        return all(w in vocab or w.rstrip("s") in vocab or w in GENERIC_NOUNS or w in REFINING_WORDS
+                   or FILLER.fullmatch(w) for w in words)
 
     def _names_a_need(self, message: str) -> bool:
         """Whether the message has words of its own for a need (not only 'cheaper', a budget, 'pls')."""
@@ -445,7 +514,9 @@ class Router:
         """The one item a turn points at: an id, an ordinal, a title part, a colour or brand that only one shown
         item has; else (``default``) the item in focus, or the only one shown."""
         shown = list(state.get("shown") or [])
-        ref = self.referenced(message, state, by_title=True)
+        named = self._named_on_screen(message, state)
+        ref = self.referenced(message, state) or (named[0] if len(named) == 1 else None)
+        ref = ref or self.referenced(message, state, by_title=True)
         if ref:
             return ref
         distinct = self._by_value(message, shown)
@@ -485,8 +556,13 @@ class Router:
         named = self.item_ids(message) or (self._parts(message, state) if COMPARE.search(message) else [])
         if len(named) >= 2:
             return named[:4]
+        named = [] if self.referenced(message, state) else self._named_on_screen(message, state)
+        if len(named) == 1 and THE_NAMED_ONE.search(message):
+            return named  # "the furrow one - which colour?": that one, though "which" asks over a set
         if _PLURAL.search(message) and shown:
             return shown[:5]
+        if len(named) >= 2:  # "is the reflective leash in stock?" with two reflective ones shown: both
+            return named[:5]
         target = self._target(message, state)
         return [target] if target else shown[:1]
 
@@ -528,6 +604,28 @@ PROBLEM_TOPICS = {"damaged_item": "damaged, defective, wrong or missing item", "
                   "payment_problem": "declined payment, charged twice", "cancel_order": "cancel or change an order"}
 _PLURAL = re.compile(r"(?i)\b(which|any of (them|these|those)|those|these|them|they|all|both|either|each|"
                      r"\w+est)\b")
+# a word for the item in focus ("is it waterproof?"): the words around it are asked about, they do not name an item
+_PRONOUN = re.compile(r"(?i)\b(it|its|it's|they|them|their)\b")
+# a superlative over a set of items ("the cheapest", "least pricey", "top rated")
+SUPERLATIVE = re.compile(r"(?i)\b(cheapest|priciest|dearest|lightest|heaviest|biggest|smallest|largest|longest|"
+                         r"shortest|thickest|thinnest|highest|lowest|fastest|quickest|strongest|warmest|newest|"
+                         r"oldest|(?:best|top|highest)[- ]rated|best reviewed|(?:most|least) [a-z]+)\b")
+# "the voltaic one", "the high-speed ones": a result on screen named by words of its title
+THE_NAMED_ONE = re.compile(r"(?i)\bthe\s+(?:[\w&'-]+\s+){1,3}ones?\b")
+# words that change the need rather than ask about a result ("what about cheaper brisa ones")
+COMPARATIVE = re.compile(r"(?i)\b(cheaper|pricier|bigger|smaller|larger|lighter|heavier|newer|older|better|more|"
+                         r"less|other|others|else|similar|like)\b")
+# a message that starts as a question ("hows much for ...", "which ones can i order now")
+ASKS = re.compile(r"(?i)^\s*(how|hows|hw|what|whats|what's|wat|which|is|are|does|do|can|could|will)\b")
+# a question over the results on screen as a set ("any of these out of stock", "are they all in stock?")
+OF_THE_SHOWN = re.compile(r"(?i)\b(?:any|all|none|some|each|either|both|which|one) of (?:these|those|them|the "
+                          r"(?:two|three|four|five|[2-5]))\b|^(?:are|is|do|does|can|will) (?:they|these|those|both)\b")
+# words that point at the results on screen
+ON_SCREEN = re.compile(r"(?i)\b(it|its|they|them|their|these|those|this one|that one|both|either|"
+                       r"the (?:two|three|four|five|[2-5]))\b")
+# nouns that name no need of their own ("cheapest pair?", "which box")
+GENERIC_NOUNS = frozenset("""pair pairs one ones option options item items product products thing things set sets
+box boxes model models version versions kind kinds choice choices""".split())
 # words that change a need without naming one ("cheaper pls", "more expensive ones", "ok bigger")
 REFINING_WORDS = frozenset("""cheaper cheap cheapest pricier expensive less more bigger smaller larger lighter
 heavier newer older better pls plz please ok okay maybe something bit little lot much too tops max min most least

@@ -14,7 +14,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Mapping, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 from .catalog import Item
 
@@ -200,6 +200,29 @@ class ItemNames:
                 scored.append((coverage + 0.5 * explained + (0.01 if item_id in shown else 0.0), item_id))
         scored.sort(key=lambda s: (-s[0], s[1]))
         return [item_id for _, item_id in scored]
+
+    def named_among(self, text: str, among: Sequence[str], ignore: Collection[str] = ()) -> list[str]:
+        """The items of ``among`` (the items on screen) that ``text`` names by words of their title or brand that
+        the others lack ("the saltmarsh one", "is the high speed one in stock?", "the reflective ones" when two of
+        three are), in screen order; [] when no word tells them apart. Words in ``ignore`` never name (a colour
+        asked about: "does the resonara come in sunburst?")."""
+        words = {i: (set(self.title_words[i]) | set(WORD.findall((self.items[i].brand or "").lower()))) - STOP
+                 for i in among if i in self.title_words}
+        if len(words) < 2:
+            return []
+        score: Counter[str] = Counter()
+        for w in {w for w in WORD.findall(text.lower()) if w not in STOP and w not in ignore}:
+            having = [i for i, ws in words.items() if w in ws]
+            if 0 < len(having) < len(words):
+                for i in having:
+                    score[i] += self.idf.get(w, 1.0)
+        top = max(score.values(), default=0.0)
+        return [i for i in words if top and score[i] >= top - 1e-9]
+
+    def distinct_among(self, text: str, among: Sequence[str], ignore: Collection[str] = ()) -> str | None:
+        """The one item of :meth:`named_among`, or None when the words name none or several."""
+        named = self.named_among(text, among, ignore)
+        return named[0] if len(named) == 1 else None
 
     def _only_title_with(self, words: set[str]) -> str | None:
         """The one item whose title has all of ``words`` (None when none or several do)."""

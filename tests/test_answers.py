@@ -209,6 +209,9 @@ def test_yes_no_about_a_value():
     brand = checked("is it by Nexbyte?", [PULSE, AIR])
     assert "Nexbyte Pulse 7 Smartphone: yes (brand Nexbyte)" in brand.text
     assert "Lumora Air Smartphone: no (brand Lumora)" in brand.text
+    # naming the maker is not asking who it is: a warranty the listing never mentions is not a "no (brand ...)"
+    warranty = checked("does it come with a lifetime warranty from the maker?", [AIR])
+    assert not warranty.found and "brand" not in warranty.text, warranty.text
 
 
 def test_yes_no_against_a_limit():
@@ -437,6 +440,7 @@ def test_closest_key_by_meaning(minilm):
     ("which one is lighter?", [PULSE, AIR], "Lumora Air Smartphone is lighter (weight 0.17 kg)"),  # 170 g < 189 g
     ("which is the heaviest?", [TRAIL, RACER, BOOT], "Kestrel Hiking Boot is the heaviest (weight 1.2 kg)"),
     ("which is cheaper?", [THRILLER, SAGA], "The Silent Harbor is cheaper ($14.99)"),
+    ("which is the least pricey?", [PULSE, AIR], "Nexbyte Pulse 7 Smartphone is cheaper ($399.00)"),
     ("which one is more expensive?", [PULSE, AIR], "Lumora Air Smartphone is more expensive ($649.00)"),
     ("which has better reviews?", [PULSE, AIR], "Lumora Air Smartphone is rated higher (4.6/5 by 310 shoppers)"),
     ("which has more reviews?", [THRILLER, SAGA], "The Silent Harbor has more reviews (230 reviews)"),
@@ -599,3 +603,43 @@ def test_what_the_listing_does_not_say_is_named_only_when_it_is_one_property():
     assert named == "the listing does not mention wireless charging"
     rambling = _parse_question("If you have any data on what other customers think of it, that'd be good to hear")
     assert _not_said(rambling) == "the listing does not say"
+
+
+def test_words_around_a_question_do_not_hide_it():
+    answer = checked("is it in stock? need it for my nephew's birthday", [THRILLER])
+    assert answer.found and "in stock" in answer.text, answer.text
+
+
+def test_title_words_name_the_item_they_are_not_values_asked_about():
+    # "silent harbor" names the book; the question is about stock, not whether the book is "silent"
+    answer = checked("is the silent harbor one in stock?", [THRILLER])
+    assert answer.found and "in stock" in answer.text and "title" not in answer.text, answer.text
+    one = checked("is the racer one in stock?", [RACER])
+    assert one.found and "in stock" in one.text and "title" not in one.text, one.text
+    brand = checked("is the Nexbyte one in stock?", [PULSE])
+    assert brand.found and "in stock" in brand.text and "brand" not in brand.text, brand.text
+
+
+def test_several_questions_with_words_around_them_are_each_answered():
+    answer = checked("how much is it? what colour is it? its for my dad", [PULSE])
+    assert answer.found and "$399.00" in answer.text and "graphite" in answer.text, answer.text
+
+
+def test_a_tie_with_an_item_that_has_no_value_names_both_sides():
+    # the tie and the item without a price in one answer (this raised a TypeError before)
+    twin = Item(id="BK-003", title="Harbor Lights", brand="Marlow Press", price=14.99, category=THRILLER.category)
+    answer = checked("which is cheapest?", [THRILLER, twin, Item(id="BK-004", title="Untitled Proof")])
+    assert answer.text.startswith("They are the same on price"), answer.text
+    assert "Untitled Proof does not list price." in answer.text
+
+
+@pytest.mark.parametrize(("question", "expected"), [("hw much is it", "$399.00"), ("hows much for it?", "$399.00"),
+                                                    ("wat colour is it", "graphite")])
+def test_shoppers_spellings_of_question_words(question, expected):
+    answer = checked(question, [PULSE])
+    assert answer.found and expected in answer.text, answer.text
+
+
+def test_a_stock_question_over_all_of_them():
+    answer = checked("are they all in stock?", [PULSE, AIR])
+    assert answer.found and answer.text.count("in stock") == 2, answer.text

@@ -4,9 +4,12 @@ are answered from their data, the cart works, and support problems get their pol
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant import Done, Policy, Products, TextDelta, ToolCall
+from assistant.replies import NOT_SAID_OFFER
 from assistant.testing import demo_assistant, shared_store, shopify_store
 
 
@@ -176,3 +179,68 @@ def test_a_comparison_on_a_property_is_answered_and_one_without_is_side_by_side(
     assert tools == ["ask_about_items"], tools
     if first.price != second.price:
         assert short(min(first, second, key=lambda i: i.price).title) in text.split(" is cheaper")[0], text
+
+
+@pytest.mark.parametrize("message", ["cheapest one?", "which is the least pricey", "lowest price out of these?",
+                                     "whats the least expensive one"])
+def test_a_superlative_over_the_shown_items_is_answered_among_them_not_searched(bot, message):
+    session = f"sup-{message}"
+    _, products, _ = say(bot, session, "running shoes")
+    shown = [h.item for h in products.hits]
+    tools, products2, text = say(bot, session, message)
+    assert tools == ["ask_about_items"] and products2 is None
+    priced = [i for i in shown if i.price is not None]
+    assert text.startswith(short(min(priced, key=lambda i: i.price).title)) and "cheapest" in text
+    assert bot.conversations.state(session)["shown"] == [i.id for i in shown]  # the results on screen stay
+
+
+def test_a_superlative_with_a_need_of_its_own_still_searches(bot):
+    say(bot, "sup-new", "running shoes")
+    tools, products, _ = say(bot, "sup-new", "cheapest coffee grinder you have")
+    assert tools == ["search_products"] and "grinder" in products.query
+
+
+def test_a_policy_question_about_a_shown_item_is_the_items_data_first_then_the_policy(bot):
+    _, products, _ = say(bot, "pol", "running shoes")
+    tools, _, text = say(bot, "pol", "is the third covered by a guarantee?")
+    # running shoes list no warranty of their own: the reply says so, then the store's warranty policy answers,
+    # and a person is offered for what the policy cannot say about this item
+    assert tools == ["ask_about_items", "policy_lookup"] and "warranty policy" in text.lower()
+    assert text.startswith(short(products.hits[2].item.title)) and "does not mention" in text
+    assert text.endswith(NOT_SAID_OFFER)
+    tools, _, text = say(bot, "pol", "whats your returns policy")  # no shown item in it: the policy alone
+    assert tools == ["policy_lookup"]
+
+
+def test_a_shown_item_named_by_words_only_its_title_has_is_the_one_asked_about(bot):
+    _, products, _ = say(bot, "named", "blender")
+    shown = [h.item for h in products.hits]
+    words = [set(re.findall(r"[a-z]+", i.title.lower())) for i in shown]
+    # a title word of a later item that no other shown title has ("is the quiet one in stock?")
+    k, word = next((k, w) for k in range(1, len(shown)) for w in sorted(words[k])
+                   if len(w) >= 5 and not any(w in other for j, other in enumerate(words) if j != k))
+    tools, _, text = say(bot, "named", f"is the {word} one in stock? need it by friday")
+    assert tools == ["ask_about_items"] and text.startswith(short(shown[k].title)), (word, text)
+    assert ("out of stock" if not shown[k].in_stock else "in stock") in text
+
+
+@pytest.mark.parametrize("message", ["any of these out of stock", "which ones can i order now",
+                                     "are they all in stock?"])
+def test_stock_questions_over_the_shown_items_are_answered_from_them(bot, message):
+    session = f"stock-{message}"
+    _, products, _ = say(bot, session, "blender")
+    tools, products2, text = say(bot, session, message)
+    assert tools == ["ask_about_items"] and products2 is None, (tools, text)
+    assert "stock" in text and NOT_SAID_OFFER not in text, text
+
+
+def test_a_typed_question_naming_a_shown_brand_is_about_that_item(bot):
+    _, products, _ = say(bot, "brand-q", "blender")
+    shown = [h.item for h in products.hits]
+    firsts = [i.brand.split()[0].lower() for i in shown]
+    k = next(k for k in range(1, len(shown)) if firsts.count(firsts[k]) == 1
+             and not any(firsts[k] in i.title.lower() for j, i in enumerate(shown) if j != k))
+    tools, _, text = say(bot, "brand-q", f"hows much for the {firsts[k]}")
+    assert tools == ["ask_about_items"] and text.startswith(short(shown[k].title)), (
+        firsts[k], [i.title for i in shown], bot.stats, text)
+    assert f"${shown[k].price:.2f}" in text

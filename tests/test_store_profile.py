@@ -65,6 +65,16 @@ def test_items_are_named_by_title_or_a_distinctive_part_of_it():
     assert names.by_title("the Shining by Stephen King", among=["BOOK-002"]) == ["BOOK-002"]
 
 
+def test_items_on_screen_are_named_by_words_the_others_lack():
+    names = ItemNames(ITEMS)
+    screen = ["BOOK-001", "BOOK-002", "PHONE-010"]
+    assert names.named_among("is the shining one in stock?", screen) == ["BOOK-002"]
+    assert names.named_among("how much are the stephen king ones", screen) == ["BOOK-001", "BOOK-002"]
+    assert names.named_among("what is it made of", screen) == []  # no word tells them apart
+    assert names.distinct_among("the stephen king one", screen) is None  # two of them: not one
+    assert names.distinct_among("the nokia", screen) == "PHONE-010"
+
+
 def test_currency_and_vocabularies_come_from_the_items():
     profile = StoreProfile.learn(ITEMS)
     assert profile.currency == "EUR" and profile.colors == ("blue", "red")
