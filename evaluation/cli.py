@@ -356,7 +356,7 @@ def _record_format(settings: Any, tuned: Any, runs: dict[str, Any], cases: int) 
         name, quantized = f"GGUF {settings.llm_gguf_type.upper()} (llama.cpp)", True
     else:
         q = tuned.loaded.quantization
-        name, quantized = f"transformers {q}", q not in ("bf16", "none")
+        name, quantized = f"transformers {'fp32' if q == 'none' else q}", q not in ("bf16", "none")
     keys = ("model_tool_choice_accuracy", "model_valid_call_rate", "model_text_faithfulness", "seconds_per_turn_p50")
     figures = {k: own.get(k) for k in keys} | {
         "quantized": quantized, "cases": cases, "model_tools_cases": own.get("turns_scored"),
@@ -400,8 +400,11 @@ def eval_references(catalog: str | None, mapping: tuple[str, ...], n: int, seed:
               help="Folder with simmc2.1-dev/ and bitext-customer-support/ (skipped when absent).")
 @click.option("--folds", default=5, show_default=True, help="Folds for the SIMMC / Bitext held-out figures.")
 @click.option("--no-corpora", is_flag=True, help="Skip the SIMMC / Bitext cross-validation (minutes).")
+@click.option("--backend", type=click.Choice(["fake", "local", "llamacpp"]), default="fake", show_default=True,
+              help="Who writes the replies to the held-out questions about shown items: 'fake' = the templates "
+                   "alone; 'local' / 'llamacpp' = the fine-tuned model (the fact checker still guards it).")
 @click.option("--json", "as_json", is_flag=True)
-def eval_dialogue(data_dir: str, folds: int, no_corpora: bool, as_json: bool) -> None:
+def eval_dialogue(data_dir: str, folds: int, no_corpora: bool, backend: str, as_json: bool) -> None:
     """Dialogue understanding, the learned act model against the rules: acts on held-out SIMMC 2.1 dialogues and
     Bitext templates, multi-turn dialogues end to end on two stores (ids like LT-00042 and Shopify handles),
     support messages, price bounds, questions about shown items, small talk, and the latency per turn."""
@@ -417,6 +420,7 @@ def eval_dialogue(data_dir: str, folds: int, no_corpora: bool, as_json: bool) ->
 
     from .dialogue import evaluate, format_report
 
+    import functools
     import shutil
     import tempfile
 
@@ -440,14 +444,21 @@ def eval_dialogue(data_dir: str, folds: int, no_corpora: bool, as_json: bool) ->
         store_files.install(shops[name], store_files.StoreFiles(path, policies=store_files.BUNDLED["demo"].policies),
                             progress=not as_json)
 
-    def make(store, acts):
-        return build_assistant(settings, store=store, model=ScriptedChatModel([]),
+    def make(store, acts, model=None):
+        return build_assistant(settings, store=store, model=model or ScriptedChatModel([]),
                                conversations=ConversationStore(":memory:"), tool_mode="router", acts=acts)
+
+    ask = None
+    if backend != "fake":
+        from assistant.loading import load_chat_model
+
+        llm = load_chat_model(settings.replace(llm_backend=backend), adapter=True, progress=not as_json)
+        ask = functools.partial(make, model=llm)
 
     try:
         report = evaluate(shops, {"demo": demo, "eval-shopify": shop}, make, None if no_corpora else data_dir, embedder,
                           folds, settings.cache_dir / "act-embeddings.npz", progress=not as_json,
-                          answers_dir=data_dir if Path(data_dir).exists() else None)
+                          answers_dir=data_dir if Path(data_dir).exists() else None, ask_assistant=ask)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import questions
 from .metrics import classification_report, wilson
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -201,11 +202,14 @@ def latency(model: Any, texts: Sequence[str], runs: int = 3) -> dict[str, Any]:
 
 def evaluate(shops: Mapping[str, Any], stores: Mapping[str, Any], make_assistant: Any, data_dir: str | Path | None,
              embedder: Any, folds: int = 5, cache: Path | None = None, progress: bool = False,
-             corpus_limit: int = 0, data: Path = DATA, answers_dir: str | Path | None = None) -> dict[str, Any]:
+             corpus_limit: int = 0, data: Path = DATA, answers_dir: str | Path | None = None,
+             ask_assistant: Any = None) -> dict[str, Any]:
     """All the figures. The dialogues run in their own ``shops`` (by the dialogue's ``store``), the support
     messages in each of ``stores`` (with orders and policies). ``make_assistant(store, acts)`` builds an
     assistant (acts="shipped" or None). SIMMC's questions about shown items are answered from ``answers_dir``
-    (seconds, so also without the corpora's cross-validation)."""
+    (seconds, so also without the corpora's cross-validation). The held-out questions about shown items
+    (:mod:`evaluation.questions`) run with ``ask_assistant(store, acts)`` (default ``make_assistant``: templates
+    only; pass one over a real model to score the model's replies)."""
     dialogues = read_jsonl(data / "shopping_dialogues.jsonl")
     support = read_jsonl(data / "support_messages.jsonl")
     report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -238,6 +242,11 @@ def evaluate(shops: Mapping[str, Any], stores: Mapping[str, Any], make_assistant
                          "rules": support_figures(support_rules, False)}
     report["prices"] = price_figures(read_jsonl(data / "price_phrases.jsonl"))
     report["latency"] = latency(model, [t["text"] for d in dialogues for t in d["turns"]])
+    cases = read_jsonl(data / "question_turns.jsonl")
+    if progress:
+        print(f"{len(cases)} held-out questions about shown items")
+    report["questions"] = {"learned": questions.figures(questions.run(shops, ask_assistant or make_assistant, cases)),
+                           "rules": questions.figures(questions.run(shops, make_assistant, cases, None, "qr"))}
     report["errors"] = [{"text": t.text, "gold": t.gold, "act": t.act} for t in learned_turns if t.act != t.gold][:40]
     if answers_dir is not None:
         from .simmc_qa import simmc_answers
@@ -275,6 +284,11 @@ def format_report(r: Mapping[str, Any]) -> str:
                        ("cart_turns_reached_cart", "cart turns reached the cart")):
         rows.append((label, _share(d["learned"][key]), _share(d["rules"][key])))
     s = r["support"]
+    q = r.get("questions")
+    if q:
+        rows.append(("shown-item questions: answered right", _share(q["learned"]), _share(q["rules"])))
+        rows.append(("  of those the data answers", _share(q["learned"]["answerable"]),
+                     _share(q["rules"]["answerable"])))
     rows.append(("support messages: acts", _acc(s["learned"]["acts"]), _acc(s["rules"]["acts"])))
     rows.append(("support messages: no product list", _share(s["learned"]["no_product_list"]),
                  _share(s["rules"]["no_product_list"])))
@@ -293,6 +307,9 @@ def format_report(r: Mapping[str, Any]) -> str:
     for act, v in sorted(((a, v) for a, v in per.items() if v["support"]), key=lambda kv: kv[1]["f1"])[:5]:
         lines.append(f"  {act:<18} F1 {v['f1']:.3f} (precision {v['precision']:.3f}, recall {v['recall']:.3f}, "
                      f"n={v['support']})")
+    if q:
+        kinds = ", ".join(f"{k} {v['share']:.3f} (n={v['n']})" for k, v in q["learned"]["per_kind"].items())
+        lines.append(f"shown-item questions answered right, per kind (learned): {kinds}")
     if r["prices"]["wrong"]:
         lines.append("price phrasings read wrong: " + "; ".join(
             f"{w['text']!r} -> {w['got'][:2]}" for w in r["prices"]["wrong"][:8]))
