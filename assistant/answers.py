@@ -212,7 +212,7 @@ FIELD_PATTERNS: dict[str, re.Pattern[str]] = {
     "rating": re.compile(r"\b(rating|ratings|rated|review|reviews|reviewed|stars?|score|scores|feedback|"
                          r"(?:customers|people|others|buyers|shoppers) (?:think|say|said|thought))\b"),
     "in_stock": re.compile(r"\b(in stock|stock|sold out|out of stock|availability|can i buy|in store)\b|"
-                           r"\bavailable\s*(\?|$|now|today|to order)|\bcan i (?:order|buy|get) (?:\w+ )?(?:now|today)\b|"
+                           r"\bavailable\s*(\?|$|now|today|to order)|\bcan i (?:order|buy|get)\b.{0,40}\b(?:now|today)\b|"
                            r"\border(?:ed)? (?:now|today)\b"),
     "category": re.compile(r"\b(category|categories|genre|genres|kind of|type of|department|section|"
                            r"what sort)\b"),

@@ -40,8 +40,10 @@ POLICY_WORDS = re.compile(
     r"guarantee|payment|pay|paypal|credit card|gift card|klarna|installments?|cancel|cancellation|change my order|"
     r"modify|address|international|tax|taxes|damaged|defective|broken|policy|policies|how long|how much does "
     r"shipping|restocking|receipt|invoice|price match)\b", re.IGNORECASE)
-QUESTION = re.compile(r"\?|^(how|hows|hw|what|whats|what's|wat|when|can|do|does|is|are|will|where|which|who|why)\b",
-                      re.IGNORECASE)
+# the words a question starts with, as shoppers type them
+_ASKING = r"how|hows|hw|what|whats|what's|wat|when|can|could|do|does|is|are|will|where|which|who|why"
+QUESTION = re.compile(rf"\?|^({_ASKING})\b", re.IGNORECASE)
+ASKS = re.compile(rf"(?i)^\s*({_ASKING})\b")  # starts as a question ("hows much for ...", "which ones can i ...")
 COMPARE = re.compile(r"\b(compare|comparison|difference between|versus|vs\.?)\b", re.IGNORECASE)
 # the parts of "compare A and B": words first (titles may hold commas), then commas too
 LIST_SPLITS = (re.compile(r"(?i)\s+(?:and|vs\.?|versus|with|or|to)\s+"),
@@ -615,8 +617,6 @@ THE_NAMED_ONE = re.compile(r"(?i)\bthe\s+(?:[\w&'-]+\s+){1,3}ones?\b")
 # words that change the need rather than ask about a result ("what about cheaper brisa ones")
 COMPARATIVE = re.compile(r"(?i)\b(cheaper|pricier|bigger|smaller|larger|lighter|heavier|newer|older|better|more|"
                          r"less|other|others|else|similar|like)\b")
-# a message that starts as a question ("hows much for ...", "which ones can i order now")
-ASKS = re.compile(r"(?i)^\s*(how|hows|hw|what|whats|what's|wat|which|is|are|does|do|can|could|will)\b")
 # a question over the results on screen as a set ("any of these out of stock", "are they all in stock?")
 OF_THE_SHOWN = re.compile(r"(?i)\b(?:any|all|none|some|each|either|both|which|one) of (?:these|those|them|the "
                           r"(?:two|three|four|five|[2-5]))\b|^(?:are|is|do|does|can|will) (?:they|these|those|both)\b")

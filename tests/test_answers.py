@@ -643,3 +643,10 @@ def test_shoppers_spellings_of_question_words(question, expected):
 def test_a_stock_question_over_all_of_them():
     answer = checked("are they all in stock?", [PULSE, AIR])
     assert answer.found and answer.text.count("in stock") == 2, answer.text
+
+
+def test_can_i_order_it_now_asks_about_stock():
+    sold_out = Item(id="SH-009", title="Tidal Road Racer Shoes", brand="Tidal Road", price=10.0, in_stock=False)
+    for question in ("can i order the tidal road ones now", "can i get it today?"):
+        answer = checked(question, [sold_out])
+        assert answer.found and "out of stock" in answer.text and "brand" not in answer.text, answer.text
