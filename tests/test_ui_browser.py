@@ -149,13 +149,13 @@ def test_policy_answer_shows_its_passage(page, app):
 def test_cart_panel_shows_the_sessions_cart_after_each_turn(page, app):
     open_chat(page, app)
     assert page.inner_text("#lt-cart").strip().startswith("Cart (0)")
-    send(page, "cart check: running shorts")
+    send(page, "panel check: running shorts")
     page.wait_for_function("document.querySelector('#lt-chat')?.innerText.includes('something different')")
     conversations = app.assistant.conversations
     session = next(
         s["session_id"]
         for s in conversations.sessions()
-        if any(m["content"] == "cart check: running shorts" for m in conversations.messages(s["session_id"]))
+        if any(m["content"] == "panel check: running shorts" for m in conversations.messages(s["session_id"]))
     )
     assert app.server.config.app.state.sessions.verify(session)  # the web chat's ids are server-issued too
     item = next(i for i in app.assistant.store.db.items().values() if i.in_stock and i.price)
