@@ -359,24 +359,8 @@ class Router:
                 return self._comparison(message, named[:4])
         if shown and act in ("new_need", "refine") and self._over_shown(message, state):
             return Plan("tool", "ask_about_items", {"item_ids": shown[:5], "question": message})
-        if shown and act in ("new_need", "refine") and (THE_NAMED_ONE.search(message) and QUESTION.search(message)
-                                                        and self._names_shown(message, state)
-                                                        or OF_THE_SHOWN.search(message)):
-            # "the voltaic one available?", "any of these out of stock": about the results on screen, not a new need
-            act = "ask_item"
-        if shown and act in ("new_need", "refine") and ASKS.match(message) and len(self._named_on_screen(
-                message, state)) == 1 and not COMPARATIVE.search(message):
-            act = "ask_item"  # "hows much for the purrington": a question about one result on screen
-        if shown and act == "add_to_cart" and ASKS.match(message):
-            act = "ask_item"  # "which ones can i order now?": a question, not an order to add
-        if shown and act in ("smalltalk", "off_topic") and QUESTION.search(message) and self._on_screen(
-                message, state) and self._names_a_need(message):
-            act = "ask_item"  # "whats the heel drop on it": a question about what is on screen, not chat
-        if shown and not order_id and act in ("order_status", "start_return") and not ORDER_WORDS.search(
-                message) and self._names_shown(message, state):
-            # "is the slim power one in stock? need it by friday", "can i return the first one if it doesnt fit?":
-            # about an item on screen, not an order the shopper placed
-            act = "ask_item" if act == "order_status" else "policy" if QUESTION.search(message) else act
+        if shown:
+            act = self._screen_act(act, message, state, order_id)
         if act == "greeting":
             return Plan("chat", reply=replies.greeting(message))
         if act == "smalltalk":
@@ -457,6 +441,27 @@ class Router:
         if asks_for_values(message):
             return Plan("tool", "ask_about_items", {"item_ids": ids, "question": message})
         return Plan("tool", "compare_products", {"item_ids": ids})
+
+    def _screen_act(self, act: str, message: str, state: Mapping[str, Any], order_id: str | None) -> str:
+        """The act, read again with results on screen: some turns the act model files elsewhere are questions
+        about those results (or, for a return, about the policy)."""
+        if act in ("new_need", "refine") and (THE_NAMED_ONE.search(message) and QUESTION.search(message)
+                                              and self._names_shown(message, state) or OF_THE_SHOWN.search(message)):
+            return "ask_item"  # "the voltaic one available?", "any of these out of stock"
+        if act in ("new_need", "refine") and ASKS.match(message) and len(self._named_on_screen(
+                message, state)) == 1 and not COMPARATIVE.search(message):
+            return "ask_item"  # "hows much for the purrington": a question about one result on screen
+        if act == "add_to_cart" and ASKS.match(message):
+            return "ask_item"  # "which ones can i order now?": a question, not an order to add
+        if act in ("smalltalk", "off_topic") and QUESTION.search(message) and self._on_screen(
+                message, state) and self._names_a_need(message):
+            return "ask_item"  # "whats the heel drop on it": a question about what is on screen, not chat
+        if not order_id and act in ("order_status", "start_return") and not ORDER_WORDS.search(
+                message) and self._names_shown(message, state):
+            # "is the slim power one in stock? need it by friday", "can i return the first one if it doesnt fit?":
+            # about an item on screen, not an order the shopper placed
+            return "ask_item" if act == "order_status" else "policy" if QUESTION.search(message) else act
+        return act
 
     def _on_screen(self, message: str, state: Mapping[str, Any]) -> bool:
         """Whether a turn points at the results on screen: an ordinal, a title part, a value only one of them has
