@@ -865,7 +865,11 @@ NAMED_TOPIC_WORDS = 3  # "wireless charging", "water resistance": longer is a ba
 
 def _not_said(q: _Question) -> str:
     asked = (set(q.values) - set(OPINION) or set(q.content)) - q.named
-    topic = " ".join(dict.fromkeys(w for w in _tokens(q.low) if _singular(w) in asked and not w.isdigit()))
+    tokens = [t for t in _tokens(q.low) if t not in ("a", "an", "the")]
+    at = [i for i, w in enumerate(tokens) if _singular(w) in asked and not w.isdigit()]
+    topic = " ".join(dict.fromkeys(tokens[i] for i in at))
+    if at and at[-1] - at[0] >= len(at):
+        topic = ""  # words apart, not one property: "is the third covered by a guarantee?" is not "covered guarantee"
     if q.label and not set(q.values) - set(OPINION):
         topic = q.label  # "whats it made of exactly": material, not "exactly"
     if len(topic.split()) > NAMED_TOPIC_WORDS:  # leftover words, not a property ("i'd jacket data customers")

@@ -603,6 +603,10 @@ def test_what_the_listing_does_not_say_is_named_only_when_it_is_one_property():
     assert named == "the listing does not mention wireless charging"
     rambling = _parse_question("If you have any data on what other customers think of it, that'd be good to hear")
     assert _not_said(rambling) == "the listing does not say"
+    # words that are apart in the question are not one property ("ready play strung", "covered guarantee")
+    assert _not_said(_parse_question("is it ready to play or do i have to get it strung")) == \
+        "the listing does not say"
+    assert _not_said(_parse_question("does it have a headphone jack?")) == "the listing does not mention headphone jack"
 
 
 def test_words_around_a_question_do_not_hide_it():
