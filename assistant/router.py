@@ -377,10 +377,14 @@ class Router:
             topic = PROBLEM_TOPICS.get(act, "")
             policy = Plan("tool", "policy_lookup", {"question": f"{message} ({topic})" if topic else message},
                           handoff=act in PROBLEM_TOPICS)
-            if shown and not order_id and self._on_screen(message, state):
+            if shown and not order_id and (act == "policy" or QUESTION.search(message)) and self._on_screen(
+                    message, state):
                 # "how long is the guarantee on the 2nd one": the item's own data first, the store's policy else
+                # ("the second one arrived broken" tells a problem: the policy at once); a policy act with no
+                # policy word ("can the dell charge my laptop?") is the item's data alone
+                fallback = policy if act in PROBLEM_TOPICS or POLICY_WORDS.search(message) else None
                 return Plan("tool", "ask_about_items", {"item_ids": self._asked_about(message, state),
-                                                        "question": message}, otherwise=policy)
+                                                        "question": message}, otherwise=fallback)
             return policy
         if act == "view_cart":
             return Plan("tool", "view_cart", {})

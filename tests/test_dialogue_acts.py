@@ -244,3 +244,15 @@ def test_a_typed_question_naming_a_shown_brand_is_about_that_item(bot):
     assert tools == ["ask_about_items"] and text.startswith(short(shown[k].title)), (
         firsts[k], [i.title for i in shown], bot.stats, text)
     assert f"${shown[k].price:.2f}" in text
+
+
+def test_a_problem_told_about_a_shown_item_gets_the_policy_and_a_question_without_policy_words_the_item(bot):
+    _, products, _ = say(bot, "prob", "blender")
+    state = bot.conversations.state("prob")
+    # the router's plan for these acts, as the act model may give them
+    told = bot.router.plan("the second one arrived broken", state, "damaged_item")
+    assert told.tool == "policy_lookup" and told.handoff
+    asked = bot.router.plan("can the first one crush ice", state, "policy")
+    assert asked.tool == "ask_about_items" and asked.otherwise is None  # no policy word: no policy section
+    covered = bot.router.plan("is the first one covered by a guarantee?", state, "policy")
+    assert covered.tool == "ask_about_items" and covered.otherwise.tool == "policy_lookup"
