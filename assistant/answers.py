@@ -74,8 +74,8 @@ FILLER = frozenset(
     ["exactly", "exact", "precisely", "specifically", "roughly", "approximately", "approx", "basically",
      "honestly", "literally", "kinda", "sorta", "lol", "lmao", "haha", "hmm", "um", "uh", "pls", "plz", "thanks",
      "thank", "thx", "btw", "tho", "though", "anyway", "anyways", "hey", "hi", "hello", "yeah", "yep",
-     "guess", "wondering", "wonder", "curious", "quick", "question", "mate", "u", "ur", "enough", "wat", "wot",
-     "all", "now", "today", "currently", "still"])
+     "guess", "wondering", "wonder", "curious", "quick", "question", "mate", "u", "ur", "enough", "wat",
+     "wot", "all", "now", "today", "currently", "still"])
 # shoppers' spellings of question words ("hw much", "hows much for", "wat colour")
 SPELLINGS = ((re.compile(r"\bhows? much\b|\bhw much\b"), "how much"), (re.compile(r"\bhw\b"), "how"),
              (re.compile(r"\bwats?\b|\bwots?\b"), "what"))
@@ -212,8 +212,8 @@ FIELD_PATTERNS: dict[str, re.Pattern[str]] = {
     "rating": re.compile(r"\b(rating|ratings|rated|review|reviews|reviewed|stars?|score|scores|feedback|"
                          r"(?:customers|people|others|buyers|shoppers) (?:think|say|said|thought))\b"),
     "in_stock": re.compile(r"\b(in stock|stock|sold out|out of stock|availability|can i buy|in store)\b|"
-                           r"\bavailable\s*(\?|$|now|today|to order)|\bcan i (?:order|buy|get)\b.{0,40}\b(?:now|today)\b|"
-                           r"\border(?:ed)? (?:now|today)\b"),
+                           r"\bavailable\s*(\?|$|now|today|to order)|\bcan i (?:order|buy|get)\b.{0,40}"
+                           r"\b(?:now|today)\b|\border(?:ed)? (?:now|today)\b"),
     "category": re.compile(r"\b(category|categories|genre|genres|kind of|type of|department|section|"
                            r"what sort)\b"),
 }
@@ -356,7 +356,7 @@ class _Question:
     bound: dict[str, str] = field(default_factory=dict)
     said: frozenset[str] = frozenset()  # the words of those phrases: they name keys only through the phrase
     water: int = 0  # how much water the question asks the item to take: 2 waterproof, 1 water resistant / rain
-    named: frozenset[str] = frozenset()  # words that name the item answered about ("the officina one"), not asked
+    named: frozenset[str] = frozenset()  # words naming the item ("the officina one"), not asked about
 
 
 # "what is it about?", "tell me about it", "describe the second one": the description's first sentence
@@ -722,8 +722,10 @@ def _answer_item(item: Item, q: _Question, emb: _Embeddings, min_similarity: flo
     # title's words in "is the insulated screwdriver in stock?" (stock is asked, not the key "insulated")
     naming = (set(_norm_words(" ".join(item.category))) | _title_words_used(item, q)) - COLOURS
     if set(q.content) & naming:
-        q = replace(q, named=frozenset(naming), content=[w for w in q.content if w not in naming] or q.content)
+        content = [w for w in q.content if w not in naming] or q.content
+        q = replace(q, named=frozenset(naming), content=content)
     keys = _match_keys(q, item)
+
     def names_only(m: _KeyMatch) -> bool:
         return bool(m.used) and m.used <= naming
 
@@ -869,7 +871,7 @@ def _not_said(q: _Question) -> str:
     at = [i for i, w in enumerate(tokens) if _singular(w) in asked and not w.isdigit()]
     topic = " ".join(dict.fromkeys(tokens[i] for i in at))
     if at and at[-1] - at[0] >= len(at):
-        topic = ""  # words apart, not one property: "is the third covered by a guarantee?" is not "covered guarantee"
+        topic = ""  # words apart are not one property: "covered by a guarantee?" is not "covered guarantee"
     if q.label and not set(q.values) - set(OPINION):
         topic = q.label  # "whats it made of exactly": material, not "exactly"
     if len(topic.split()) > NAMED_TOPIC_WORDS:  # leftover words, not a property ("i'd jacket data customers")
@@ -1088,8 +1090,9 @@ COMPARATIVES: list[tuple[re.Pattern[str], str, str, str, str]] = [
     ((r"\bcheap(?:er|est)\b|\b(?:less|least) (?:expensive|pricey|pricy|costly|dear)\b|\b(?:more|most) "
       r"affordable\b|\b(?:lower|lowest)[- ](?:price|cost|priced)\b|\bcosts? (?:the )?less\b|\bworks? out "
       r"cheap"), "price", "min", "is cheaper", "is the cheapest"),
-    ((r"\b(?:more|most) (?:expensive|pricey|pricy|costly)\b|\bpric(?:ier|iest)\b|\bcostl(?:ier|iest)\b|\b(?:higher|highest) "
-     r"(?:price|cost)\b|\bcosts? more\b"), "price", "max", "is more expensive", "is the most expensive"),
+    ((r"\b(?:more|most) (?:expensive|pricey|pricy|costly)\b|\bpric(?:ier|iest)\b|\bcostl(?:ier|iest)\b|"
+      r"\b(?:higher|highest) (?:price|cost)\b|\bcosts? more\b"), "price", "max", "is more expensive",
+     "is the most expensive"),
     (r"\blight(?:er|est)\b|\bweighs? less\b", "weight", "min", "is lighter", "is the lightest"),
     (r"\bheav(?:ier|iest)\b|\bweighs? more\b", "weight", "max", "is heavier", "is the heaviest"),
     (r"\btall(?:er|est)\b", "height", "max", "is taller", "is the tallest"),

@@ -190,7 +190,7 @@ class Assistant:
                           cart=self.conversations.cart)
         outcome = yield from self._decide(text, plan, history, ctx, turn)
         if outcome is not None and plan.otherwise is not None and outcome.name != plan.tool:
-            plan = plan.otherwise  # the reply is the one of the plan that ran (a policy answer may offer a person)
+            plan = plan.otherwise  # the reply is that of the plan that ran (a policy may offer a person)
         if outcome is None:
             yield from self._say(session_id, plan.reply or replies.HOW_CAN_I_HELP, act=plan.act)
             return
@@ -266,9 +266,10 @@ class Assistant:
         if plan.kind != "tool":
             return None
         outcome = yield from self._run(plan, ctx)
-        if plan.otherwise is not None and isinstance(outcome.result, dict) and not outcome.result.get("found", True):
+        unanswered = isinstance(outcome.result, dict) and not outcome.result.get("found", True)
+        if plan.otherwise is not None and unanswered:  # the items' data does not say: the policy does
             said = outcome.result.get("answer", "")
-            outcome = yield from self._run(plan.otherwise, ctx)  # the items' data does not say: the policy does
+            outcome = yield from self._run(plan.otherwise, ctx)
             outcome.preface = said
         return outcome
 
@@ -341,8 +342,9 @@ class Assistant:
             template = self._policy_reply(text, passages, has_policies=bool(self.policies.passages))
             if plan.handoff and passages:
                 template = f"{template} {replies.HANDOFF_OFFER}"
-            if out.preface and passages:  # the item's data first, the store's policy, then a person for the rest
-                template = f"{out.preface} {template}" + ("" if plan.handoff else f" {replies.NOT_SAID_OFFER}")
+            if out.preface and passages:  # the item's data, the store's policy, then a person for the rest
+                offer = "" if plan.handoff else f" {replies.NOT_SAID_OFFER}"
+                template = f"{out.preface} {template}{offer}"
         elif out.name == "ask_about_items":
             template = out.result["answer"] + ("" if out.result["found"] else f" {replies.NOT_SAID_OFFER}")
             self.conversations.set_state(session_id, dict(

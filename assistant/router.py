@@ -43,7 +43,8 @@ POLICY_WORDS = re.compile(
 # the words a question starts with, as shoppers type them
 _ASKING = r"how|hows|hw|what|whats|what's|wat|when|can|could|do|does|is|are|will|where|which|who|why"
 QUESTION = re.compile(rf"\?|^({_ASKING})\b", re.IGNORECASE)
-ASKS = re.compile(rf"(?i)^\s*({_ASKING})\b")  # starts as a question ("hows much for ...", "which ones can i ...")
+# a message that starts as a question ("hows much for ...", "which ones can i ...")
+ASKS = re.compile(rf"(?i)^\s*({_ASKING})\b")
 COMPARE = re.compile(r"\b(compare|comparison|difference between|versus|vs\.?)\b", re.IGNORECASE)
 # the parts of "compare A and B": words first (titles may hold commas), then commas too
 LIST_SPLITS = (re.compile(r"(?i)\s+(?:and|vs\.?|versus|with|or|to)\s+"),
@@ -84,7 +85,7 @@ class Plan:
     pending: dict[str, Any] | None = None  # an order look-up waiting for the missing id or email
     act: str = ""  # the dialogue act that produced the plan ("" when the rules alone decided)
     handoff: bool = False  # offer a person after the answer (a problem the policy alone may not solve)
-    otherwise: Plan | None = None  # run instead when an ask_about_items plan finds no answer in the items' data
+    otherwise: Plan | None = None  # run when an ask_about_items plan finds no answer in the items' data
 
 
 def ordinal(message: str) -> int | None:
@@ -379,7 +380,7 @@ class Router:
                           handoff=act in PROBLEM_TOPICS)
             if shown and not order_id and (act == "policy" or QUESTION.search(message)) and self._on_screen(
                     message, state):
-                # "how long is the guarantee on the 2nd one": the item's own data first, the store's policy else
+                # "how long is the guarantee on the 2nd one": the item's own data first, else the policy
                 # ("the second one arrived broken" tells a problem: the policy at once); a policy act with no
                 # policy word ("can the dell charge my laptop?") is the item's data alone
                 fallback = policy if act in PROBLEM_TOPICS or POLICY_WORDS.search(message) else None
@@ -427,7 +428,8 @@ class Router:
             if question and FOLLOW_UP.match(message):  # "and the other one?": the last question, another item
                 return Plan("tool", "ask_about_items", {"item_ids": self._followed_up(message, state),
                                                         "question": question})
-            policy = Plan("tool", "policy_lookup", {"question": message}) if POLICY_WORDS.search(message) else None
+            policy = (Plan("tool", "policy_lookup", {"question": message}) if POLICY_WORDS.search(message)
+                      else None)
             return Plan("tool", "ask_about_items", {"item_ids": self._asked_about(message, state),
                                                     "question": message}, otherwise=policy)
         if act == "new_need" and state.get("query") and not self._names_a_need(message):
@@ -449,8 +451,9 @@ class Router:
     def _screen_act(self, act: str, message: str, state: Mapping[str, Any], order_id: str | None) -> str:
         """The act, read again with results on screen: some turns the act model files elsewhere are questions
         about those results (or, for a return, about the policy)."""
-        if act in ("new_need", "refine") and (THE_NAMED_ONE.search(message) and QUESTION.search(message)
-                                              and self._names_shown(message, state) or OF_THE_SHOWN.search(message)):
+        named_one = (THE_NAMED_ONE.search(message) and QUESTION.search(message)
+                     and self._names_shown(message, state))
+        if act in ("new_need", "refine") and (named_one or OF_THE_SHOWN.search(message)):
             return "ask_item"  # "the voltaic one available?", "any of these out of stock"
         if act in ("new_need", "refine") and ASKS.match(message) and len(self._named_on_screen(
                 message, state)) == 1 and not COMPARATIVE.search(message):
@@ -462,22 +465,23 @@ class Router:
             return "ask_item"  # "whats the heel drop on it": a question about what is on screen, not chat
         if not order_id and act in ("order_status", "start_return") and not ORDER_WORDS.search(
                 message) and self._names_shown(message, state):
-            # "is the slim power one in stock? need it by friday", "can i return the first one if it doesnt fit?":
-            # about an item on screen, not an order the shopper placed
+            # "is the slim power one in stock? need it by friday", "can i return the first one if it doesnt
+            # fit?": about an item on screen, not an order the shopper placed
             return "ask_item" if act == "order_status" else "policy" if QUESTION.search(message) else act
         return act
 
     def _on_screen(self, message: str, state: Mapping[str, Any]) -> bool:
-        """Whether a turn points at the results on screen: an ordinal, a title part, a value only one of them has
-        ("the dell"), or a word like "it" / "these" / "the two"."""
+        """Whether a turn points at the results on screen: an ordinal, a title part, a value only one of them
+        has ("the dell"), words only one title has, or a word like "it" / "these" / "the two"."""
         shown = list(state.get("shown") or [])
-        return bool(shown) and bool(ON_SCREEN.search(message) or self.referenced(message, state, by_title=True)
-                                    or self._by_value(message, shown) or self._names_shown(message, state))
+        return bool(shown) and bool(
+            ON_SCREEN.search(message) or self.referenced(message, state, by_title=True)
+            or self._by_value(message, shown) or self._named_on_screen(message, state))
 
     def _named_on_screen(self, message: str, state: Mapping[str, Any]) -> list[str]:
-        """The results on screen the question names by words of their titles the others lack ("is the high speed
-        one in stock? need it by friday"); [] when it says "it" (the item in focus) or names none. Colours are
-        asked about, not names ("does the resonara come in sunburst?")."""
+        """The results on screen the question names by words of their titles the others lack ("is the high
+        speed one in stock? need it by friday"); [] when it says "it" (the item in focus) or names none.
+        Colours are asked about, not names ("does the resonara come in sunburst?")."""
         asked = message.split("?")[0]
         if _PRONOUN.search(asked):
             return []
@@ -485,7 +489,7 @@ class Router:
         return self.names.named_among(asked, list(state.get("shown") or []), ignore=colours)
 
     def _names_shown(self, message: str, state: Mapping[str, Any]) -> bool:
-        """Whether a turn names one of the results on screen: an ordinal, a title, or words only its title has."""
+        """Whether a turn names a result on screen: an ordinal, a title, or words only its title has."""
         ref = self.referenced(message, state, by_title=True)
         return ref in (state.get("shown") or []) or bool(self._named_on_screen(message, state))
 
@@ -615,26 +619,28 @@ PROBLEM_TOPICS = {"damaged_item": "damaged, defective, wrong or missing item", "
                   "payment_problem": "declined payment, charged twice", "cancel_order": "cancel or change an order"}
 _PLURAL = re.compile(r"(?i)\b(which|any of (them|these|those)|those|these|them|they|all|both|either|each|"
                      r"\w+est)\b")
-# a word for the item in focus ("is it waterproof?"): the words around it are asked about, they do not name an item
+# a word for the item in focus ("is it waterproof?"): the words around it are asked about, they name no item
 _PRONOUN = re.compile(r"(?i)\b(it|its|it's|they|them|their)\b")
 # a superlative over a set of items ("the cheapest", "least pricey", "top rated")
-SUPERLATIVE = re.compile(r"(?i)\b(cheapest|priciest|dearest|lightest|heaviest|biggest|smallest|largest|longest|"
-                         r"shortest|thickest|thinnest|highest|lowest|fastest|quickest|strongest|warmest|newest|"
-                         r"oldest|(?:best|top|highest)[- ]rated|best reviewed|(?:most|least) [a-z]+)\b")
+SUPERLATIVE = re.compile(r"(?i)\b(cheapest|priciest|dearest|lightest|heaviest|biggest|smallest|largest|"
+                         r"longest|shortest|thickest|thinnest|highest|lowest|fastest|quickest|strongest|"
+                         r"warmest|newest|oldest|(?:best|top|highest)[- ]rated|best reviewed|"
+                         r"(?:most|least) [a-z]+)\b")
 # "the voltaic one", "the high-speed ones": a result on screen named by words of its title
 THE_NAMED_ONE = re.compile(r"(?i)\bthe\s+(?:[\w&'-]+\s+){1,3}ones?\b")
 # words that change the need rather than ask about a result ("what about cheaper brisa ones")
-COMPARATIVE = re.compile(r"(?i)\b(cheaper|pricier|bigger|smaller|larger|lighter|heavier|newer|older|better|more|"
-                         r"less|other|others|else|similar|like)\b")
+COMPARATIVE = re.compile(r"(?i)\b(cheaper|pricier|bigger|smaller|larger|lighter|heavier|newer|older|better|"
+                         r"more|less|other|others|else|similar|like)\b")
 # a question over the results on screen as a set ("any of these out of stock", "are they all in stock?")
-OF_THE_SHOWN = re.compile(r"(?i)\b(?:any|all|none|some|each|either|both|which|one) of (?:these|those|them|the "
-                          r"(?:two|three|four|five|[2-5]))\b|^(?:are|is|do|does|can|will) (?:they|these|those|both)\b")
+OF_THE_SHOWN = re.compile(r"(?i)\b(?:any|all|none|some|each|either|both|which|one) of (?:these|those|them|"
+                          r"the (?:two|three|four|five|[2-5]))\b|"
+                          r"^(?:are|is|do|does|can|will) (?:they|these|those|both)\b")
 # words that point at the results on screen
 ON_SCREEN = re.compile(r"(?i)\b(it|its|they|them|their|these|those|this one|that one|both|either|"
                        r"the (?:two|three|four|five|[2-5]))\b")
 # nouns that name no need of their own ("cheapest pair?", "which box")
-GENERIC_NOUNS = frozenset("""pair pairs one ones option options item items product products thing things set sets
-box boxes model models version versions kind kinds choice choices""".split())
+GENERIC_NOUNS = frozenset("""pair pairs one ones option options item items product products thing things
+set sets box boxes model models version versions kind kinds choice choices""".split())
 # words that change a need without naming one ("cheaper pls", "more expensive ones", "ok bigger")
 REFINING_WORDS = frozenset("""cheaper cheap cheapest pricier expensive less more bigger smaller larger lighter
 heavier newer older better pls plz please ok okay maybe something bit little lot much too tops max min most least

@@ -202,10 +202,10 @@ class ItemNames:
         return [item_id for _, item_id in scored]
 
     def named_among(self, text: str, among: Sequence[str], ignore: Collection[str] = ()) -> list[str]:
-        """The items of ``among`` (the items on screen) that ``text`` names by words of their title or brand that
-        the others lack ("the saltmarsh one", "is the high speed one in stock?", "the reflective ones" when two of
-        three are), in screen order; [] when no word tells them apart. Words in ``ignore`` never name (a colour
-        asked about: "does the resonara come in sunburst?")."""
+        """The items of ``among`` (the items on screen) that ``text`` names by words of their title or
+        brand that the others lack ("the saltmarsh one", "is the high speed one in stock?", "the reflective
+        ones" when two of three are), in screen order; [] when no word tells them apart. Words in ``ignore``
+        never name (a colour asked about: "does the resonara come in sunburst?")."""
         words = {i: (set(self.title_words[i]) | set(WORD.findall((self.items[i].brand or "").lower()))) - STOP
                  for i in among if i in self.title_words}
         if len(words) < 2:
