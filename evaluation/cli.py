@@ -58,6 +58,9 @@ def rec_options(fn):
                                              "(what APLT counts) or the product's Popularity buckets."),
         click.option("--max-ndcg-loss", default=0.05, show_default=True,
                      help="Lambda is chosen on the tuning split as the highest APLT within this NDCG loss."),
+        click.option("--choice", type=click.Choice(["robust", "point"]), default="robust", show_default=True,
+                     help="robust: the loss must pass at the pessimistic end of its 95% bootstrap interval; "
+                          "point: the measured loss alone."),
         click.option("--candidates", default=100, show_default=True, help="Candidates handed to the re-rankers."),
         click.option("--users", type=int, help="Evaluate a random subsample of N users (quick runs)."),
         click.option("--seed", default=0, show_default=True, help="Seed for everything random."),
@@ -75,7 +78,7 @@ def rec_options(fn):
 
 
 def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, rerank_tail: str,
-              max_ndcg_loss: float,
+              max_ndcg_loss: float, choice: str,
               candidates: int, users: int | None, seed: int, no_gems: bool, gem_features: str, no_purchase: bool,
               out: str | None, as_json: bool, source: dict[str, Any]) -> None:
     from retrieval import load_embedder
@@ -89,7 +92,7 @@ def _run_recs(task: RecTask, default_out: str, k: int, lambdas: str, tail: str, 
     settings = _settings()
     cfg = EvalConfig(k=k, candidates=candidates, seed=seed, tail=_tail(tail), lambdas=_floats(lambdas, "--lambdas"),
                      rerank_tail=rerank_tail,
-                     max_ndcg_loss=max_ndcg_loss, floor=settings.relevance_floor, tail_share=settings.tail_share,
+                     max_ndcg_loss=max_ndcg_loss, choice=choice, floor=settings.relevance_floor, tail_share=settings.tail_share,
                      head_share=settings.head_share, gem_text=gem_features, progress=True,
                      purchase=not no_purchase, model_dir=str(settings.cache_dir / "eval"))
     if gem_features == "model" and no_purchase:

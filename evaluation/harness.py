@@ -22,6 +22,7 @@ from retrieval.search import RRF_K
 
 from .data import RecTask
 from .metrics import PAD, TailDefinition, long_tail_metrics, loo_metrics
+from .significance import paired_bootstrap
 from .systems import RRFHybrid, System, exclude_history, top_k
 
 if TYPE_CHECKING:
@@ -45,6 +46,11 @@ class EvalConfig:
     # product's Popularity buckets (``head_share`` of interactions: very few head items on a long-tailed set)
     rerank_tail: Literal["metric", "product"] = "metric"
     max_ndcg_loss: float = 0.05      # lambda is chosen on the tuning split within this NDCG loss
+    # "robust": the loss must stay within max_ndcg_loss at the pessimistic end of its paired 95% bootstrap
+    # interval (a configuration that passes by a hair does not qualify); "point": the measured loss alone
+    choice: Literal["robust", "point"] = "robust"
+    # bases whose exposure sweeps join the Pareto frontier beside the chosen base's full sweep
+    frontier_bases: tuple[str, ...] = ("itemknn", "ease-recency", "dense", "hybrid+cf", "purchase")
     bootstrap: int = 1000
     gem_text: str = "tfidf"          # the gem model's text features: "tfidf" or "embedding"
     purchase: bool = True            # train and evaluate the purchase-probability model
@@ -194,15 +200,42 @@ def best_relevance(runs: Mapping[str, Run], k: int) -> str:
     return max(runs, key=lambda name: runs[name].metrics[f"ndcg@{k}"])
 
 
-def choose(sweep_runs: Sequence[Run], reference_ndcg: float, cfg: EvalConfig) -> Run | None:
-    """The configuration with the highest APLT@K whose NDCG@K stays within ``max_ndcg_loss`` of the
-    reference (ties: higher coverage, then higher NDCG). None when no configuration qualifies."""
+def ndcg_loss(run: Run, base: Run, cfg: EvalConfig) -> dict[str, float]:
+    """``run``'s NDCG@K loss against ``base`` on the same users, as a share of the base's NDCG@K: the measured
+    loss, the pessimistic (high) end of its paired 95% bootstrap interval, and the allowed ``max_ndcg_loss``."""
+    ref = base.metrics[f"ndcg@{cfg.k}"]
+    if not ref:
+        return {"loss": 0.0, "loss_high": 0.0, "limit": cfg.max_ndcg_loss}
+    b = paired_bootstrap(base.per_user["ndcg"], run.per_user["ndcg"], cfg.bootstrap, cfg.seed)
+    return {"loss": b["mean_diff"] / ref, "loss_high": b["ci_high"] / ref, "limit": cfg.max_ndcg_loss}
+
+
+def qualifies(loss: Mapping[str, float], cfg: EvalConfig) -> bool:
+    """The choice rule on one :func:`ndcg_loss`: ``cfg.choice`` says which end of the interval must pass."""
+    return loss["loss_high" if cfg.choice == "robust" else "loss"] <= cfg.max_ndcg_loss + 1e-12
+
+
+def choose(sweep_runs: Sequence[Run], base: Run, cfg: EvalConfig) -> Run | None:
+    """The configuration with the highest APLT@K whose NDCG@K loss against ``base`` (same users) passes
+    :func:`qualifies` (ties: higher coverage, then higher NDCG). None when no configuration qualifies."""
     k = cfg.k
-    ok = [r for r in sweep_runs if r.metrics[f"ndcg@{k}"] >= (1 - cfg.max_ndcg_loss) * reference_ndcg]
+    ok = [r for r in sweep_runs if qualifies(ndcg_loss(r, base, cfg), cfg)]
     if not ok:
         return None
     return max(ok, key=lambda r: (round(r.metrics[f"aplt@{k}"], 4), r.metrics[f"coverage@{k}"],
                                   r.metrics[f"ndcg@{k}"]))
+
+
+def pareto_front(runs: Sequence[Run], k: int) -> list[Run]:
+    """The runs no other run beats on both NDCG@K and APLT@K (at least as good on both, better on one), by
+    APLT@K ascending: the best relevance a store can have at each long-tail share, whatever the base."""
+    ranked = sorted(runs, key=lambda r: (-r.metrics[f"aplt@{k}"], -r.metrics[f"ndcg@{k}"]))
+    front, best = [], -np.inf
+    for r in ranked:
+        if r.metrics[f"ndcg@{k}"] > best:
+            front.append(r)
+            best = r.metrics[f"ndcg@{k}"]
+    return front[::-1]
 
 
 def find(runs: Sequence[Run], config: Mapping) -> Run:

@@ -23,7 +23,8 @@ from scipy.stats import rankdata
 
 from .data import RecTask
 from retrieval.gems import train_gem_model
-from .harness import EvalConfig, Run, best_relevance, choose, find, run_systems, sweep
+from .harness import (EvalConfig, Run, best_relevance, choose, find, ndcg_loss, pareto_front, qualifies,
+                      run_systems, sweep)
 from .metrics import below_median, item_gem_auc, personal_auc
 from .significance import compare
 from .systems import PurchaseSystem, System, build_systems, describe
@@ -51,6 +52,9 @@ class RecEvaluation:
     system_config: dict[str, dict] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     gem_auc: dict[str, dict[str, float]] = field(default_factory=dict)
+    choice: dict[str, Any] = field(default_factory=dict)      # the rule's record on the tuning split
+    other_sweeps: list[Run] = field(default_factory=list)     # other bases' exposure sweeps (reported split)
+    frontier: list[Run] = field(default_factory=list)         # Pareto frontier over systems and sweeps
 
     def summary(self) -> dict[str, Any]:
         k = self.cfg.k
@@ -136,10 +140,24 @@ def _relevance_only(runs: dict[str, Run]) -> dict[str, Run]:
     return {n: r for n, r in runs.items() if n not in RELEVANCE_EXCLUDED}
 
 
-def _choose_all(tune_sweep: list[Run], reference: float, cfg: EvalConfig) -> tuple[Run | None, ...]:
+def _choose_all(tune_sweep: list[Run], base: Run, cfg: EvalConfig) -> tuple[Run | None, ...]:
     plain = [r for r in tune_sweep if not r.config["gem_weight"]]
     gem = [r for r in tune_sweep if r.config["gem_weight"]]
-    return choose(tune_sweep, reference, cfg), choose(plain, reference, cfg), choose(gem, reference, cfg)
+    return choose(tune_sweep, base, cfg), choose(plain, base, cfg), choose(gem, base, cfg)
+
+
+def choice_record(tune_sweep: list[Run], base: Run, chosen: Run | None, cfg: EvalConfig) -> dict[str, Any]:
+    """How the choice was made on the tuning split: the rule, and every configuration's NDCG loss (measured and
+    pessimistic) against the limit, so the report can say by what margin the chosen one passed and what the
+    next one up missed by."""
+    k = cfg.k
+    rows = []
+    for r in sorted(tune_sweep, key=lambda r: r.metrics[f"aplt@{k}"]):
+        loss = ndcg_loss(r, base, cfg)
+        rows.append({"configuration": r.name, f"aplt@{k}": r.metrics[f"aplt@{k}"],
+                     f"ndcg@{k}": r.metrics[f"ndcg@{k}"], **loss, "qualifies": qualifies(loss, cfg)})
+    return {"rule": cfg.choice, "limit": cfg.max_ndcg_loss, "base": base.name,
+            "chosen": chosen.name if chosen else None, "configurations": rows}
 
 
 def gem_vs_penalty(sweep_runs: list[Run], base: Run, k: int) -> list[dict[str, Any]]:
@@ -204,7 +222,8 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
     base = best_relevance(_relevance_only(tune_runs), cfg.k)
     tune_gem = _gems(tune, vectors, cfg, tune_built)[0] if use_gems else None
     tune_sweep = sweep(tune_cands[base], tune, cfg, tune_gem)
-    chosen_t, plain_t, gem_t = _choose_all(tune_sweep, tune_runs[base].metrics[f"ndcg@{cfg.k}"], cfg)
+    chosen_t, plain_t, gem_t = _choose_all(tune_sweep, tune_runs[base], cfg)
+    choice = choice_record(tune_sweep, tune_runs[base], chosen_t, cfg)
     timings["tune_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -215,6 +234,13 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
                           cfg.batch) if use_gems else {}
     report_sweep = sweep(cands[base], report, cfg, gem)
     timings["report_seconds"] = time.perf_counter() - t0
+
+    # other bases' exposure sweeps, for the Pareto frontier only (descriptive: the choice is made above)
+    t0 = time.perf_counter()
+    plain = replace(cfg, rerankers=("exposure",), gem_weights=(0.0,))
+    others = [r for b in cfg.frontier_bases if b in cands and b != base for r in sweep(cands[b], report, plain)]
+    frontier = pareto_front([*runs.values(), *report_sweep, *others], cfg.k)
+    timings["frontier_seconds"] = time.perf_counter() - t0
 
     def on_report(run: Run | None) -> Run | None:
         return find(report_sweep, run.config) if run is not None else None
@@ -236,4 +262,4 @@ def evaluate_recommendations(task: RecTask, vectors: np.ndarray, cfg: EvalConfig
                          on_report(plain_t), on_report(gem_t), gem_cv, significance,
                          goal,
                          gem_vs_penalty(report_sweep, runs[base], cfg.k) if use_gems else [], describe(systems),
-                         timings, gem_auc)
+                         timings, gem_auc, choice, others, frontier)

@@ -72,6 +72,9 @@ def rec_json(ev: RecEvaluation, extra: dict[str, Any] | None = None) -> dict[str
         "goals": ev.goals,
         "gem_vs_penalty": ev.gem_comparison,
         "gem_auc": ev.gem_auc,
+        "choice": ev.choice,
+        "other_sweeps": runs(ev.other_sweeps),
+        "pareto_frontier": [r.name for r in ev.frontier],
         "timings": ev.timings,
     })
 
@@ -87,7 +90,10 @@ def rec_markdown(ev: RecEvaluation, plots: Sequence[str] = ()) -> str:
     chosen = [r for r in (ev.chosen, ev.chosen_without_gem, ev.chosen_with_gem) if r is not None]
     lines += ["## Long-tail configurations chosen on the tuning split", "",
               f"Base system (best relevance-only on the tuning split): **{ev.base}**. Rule: highest APLT@{k} whose "
-              f"NDCG@{k} on the tuning split is within {ev.cfg.max_ndcg_loss:.0%} of the base's.", ""]
+              f"NDCG@{k} loss against the base on the tuning split is within {ev.cfg.max_ndcg_loss:.0%}"
+              + (" at the pessimistic end of its paired 95% bootstrap interval (`choice=robust`)."
+                 if ev.cfg.choice == "robust" else " (measured loss, `choice=point`)."), ""]
+    lines += _margin_lines(ev)
     if chosen:
         uniq = list({r.name: r for r in [ev.systems[ev.best], *chosen]}.values())
         lines += [table(uniq, k, "configuration"), ""]
@@ -151,11 +157,44 @@ def rec_markdown(ev: RecEvaluation, plots: Sequence[str] = ()) -> str:
             lines.append(f"| {g['configuration']} | {g[f'aplt@{k}']:.4f} | {g[f'ndcg@{k}']:.4f} | "
                          + (f"{same:.4f} | {g['ndcg_gain']:+.4f} |" if same is not None else "outside the curve | - |"))
         lines.append("")
+    lines += _frontier_section(ev)
     lines += [f"## Trade-off sweep on the reported split (base {ev.base}; descriptive, not used for the choice)",
               "", table(ev.sweep, k, "configuration"), ""]
     lines += ["## Run", "", "Timings: " + ", ".join(f"{k_} {v:.1f}" for k_, v in ev.timings.items()), ""]
     lines += [f"![{p}]({p})" for p in plots]
     return "\n".join(lines) + "\n"
+
+
+def _margin_lines(ev: RecEvaluation) -> list[str]:
+    """By what margin the chosen configuration passed the rule on the tuning split, and what the next one up
+    (higher APLT) missed by."""
+    rows = ev.choice.get("configurations", [])
+    if not rows:
+        return []
+    pct = lambda row: f"loss {row['loss']:+.1%} (pessimistic {row['loss_high']:+.1%})"  # noqa: E731
+    chosen = next((r for r in rows if r["configuration"] == ev.choice["chosen"]), None)
+    above = [r for r in rows if chosen is not None and r["aplt@" + str(ev.cfg.k)] > chosen["aplt@" + str(ev.cfg.k)]
+             and not r["qualifies"]]
+    out = []
+    if chosen is not None:
+        out.append(f"- margin on the tuning split: {chosen['configuration']}: {pct(chosen)} against the "
+                   f"{ev.choice['limit']:.0%} limit")
+    if above:
+        nxt = above[0]
+        out.append(f"- next higher APLT, rejected: {nxt['configuration']}: {pct(nxt)}")
+    return out + [""] if out else []
+
+
+def _frontier_section(ev: RecEvaluation) -> list[str]:
+    if not ev.frontier:
+        return []
+    k = ev.cfg.k
+    bases = ", ".join(sorted({r.config["base"] for r in ev.other_sweeps})) or "none"
+    return ["## Pareto frontier (reported split; descriptive, not used for the choice)", "",
+            f"Every system, the base's full sweep and the exposure sweeps of other bases ({bases}): the runs "
+            f"that no other run beats on both NDCG@{k} and APLT@{k}. A store that wants a given long-tail share "
+            f"gets the most relevance from the run on this list just above that share.", "",
+            table(ev.frontier, k, "configuration"), ""]
 
 
 def _purchase_section(ev: RecEvaluation) -> list[str]:
@@ -223,6 +262,16 @@ def plot_tradeoff(ev: RecEvaluation, path: Path) -> None:
             xs = [ev.systems[ev.base].metrics[f"{x_metric}@{k}"]] + [r.metrics[f"{x_metric}@{k}"] for r in rs]
             ys = [ev.systems[ev.base].metrics[f"ndcg@{k}"]] + [r.metrics[f"ndcg@{k}"] for r in rs]
             ax.plot(xs, ys, marker="o", ms=3, label=f"{ev.base} + {label}")
+        others: dict[str, list[Run]] = {}
+        for r in ev.other_sweeps:
+            others.setdefault(r.config["base"], []).append(r)
+        for base, rs in others.items():
+            xs = [ev.systems[base].metrics[f"{x_metric}@{k}"]] + [r.metrics[f"{x_metric}@{k}"] for r in rs]
+            ys = [ev.systems[base].metrics[f"ndcg@{k}"]] + [r.metrics[f"ndcg@{k}"] for r in rs]
+            ax.plot(xs, ys, ls=":", lw=1, alpha=0.6, label=f"{base} + exposure")
+        if x_metric == "aplt" and ev.frontier:
+            ax.step([r.metrics[f"aplt@{k}"] for r in ev.frontier], [r.metrics[f"ndcg@{k}"] for r in ev.frontier],
+                    where="post", color="black", lw=1.5, alpha=0.7, label="Pareto frontier (all runs)")
         for name, r in ev.systems.items():
             ax.scatter(r.metrics[f"{x_metric}@{k}"], r.metrics[f"ndcg@{k}"], marker="x", color="grey")
             ax.annotate(name, (r.metrics[f"{x_metric}@{k}"], r.metrics[f"ndcg@{k}"]), fontsize=7)

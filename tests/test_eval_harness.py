@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from evaluation.data import RecTask, from_interactions, load_sequence_split, load_unisrec
-from evaluation.harness import Candidates, EvalConfig, product_popularity, rerank, run_systems
+from evaluation.harness import (Candidates, EvalConfig, Run, choose, ndcg_loss, pareto_front, product_popularity,
+                                rerank, run_systems)
 from evaluation.recs import evaluate_recommendations
 from evaluation.report import write_rec_report
 from evaluation.systems import EASE, MostPopular, RRFHybrid, build_systems, item_vectors, top_k
@@ -166,6 +167,15 @@ def test_end_to_end_on_a_tiny_dataset(toy, tmp_path):
     assert report["gem_auc"]["purchase (per user)"]["personal_auc_below_median"] > 0.7
     text = paths["markdown"].read_text()
     assert "| hybrid+cf |" in text and "## The purchase-probability model" in text and "NDCG cold" in text
+    # the frontier spans every system and the other bases' sweeps; nothing off it beats a run on it
+    assert {r.config["base"] for r in ev.other_sweeps} == set(cfg.frontier_bases) - {ev.base}
+    everything = [*ev.systems.values(), *ev.sweep, *ev.other_sweeps]
+    assert ev.frontier and all(any(f is r for r in everything) for f in ev.frontier)
+    for f in ev.frontier:
+        assert not any(r.metrics[f"aplt@{k}"] >= f.metrics[f"aplt@{k}"] and
+                       r.metrics[f"ndcg@{k}"] > f.metrics[f"ndcg@{k}"] for r in everything), f.name
+    assert report["pareto_frontier"] == [r.name for r in ev.frontier] and "## Pareto frontier" in text
+    assert report["choice"]["chosen"] == ev.choice["chosen"] and "margin on the tuning split" in text
     for key in ("tradeoff", "popularity", "lorenz", "calibration"):
         assert paths[key].read_bytes()[:4] == b"\x89PNG"
 
@@ -342,3 +352,32 @@ def test_recency_weights_count_the_latest_items_most():
     x = history_matrix([[2, 0, 1, 0]], 4, decay=0.5)  # item 0 again at the end: its latest weight, 1
     assert x.tolist() == [[1.0, 0.5, 0.125, 0.0]]
     assert history_matrix([[2, 0]], 4).tolist() == [[1.0, 0.0, 1.0, 0.0]]
+
+
+def _run(name: str, ndcg: np.ndarray, aplt: float) -> Run:
+    return Run(name, np.zeros((len(ndcg), 1), np.int64), {"ndcg": ndcg}, {"ndcg@10": float(ndcg.mean()),
+                                                                         "aplt@10": aplt, "coverage@10": 0.5})
+
+
+def test_pareto_front_keeps_only_runs_nothing_beats_on_both_axes():
+    one = np.ones(4)
+    runs = [_run("a", 0.9 * one, 0.1), _run("b", 0.8 * one, 0.3), _run("c", 0.7 * one, 0.2),
+            _run("d", 0.5 * one, 0.6), _run("e", 0.5 * one, 0.5)]
+    assert [r.name for r in pareto_front(runs, 10)] == ["a", "b", "d"]  # c is beaten by b, e by d
+
+
+def test_robust_choice_rejects_a_loss_that_passes_only_by_luck():
+    rng = np.random.default_rng(0)
+    base_ndcg = rng.uniform(0.0, 1.0, 400)
+    base = _run("base", base_ndcg, 0.2)
+    # a steady loss of 2%, and a noisy one of 4% on average whose interval reaches well past 5%
+    steady = _run("steady", base_ndcg * 0.98, 0.3)
+    noisy_ndcg = np.clip(base_ndcg - rng.normal(0.04 * base_ndcg.mean(), 0.3, 400), 0, None)
+    noisy_ndcg *= (0.96 * base_ndcg.mean()) / noisy_ndcg.mean()
+    noisy = _run("noisy", noisy_ndcg, 0.5)
+    point = EvalConfig(progress=False, bootstrap=300, choice="point")
+    robust = EvalConfig(progress=False, bootstrap=300, choice="robust")
+    loss = ndcg_loss(noisy, base, robust)
+    assert loss["loss"] == pytest.approx(0.04) and loss["loss_high"] > 0.05
+    assert choose([steady, noisy], base, point).name == "noisy"
+    assert choose([steady, noisy], base, robust).name == "steady"
